@@ -1,0 +1,89 @@
+/**
+ * The IdP adapter interface. One folder per identity provider under providers/ implements it.
+ * init uses create/describe, cleanup uses revoke/delete, verify reads the token profile to explain
+ * mismatches. Everything an adapter needs from the outside comes in through AdapterContext.
+ */
+import type { CustomJwtAuthorizer } from '../src/authorizer/types.js';
+import type { Logger } from '../src/core/logger.js';
+
+export type ProviderId = 'oidc' | 'okta' | 'entra' | 'cognito' | 'auth0';
+
+/** Which claims carry what in this IdP's access tokens (FACTS section 4). */
+export interface TokenProfile {
+  provider: ProviderId;
+  issuer: string;
+  discoveryUrl: string;
+  /** Claim holding the audience ('aud'), or null when the IdP puts none in access tokens (Cognito). */
+  audienceClaim: string | null;
+  /** Claim holding the OAuth client id: 'client_id' (RFC 9068, Cognito, sandbox), 'cid' (Okta), 'azp' (Entra v2, Auth0). */
+  clientClaim: string;
+  /** Claim holding granted scopes: 'scope' (space-separated string) or 'scp' (array in Okta, string in Entra). */
+  scopeClaim: 'scope' | 'scp';
+}
+
+/** What the user asked for, normalised; the adapter turns it into a registered public client. */
+export interface AppRequest {
+  /** Display name of the app at the IdP. */
+  name: string;
+  /** Exactly the redirect URI(s) the MCP client uses, e.g. http://localhost:3334/oauth/callback */
+  redirectUris: string[];
+  scopes: string[];
+  /** The gateway's resource URL (https://<gw>/mcp), when known. */
+  resource?: string;
+  lifetimes: { accessTokenSeconds: number; refreshTokenSeconds: number; idTokenSeconds: number };
+}
+
+/** What exists after create: everything cleanup needs to undo it, and nothing secret. */
+export interface AppRecord {
+  provider: ProviderId;
+  clientId: string;
+  issuer: string;
+  discoveryUrl: string;
+  /** Adapter-specific ids needed to delete the app and its extras (policy ids, domain, resource server...). */
+  extras: Record<string, string>;
+  /**
+   * Secrets the adapter needs later to manage the app (e.g. the RFC 7592 registration access token).
+   * The flow moves them out of the record into the setup's 0600 secrets file before journaling, and
+   * puts them back before calling describeApp/deleteApp. Never printed.
+   */
+  secrets?: Record<string, string>;
+}
+
+export interface ClientRequirements {
+  /** Scopes the MCP client must request. */
+  scopes: string[];
+  /** Extra mcp-remote flags (e.g. --disable-resource-parameter for Entra). */
+  mcpRemoteArgs: string[];
+  /** Resource parameter to send, if the IdP needs one different from the gateway URL. */
+  resource?: string;
+}
+
+export interface AdapterContext {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+export interface RevokeResult {
+  revoked: Array<'refresh_token' | 'access_token'>;
+  notRevoked: Array<{ what: string; why: string }>;
+}
+
+export interface IdpAdapter {
+  readonly id: ProviderId;
+  readonly displayName: string;
+  /** Issuer and claim shape, without contacting anything. */
+  tokenProfile(app?: Pick<AppRecord, 'issuer' | 'clientId'>): TokenProfile;
+  /** The authorizer the gateway should carry for this app. */
+  recommendedAuthorizer(app: AppRecord, opts: { resource?: string }): CustomJwtAuthorizer;
+  /** What the MCP client must send. */
+  clientRequirements(app: AppRecord, opts: { resource?: string; scopes: string[] }): ClientRequirements;
+  /** Check admin credentials and reachability before anything is created. */
+  preflight(ctx: AdapterContext): Promise<void>;
+  createApp(ctx: AdapterContext, req: AppRequest): Promise<AppRecord>;
+  /** Current state of the app at the IdP, or null when it is gone. */
+  describeApp(ctx: AdapterContext, app: AppRecord): Promise<{ clientId: string; redirectUris: string[]; grantTypes: string[] } | null>;
+  /** Delete the app and its extras. Already gone counts as done (return 'gone'). */
+  deleteApp(ctx: AdapterContext, app: AppRecord): Promise<'deleted' | 'gone'>;
+  revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult>;
+}

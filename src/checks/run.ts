@@ -1,0 +1,207 @@
+/**
+ * `verify`: walks the chain an MCP client walks (401 challenge, PRM, AS metadata, JWKS, sign-in, MCP calls,
+ * refresh) and reports each link. A link whose prerequisite failed is 'skip', with the reason.
+ */
+import type { CustomJwtAuthorizer } from '../authorizer/types.js';
+import { paint, type Logger } from '../core/logger.js';
+import { redact } from '../core/redact.js';
+import type { Opener } from '../oauth/browser.js';
+import type { TokenResponse } from '../oauth/tokens.js';
+import { checkAsMetadata } from './as-metadata.js';
+import { checkChallenge } from './challenge.js';
+import { checkJwks } from './jwks.js';
+import { checkLogin } from './login.js';
+import { checkMcpCalls } from './mcp.js';
+import { checkPrm } from './prm.js';
+import { checkRefresh } from './refresh.js';
+import { checkTokenClaims } from './token-claims.js';
+import { skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
+
+export interface VerifyInput {
+  gatewayUrl: string;
+  clientId?: string;
+  /** Default: the 401's scope, else the PRM's scopes_supported, else `openid email profile` (mcp-remote's order). */
+  scopes?: string[];
+  /** Sent as the RFC 8707 resource parameter when given (mcp-remote sends the PRM resource unless told not to). */
+  resource?: string;
+  callbackHost?: 'localhost' | '127.0.0.1';
+  callbackPort?: number;
+  noLogin?: boolean;
+  callTool?: { name: string; args?: Record<string, unknown> };
+  authorizer?: CustomJwtAuthorizer;
+  /** Per HTTP request; default 10 s. */
+  timeoutMs?: number;
+  /** How long to wait for the browser sign-in; default 5 min. */
+  loginTimeoutMs?: number;
+}
+
+export interface VerifyDeps {
+  logger: Logger;
+  opener?: Opener;
+}
+
+export interface VerifyResult {
+  checks: CheckResult[];
+  ok: boolean;
+  tokens?: { accessToken: string; refreshToken?: string };
+}
+
+/** mcp-remote's historical default callback port; the wizard registers the port it writes to mcp.json. */
+export const DEFAULT_CALLBACK_PORT = 3334;
+export const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
+
+const TITLES = {
+  prm: 'Protected resource metadata',
+  as: 'Authorization server metadata',
+  jwks: 'Signing keys (JWKS)',
+  login: 'Sign-in (authorization code + PKCE)',
+  claims: 'Access token claims',
+  init: 'MCP initialize with the token',
+  list: 'MCP tools/list',
+  refresh: 'Token refresh',
+} as const;
+
+export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyResult> {
+  const { logger } = deps;
+  const timeoutMs = input.timeoutMs ?? 10_000;
+  const checks: CheckResult[] = [];
+  const done = (tokens?: TokenResponse): VerifyResult => ({
+    checks,
+    ok: !checks.some((c) => c.status === 'fail'),
+    ...(tokens ? { tokens: { accessToken: tokens.access_token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) } } : {}),
+  });
+  const callTitle = `MCP tools/call ${input.callTool?.name ?? ''}`.trim();
+  const skipAfterLogin = (why: string) => {
+    checks.push(skipped('token-claims', 'login', TITLES.claims, why));
+    checks.push(skipped('mcp-initialize', 'calls', TITLES.init, why));
+    checks.push(skipped('mcp-tools-list', 'calls', TITLES.list, why));
+    if (input.callTool) checks.push(skipped('mcp-tools-call', 'calls', callTitle, why));
+    checks.push(skipped('refresh', 'login', TITLES.refresh, why));
+  };
+
+  logger.debug(`Probing ${input.gatewayUrl} without a token`);
+  const challenge = await checkChallenge(input.gatewayUrl, { timeoutMs });
+  checks.push(challenge.result);
+  if (!challenge.challenge) {
+    const why = 'Skipped: the gateway did not answer.';
+    checks.push(skipped('prm', 'metadata', TITLES.prm, why), skipped('as-metadata', 'metadata', TITLES.as, why), skipped('jwks', 'metadata', TITLES.jwks, why));
+    checks.push(skipped('login', 'login', TITLES.login, why));
+    skipAfterLogin(why);
+    return done();
+  }
+  const www = challenge.challenge.wwwAuthenticate;
+
+  logger.debug('Reading the protected resource metadata');
+  const prm = await checkPrm(input.gatewayUrl, www?.params.resource_metadata, { timeoutMs });
+  checks.push(prm.result);
+  const issuer = prm.prm?.metadata.authorization_servers?.find((s) => typeof s === 'string' && s);
+
+  let as: Awaited<ReturnType<typeof checkAsMetadata>> | undefined;
+  if (!issuer) {
+    checks.push(skipped('as-metadata', 'metadata', TITLES.as, 'Skipped: no authorization server to look up (see the protected resource metadata check).'));
+  } else {
+    logger.debug(`Discovering the authorization server ${issuer}`);
+    as = await checkAsMetadata(issuer, { timeoutMs });
+    checks.push(as.result);
+  }
+  const asMd = as?.as?.metadata;
+
+  // the JWKS fetch runs while the user signs in
+  const jwksPending = asMd
+    ? checkJwks(asMd.jwks_uri, { timeoutMs }).then((r) => r.result)
+    : Promise.resolve(skipped('jwks', 'metadata', TITLES.jwks, 'Skipped: no authorization server metadata.'));
+
+  let tokens: TokenResponse | undefined;
+  let scopes: string[] = [];
+  if (input.noLogin) {
+    checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
+  } else if (!asMd) {
+    checks.push(skipped('login', 'login', TITLES.login, 'Skipped: no authorization server metadata to sign in with.'));
+  } else {
+    scopes = input.scopes ?? (www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined) ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
+    const login = await checkLogin({
+      metadata: asMd,
+      clientId: input.clientId,
+      scopes,
+      resource: input.resource,
+      host: input.callbackHost ?? 'localhost',
+      port: input.callbackPort ?? DEFAULT_CALLBACK_PORT,
+      logger,
+      opener: deps.opener,
+      loginTimeoutMs: input.loginTimeoutMs ?? 300_000,
+      timeoutMs,
+    });
+    checks.push(login.result);
+    tokens = login.tokens;
+  }
+  // keep the report in chain order: JWKS belongs before the sign-in
+  const jwks = await jwksPending;
+  checks.splice(checks.findIndex((c) => c.id === 'login'), 0, jwks);
+
+  if (!tokens) {
+    const loginCheck = checks.find((c) => c.id === 'login');
+    skipAfterLogin(
+      input.noLogin ? 'Skipped: no token (--no-login).' : loginCheck?.status === 'fail' ? 'Skipped: the sign-in failed.' : 'Skipped: no sign-in, so no token.',
+    );
+    return done();
+  }
+
+  const accessToken = tokens.access_token;
+  const [claims, calls] = await Promise.all([
+    checkTokenClaims({ accessToken, expectedIssuer: asMd?.issuer, authorizer: input.authorizer }),
+    checkMcpCalls({ gatewayUrl: input.gatewayUrl, accessToken, callTool: input.callTool, timeoutMs }),
+  ]);
+  checks.push(claims, ...calls);
+
+  const refresh = await checkRefresh({
+    tokenEndpoint: asMd!.token_endpoint!,
+    clientId: input.clientId!,
+    refreshToken: tokens.refresh_token,
+    scopes,
+    resource: input.resource,
+    timeoutMs,
+  });
+  checks.push(refresh.result);
+  if (refresh.tokens) {
+    tokens = { ...refresh.tokens, refresh_token: refresh.tokens.refresh_token ?? tokens.refresh_token };
+  }
+  return done(tokens);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const STAGES: Array<{ stage: CheckStage; heading: string }> = [
+  { stage: 'challenge', heading: 'Challenge' },
+  { stage: 'metadata', heading: 'Discovery' },
+  { stage: 'login', heading: 'Sign-in' },
+  { stage: 'calls', heading: 'MCP calls' },
+  { stage: 'config', heading: 'Configuration' },
+];
+
+const GLYPH: Record<CheckStatus, { glyph: string; style: 'green' | 'yellow' | 'red' | 'dim' }> = {
+  pass: { glyph: '✔', style: 'green' },
+  warn: { glyph: '!', style: 'yellow' },
+  fail: { glyph: '✖', style: 'red' },
+  skip: { glyph: '-', style: 'dim' },
+};
+
+/** Human report: grouped by stage, one line per check, the fix indented under non-passing ones. Redacted. */
+export function formatReport(checks: CheckResult[], opts: { color: boolean }): string {
+  const lines: string[] = [];
+  for (const { stage, heading } of STAGES) {
+    const inStage = checks.filter((c) => c.stage === stage);
+    if (!inStage.length) continue;
+    if (lines.length) lines.push('');
+    lines.push(paint(opts.color, 'bold', heading));
+    for (const c of inStage) {
+      const g = GLYPH[c.status];
+      lines.push(`  ${paint(opts.color, g.style, g.glyph)} ${c.title}: ${c.finding}`);
+      if (c.fix && c.status !== 'pass') lines.push(`      ${paint(opts.color, 'dim', 'fix:')} ${c.fix}`);
+    }
+  }
+  const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
+  lines.push('');
+  lines.push(`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed, ${count('skip')} skipped.`);
+  return redact(lines.join('\n'));
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * Entry point: argv -> command table (lazy import), global flags, one top-level error handler, exit codes.
+ * Nothing heavy is imported here: --help and --version must stay within 2x of a bare `node -e 0`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { CommandSpec, OptionSpec, ParsedOptions } from './commands/types.js';
+import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './core/errors.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
+  init: { summary: 'Register an OIDC app, set the gateway authorizer, write the MCP client config, verify', load: () => import('./commands/init.js') },
+  verify: { summary: 'Health check: 401 challenge, discovery chain, test login, authenticated MCP calls', load: () => import('./commands/verify.js') },
+  cleanup: { summary: 'Undo exactly what init made: tokens, caches, client config, gateway auth, IdP app', load: () => import('./commands/cleanup.js') },
+  status: { summary: 'What the journal says exists, checked against the live resources', load: () => import('./commands/status.js') },
+  sandbox: { summary: 'Run a local identity provider and AgentCore-compatible gateway', load: () => import('./commands/sandbox.js') },
+  demo: { summary: 'The whole journey on the sandbox: init, verify with a test login, cleanup', load: () => import('./commands/demo.js') },
+};
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: 'boolean', description: 'Print exactly one JSON document on stdout (human text goes to stderr)' },
+  yes: { type: 'boolean', short: 'y', description: 'Answer yes to confirmations (required to change things non-interactively)' },
+  'dry-run': { type: 'boolean', description: 'Show the plan and change nothing' },
+  'no-input': { type: 'boolean', description: 'Never prompt: use flags, env and defaults, or fail naming the flag' },
+  setup: { type: 'string', placeholder: 'name', description: 'Which setup (state journal) to use (default: "default")' },
+  verbose: { type: 'boolean', short: 'v', description: 'More detail' },
+  help: { type: 'boolean', short: 'h', description: 'Show help' },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function optionLines(options: Record<string, OptionSpec>): string[] {
+  const rows = Object.entries(options).map(([name, o]) => {
+    const left = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.placeholder ? ` <${o.placeholder}>` : ''}`;
+    return [left, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
+  });
+  const width = Math.min(38, Math.max(...rows.map(([l]) => l.length)) + 2);
+  return rows.map(([l, d]) => `  ${l.padEnd(width)}${d}`);
+}
+
+function topHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length)) + 2;
+  return [
+    'agentcore-auth: put a real user identity on every MCP request to an Amazon Bedrock AgentCore Gateway.',
+    '',
+    'Usage: agentcore-auth <command> [flags]',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n]!.summary}`),
+    '',
+    'Global flags:',
+    ...optionLines({ ...GLOBAL_OPTIONS, version: { type: 'boolean', short: 'V', description: 'Print the version' } }),
+    '',
+    'Exit codes: 0 ok, 1 failed, 2 usage error, 130 cancelled.',
+    'Run `agentcore-auth <command> --help` for a command\'s flags. Quick start: `agentcore-auth demo`.',
+  ].join('\n');
+}
+
+function commandHelp(spec: CommandSpec): string {
+  return [
+    `${spec.summary}.`,
+    '',
+    `Usage: ${spec.usage}`,
+    '',
+    'Flags:',
+    ...optionLines(spec.options),
+    '',
+    'Global flags:',
+    ...optionLines(GLOBAL_OPTIONS),
+    ...(spec.examples?.length ? ['', 'Examples:', ...spec.examples.map((e) => `  ${e}`)] : []),
+  ].join('\n');
+}
+
+function suggest(word: string, candidates: string[]): string | undefined {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length]![b.length]!;
+  };
+  const best = candidates.map((c) => [c, dist(word, c)] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? best[0] : undefined;
+}
+
+function parse(spec: CommandSpec, argv: string[]): { opts: ParsedOptions; positionals: string[] } {
+  const options = { ...GLOBAL_OPTIONS, ...spec.options };
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { opts: values as ParsedOptions, positionals };
+  } catch (err) {
+    const msg = errorMessage(err);
+    const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
+    if (flag && /Unknown option/i.test(msg)) {
+      const near = suggest(flag.replace(/^-+/, ''), Object.keys(options));
+      throw new UsageError(`Unknown flag ${flag} for '${spec.name}'.${near ? ` Did you mean --${near}?` : ''}`, {
+        fix: `Run 'agentcore-auth ${spec.name} --help' to see its flags.`,
+      });
+    }
+    throw new UsageError(msg.replace(/\. To specify.*$/s, '.'), { fix: `Run 'agentcore-auth ${spec.name} --help'.` });
+  }
+}
+
+function wantsJson(argv: string[]): boolean {
+  return argv.includes('--json');
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V' || (argv.length === 1 && argv[0] === 'version')) {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const name = argv[0];
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && argv[1] && COMMANDS[argv[1]]) {
+      process.stdout.write(`${commandHelp((await COMMANDS[argv[1]]!.load()).command)}\n`);
+    } else process.stdout.write(`${topHelp()}\n`);
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    const near = suggest(name, Object.keys(COMMANDS));
+    throw new UsageError(`Unknown command '${name}'.${near ? ` Did you mean '${near}'?` : ''}`, {
+      fix: "Run 'agentcore-auth --help' to see the commands.",
+    });
+  }
+  const { command } = await entry.load();
+  const rest = argv.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return ExitCode.ok;
+  }
+  const { opts, positionals } = parse(command, rest);
+  const { createContext } = await import('./core/create-context.js');
+  const ctx = createContext(opts);
+  return command.run(ctx, opts, positionals);
+}
+
+function report(err: unknown, json: boolean): number {
+  const cli = err instanceof CliError ? err : undefined;
+  const code = cli?.exitCode ?? ExitCode.failed;
+  // Lazy: only on the error path.
+  const message = cli ? cli.message : `Unexpected error: ${errorMessage(err)}`;
+  const fix = cli?.fix;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: { code: cli?.code ?? 'internal', message, fix } })}\n`);
+  }
+  const red = process.stderr.isTTY && !process.env.NO_COLOR ? (s: string) => `\u001b[31m${s}\u001b[39m` : (s: string) => s;
+  if (err instanceof CancelledError) process.stderr.write(`${message}\n`);
+  else {
+    process.stderr.write(`${red('✖')} ${message}\n${fix ? `  Fix: ${fix}\n` : ''}`);
+    if (!cli && process.env.AGENTCORE_AUTH_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+  }
+  return code;
+}
+
+const argv = process.argv.slice(2);
+let interrupted = 0;
+process.on('SIGINT', () => {
+  interrupted++;
+  if (interrupted > 1) {
+    process.stderr.write('\nInterrupted again: exiting now.\n');
+    process.exit(ExitCode.cancelled);
+  }
+  process.stderr.write('\nCancelling at the next safe point (Ctrl-C again to exit now)…\n');
+  globalThis.__agentcoreAuthAbort?.abort(new CancelledError('Cancelled by Ctrl-C.'));
+});
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __agentcoreAuthAbort: AbortController | undefined;
+}
+
+main(argv)
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch(async (err) => {
+    const { redact } = await import('./core/redact.js');
+    const e = err instanceof Error ? err : new Error(String(err));
+    e.message = redact(e.message);
+    process.exitCode = report(e, wantsJson(argv));
+  });

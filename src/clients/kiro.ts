@@ -1,0 +1,216 @@
+/**
+ * Kiro's MCP configuration (`~/.kiro/settings/mcp.json`, or `<workspace>/.kiro/settings/mcp.json`, which
+ * wins): one `mcpServers.<name>` entry that runs mcp-remote through npx.
+ *
+ * Kiro does not pass its PATH or HOME to stdio servers, so the entry names npx by absolute path (the one
+ * next to the running node) and carries PATH (node's folder first, for npx's `#!/usr/bin/env node`) and
+ * HOME (where mcp-remote keeps its token cache) in `env`.
+ */
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliError } from '../core/errors.js';
+import { editJsonFile, readJsonObject, type JsonObject } from './jsonfile.js';
+import { buildMcpRemoteArgs } from './mcp-remote.js';
+
+export type KiroScope = 'user' | 'workspace';
+
+export function kiroConfigPath(scope: KiroScope, env: { home: string; cwd: string }): string {
+  return join(scope === 'user' ? env.home : env.cwd, '.kiro', 'settings', 'mcp.json');
+}
+
+export interface KiroEntryInput {
+  serverName: string;
+  gatewayUrl: string;
+  callbackPort: number;
+  clientId: string;
+  scopes: string[];
+  extraArgs?: string[];
+  /** dirname(process.execPath): npx is taken from here and this folder leads PATH. */
+  nodeBinDir: string;
+  home: string;
+  /** Optional MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
+  mcpRemoteConfigDir?: string;
+}
+
+export interface KiroEntry {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  disabled: false;
+  autoApprove: string[];
+}
+
+/** Folders after node's own on the server's PATH. */
+export const KIRO_DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+interface TemplateValues {
+  npx: string;
+  args: string[];
+  path: string;
+  home: string;
+}
+
+let templateCache: unknown;
+function loadTemplate(): unknown {
+  // dist/src/clients/kiro.js -> <package root>/templates
+  templateCache ??= JSON.parse(readFileSync(new URL('../../../templates/kiro-mcp-remote.json', import.meta.url), 'utf8'));
+  return templateCache;
+}
+
+/** Replace `"{{name}}"` strings (whole value: any type; inside a string: string values only). */
+function fillTemplate(node: unknown, values: TemplateValues): unknown {
+  if (typeof node === 'string') {
+    const whole = /^\{\{(\w+)\}\}$/.exec(node);
+    if (whole) return lookup(whole[1]!, values);
+    return node.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const v = lookup(key, values);
+      if (typeof v !== 'string') throw new Error(`template placeholder {{${key}}} inside a string must be a string`);
+      return v;
+    });
+  }
+  if (Array.isArray(node)) return node.map((n) => fillTemplate(n, values));
+  if (typeof node === 'object' && node !== null) {
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fillTemplate(v, values)]));
+  }
+  return node;
+}
+
+function lookup(key: string, values: TemplateValues): unknown {
+  if (!Object.prototype.hasOwnProperty.call(values, key)) throw new Error(`unknown template placeholder {{${key}}}`);
+  const v = values[key as keyof TemplateValues];
+  return Array.isArray(v) ? [...v] : v;
+}
+
+export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
+  const values: TemplateValues = {
+    npx: join(input.nodeBinDir, 'npx'),
+    args: buildMcpRemoteArgs({
+      gatewayUrl: input.gatewayUrl,
+      callbackPort: input.callbackPort,
+      host: 'localhost',
+      clientId: input.clientId,
+      scopes: input.scopes,
+      ...(input.extraArgs ? { extraArgs: input.extraArgs } : {}),
+    }),
+    path: `${input.nodeBinDir}:${KIRO_DEFAULT_PATH}`,
+    home: input.home,
+  };
+  const entry = fillTemplate(loadTemplate(), values) as KiroEntry;
+  if (input.mcpRemoteConfigDir) entry.env = { ...entry.env, MCP_REMOTE_CONFIG_DIR: input.mcpRemoteConfigDir };
+  return entry;
+}
+
+function serversOf(doc: JsonObject, path: string, create: boolean): JsonObject | undefined {
+  const servers = doc.mcpServers;
+  if (servers === undefined) {
+    if (!create) return undefined;
+    const fresh: JsonObject = {};
+    doc.mcpServers = fresh;
+    return fresh;
+  }
+  if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) {
+    throw new CliError(`${path}: "mcpServers" is not a JSON object; the file was left untouched.`, {
+      fix: 'Fix or move the file, then run again',
+      code: 'invalid_config',
+    });
+  }
+  return servers as JsonObject;
+}
+
+async function assertExecutable(file: string): Promise<void> {
+  try {
+    await access(file, fsConstants.X_OK);
+  } catch {
+    throw new CliError(`npx was not found next to node (${file}); the Kiro entry would not start.`, {
+      fix: 'Install npm alongside this Node.js (npx ships with npm), then run again',
+      code: 'npx_missing',
+    });
+  }
+}
+
+/**
+ * Put our entry at `mcpServers.<serverName>`: replaced in place when it exists (same position, never a
+ * second entry); every other server and top-level key untouched. `previousEntry` is what was there.
+ */
+export async function writeKiroEntry(
+  path: string,
+  input: KiroEntryInput,
+  opts: { dryRun?: boolean } = {},
+): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
+  const entry = buildKiroEntry(input);
+  await assertExecutable(entry.command);
+  return setKiroEntry(path, input.serverName, entry, opts);
+}
+
+/** Put any entry back (e.g. cleanup restoring the `previousEntry` that writeKiroEntry replaced). */
+export async function restoreKiroEntry(
+  path: string,
+  serverName: string,
+  entry: unknown,
+  opts: { dryRun?: boolean } = {},
+): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
+  return setKiroEntry(path, serverName, entry, opts);
+}
+
+async function setKiroEntry(
+  path: string,
+  serverName: string,
+  entry: unknown,
+  opts: { dryRun?: boolean },
+): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
+  if (serverName === '' || serverName === '__proto__') {
+    throw new CliError(`Invalid MCP server name ${JSON.stringify(serverName)}.`, { fix: 'Choose another server name', code: 'usage' });
+  }
+  let previousEntry: unknown | null = null;
+  const res = await editJsonFile(
+    path,
+    (doc) => {
+      const servers = serversOf(doc, path, true)!;
+      previousEntry = Object.prototype.hasOwnProperty.call(servers, serverName) ? structuredClone(servers[serverName]) : null;
+      // Assigning an existing own key keeps its position in the object (and so in the output).
+      servers[serverName] = entry;
+    },
+    { dryRun: opts.dryRun ?? false },
+  );
+  return {
+    path: res.path,
+    changed: res.changed,
+    created: res.created,
+    ...(res.backupPath ? { backupPath: res.backupPath } : {}),
+    previousEntry,
+  };
+}
+
+/**
+ * Remove `mcpServers.<serverName>` (only when `onlyIfMatches`, if given, accepts it). The file stays, with
+ * `"mcpServers": {}` when it was the last entry.
+ */
+export async function removeKiroEntry(
+  path: string,
+  serverName: string,
+  opts: { dryRun?: boolean; onlyIfMatches?: (entry: unknown) => boolean } = {},
+): Promise<{ removed: boolean; path: string; backupPath?: string }> {
+  let removed = false;
+  const res = await editJsonFile(
+    path,
+    (doc) => {
+      const servers = serversOf(doc, path, false);
+      if (!servers || !Object.prototype.hasOwnProperty.call(servers, serverName)) return;
+      if (opts.onlyIfMatches && !opts.onlyIfMatches(servers[serverName])) return;
+      delete servers[serverName];
+      removed = true;
+    },
+    { dryRun: opts.dryRun ?? false },
+  );
+  return { removed, path, ...(res.backupPath ? { backupPath: res.backupPath } : {}) };
+}
+
+/** The entry at `mcpServers.<serverName>`, or null (no file, no mcpServers, no such entry). */
+export async function readKiroEntry(path: string, serverName: string): Promise<unknown | null> {
+  const doc = await readJsonObject(path);
+  if (!doc) return null;
+  const servers = serversOf(doc, path, false);
+  if (!servers || !Object.prototype.hasOwnProperty.call(servers, serverName)) return null;
+  return servers[serverName];
+}

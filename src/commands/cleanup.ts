@@ -1,0 +1,19 @@
+import type { CommandSpec } from './types.js';
+
+export const command: CommandSpec = {
+  name: 'cleanup',
+  summary: 'Undo exactly what init made: revoke tokens, clear caches, remove the client entry, restore or delete the gateway auth, delete the IdP app',
+  usage: 'agentcore-auth cleanup [--setup NAME] [--yes] [--dry-run]',
+  options: {
+    'delete-gateway': { type: 'boolean', description: 'Delete the gateway instead of restoring its previous authorizer' },
+    'keep-app': { type: 'boolean', description: 'Keep the OIDC client at the IdP' },
+  },
+  examples: ['agentcore-auth cleanup --dry-run', 'agentcore-auth cleanup --setup team-gw --yes'],
+  async run(ctx, opts) {
+    const { runCleanup, printCleanupSummary } = await import('../flows/cleanup.js');
+    const r = await runCleanup(ctx, opts);
+    printCleanupSummary(ctx, r);
+    if (ctx.flags.json) ctx.emitJson(r);
+    return r.ok ? 0 : 1;
+  },
+};

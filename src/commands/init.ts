@@ -1,0 +1,38 @@
+import type { CommandSpec } from './types.js';
+import { AWS_OPTIONS } from './shared.js';
+
+export const command: CommandSpec = {
+  name: 'init',
+  summary: 'Register a public OIDC app, set the gateway\'s inbound JWT authorizer, write the MCP client config, then verify',
+  usage: 'agentcore-auth init [--provider oidc --issuer URL] [--gateway ID | --create-gateway NAME --role-arn ARN] [flags]',
+  options: {
+    provider: { type: 'string', placeholder: 'id', description: 'Identity provider adapter: oidc (env AGENTCORE_AUTH_PROVIDER)' },
+    issuer: { type: 'string', placeholder: 'url', description: 'Issuer URL of the identity provider (env AGENTCORE_AUTH_ISSUER)' },
+    audience: { type: 'string', placeholder: 'aud', description: 'Also pin tokens to this audience (allowedAudience); the client is always pinned' },
+    gateway: { type: 'string', placeholder: 'id|arn|url', description: 'Use this existing gateway (must have a CUSTOM_JWT authorizer)' },
+    'create-gateway': { type: 'string', placeholder: 'name', description: 'Create a new MCP gateway with a JWT authorizer' },
+    'role-arn': { type: 'string', placeholder: 'arn', description: 'IAM role for --create-gateway (trusted by bedrock-agentcore.amazonaws.com)' },
+    ...AWS_OPTIONS,
+    client: { type: 'string', placeholder: 'kiro|kiro-workspace', description: 'MCP client config to write (default kiro: ~/.kiro/settings/mcp.json)' },
+    'server-name': { type: 'string', placeholder: 'name', description: 'Name of the MCP server entry (default gateway-tools)' },
+    'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port of mcp-remote\'s OAuth callback (default 3334)' },
+    scopes: { type: 'string', placeholder: 'list', description: 'Scopes to request (default "openid profile email offline_access")' },
+    'app-name': { type: 'string', placeholder: 'name', description: 'Display name of the app at the IdP (default "agentcore-auth <setup>")' },
+    'wait-timeout': { type: 'string', placeholder: 'duration', description: 'How long to wait for the gateway to be READY (default 300s)' },
+    'no-wait': { type: 'boolean', description: 'Do not wait for the gateway to be READY' },
+    'no-verify': { type: 'boolean', description: 'Skip verify at the end' },
+    'no-login': { type: 'boolean', description: 'Verify without the test login' },
+  },
+  examples: [
+    'agentcore-auth init',
+    'agentcore-auth init --provider oidc --issuer https://idp.example.com/realms/dev --gateway gw-abc123 --yes',
+    'agentcore-auth init --provider oidc --issuer http://127.0.0.1:4000 --endpoint-url http://127.0.0.1:4000 \\\n    --create-gateway dev --role-arn arn:aws:iam::123456789012:role/gw --yes --json',
+  ],
+  async run(ctx, opts) {
+    const { runInit, printInitSummary } = await import('../flows/init.js');
+    const r = await runInit(ctx, opts);
+    printInitSummary(ctx, r);
+    if (ctx.flags.json) ctx.emitJson(r);
+    return r.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,8 @@
+import type { OptionSpec } from './types.js';
+
+/** Flags shared by the commands that talk to the AgentCore control plane. */
+export const AWS_OPTIONS: Record<string, OptionSpec> = {
+  region: { type: 'string', placeholder: 'region', description: 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)' },
+  profile: { type: 'string', placeholder: 'name', description: 'AWS profile from ~/.aws/config (default: the SDK credential chain)' },
+  'endpoint-url': { type: 'string', placeholder: 'url', description: 'AgentCore control plane endpoint (sandbox, moto); AWS_ENDPOINT_URL is honoured too' },
+};

@@ -1,0 +1,15 @@
+import type { CommandSpec } from './types.js';
+
+export const command: CommandSpec = {
+  name: 'status',
+  summary: 'What the journal says exists, checked against the live resources, with drift shown',
+  usage: 'agentcore-auth status [--setup NAME] [--json]',
+  options: {},
+  async run(ctx, opts) {
+    const { runStatus, printStatus } = await import('../flows/status.js');
+    const r = await runStatus(ctx, typeof opts.setup === 'string');
+    printStatus(ctx, r);
+    if (ctx.flags.json) ctx.emitJson(r);
+    return r.setups.some((s) => s.drift) ? 1 : 0;
+  },
+};

@@ -1,0 +1,39 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from './logger.js';
+import type { Prompter } from './prompts.js';
+
+export interface GlobalFlags {
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  noInput: boolean;
+  verbose: boolean;
+  /** Which setup (journal) to act on. */
+  setup: string;
+}
+
+/** What every command receives. Steps take only the part they need (Pick<Context, ...>). */
+export interface Context {
+  flags: GlobalFlags;
+  logger: Logger;
+  prompter: Prompter;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  home: string;
+  /** ~/.agentcore-auth, or $AGENTCORE_AUTH_HOME. */
+  stateDir: string;
+  /** Aborted on the first Ctrl-C: flows stop at the next safe point. */
+  signal: AbortSignal;
+  /** Writes the single JSON document of a --json run to stdout (redacted). */
+  emitJson(doc: unknown): void;
+  color: boolean;
+}
+
+export function resolveHome(env: NodeJS.ProcessEnv): string {
+  return env.HOME || homedir();
+}
+
+export function resolveStateDir(env: NodeJS.ProcessEnv): string {
+  return env.AGENTCORE_AUTH_HOME || join(resolveHome(env), '.agentcore-auth');
+}

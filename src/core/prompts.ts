@@ -1,0 +1,80 @@
+import { CancelledError, UsageError } from './errors.js';
+
+/**
+ * Every prompt has a flag. Precedence: flag, env, prompt (when interactive), default, else fail naming the flag.
+ * @inquirer/prompts is loaded only when a prompt is really shown.
+ */
+export interface AskSpec<T extends string = string> {
+  /** The flag that answers this prompt, e.g. "--issuer". */
+  flag: string;
+  message: string;
+  flagValue?: string;
+  envVar?: string;
+  default?: T | string;
+  choices?: Array<{ value: T; name?: string; description?: string }>;
+  validate?: (value: string) => string | true;
+}
+
+export interface Prompter {
+  readonly interactive: boolean;
+  readonly whyNot: string;
+  ask<T extends string = string>(spec: AskSpec<T>): Promise<T>;
+  confirm(opts: { message: string; flag: string; yes: boolean; default?: boolean }): Promise<boolean>;
+}
+
+async function inquirer() {
+  return import('@inquirer/prompts');
+}
+
+function wrapCancel(err: unknown): never {
+  const name = (err as Error)?.name;
+  if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new CancelledError();
+  throw err;
+}
+
+export function createPrompter(opts: { interactive: boolean; whyNot: string; env: NodeJS.ProcessEnv }): Prompter {
+  const check = (spec: AskSpec, value: string): string => {
+    if (spec.choices && !spec.choices.some((c) => c.value === value)) {
+      throw new UsageError(`${spec.flag} must be one of: ${spec.choices.map((c) => c.value).join(', ')} (got "${value}").`);
+    }
+    const v = spec.validate?.(value);
+    if (typeof v === 'string') throw new UsageError(`${spec.flag}: ${v}`);
+    return value;
+  };
+  return {
+    interactive: opts.interactive,
+    whyNot: opts.whyNot,
+    async ask<T extends string>(spec: AskSpec<T>): Promise<T> {
+      if (spec.flagValue !== undefined && spec.flagValue !== '') return check(spec, spec.flagValue) as T;
+      const fromEnv = spec.envVar ? opts.env[spec.envVar] : undefined;
+      if (fromEnv) return check(spec, fromEnv) as T;
+      if (opts.interactive) {
+        const p = await inquirer();
+        try {
+          if (spec.choices) {
+            return (await p.select({ message: spec.message, choices: spec.choices, default: spec.default })) as T;
+          }
+          return (await p.input({ message: spec.message, default: spec.default, validate: spec.validate })) as T;
+        } catch (err) {
+          wrapCancel(err);
+        }
+      }
+      if (spec.default !== undefined) return check(spec, spec.default) as T;
+      throw new UsageError(`Missing ${spec.flag} (${spec.message.replace(/[?:]\s*$/, '')}); cannot prompt because ${opts.whyNot}.`, {
+        fix: `Pass ${spec.flag}${spec.envVar ? ` or set ${spec.envVar}` : ''}.`,
+      });
+    },
+    async confirm({ message, flag, yes, default: def = true }) {
+      if (yes) return true;
+      if (!opts.interactive) {
+        throw new UsageError(`Confirmation needed (${message}); cannot prompt because ${opts.whyNot}.`, { fix: `Pass ${flag} to confirm.` });
+      }
+      const p = await inquirer();
+      try {
+        return await p.confirm({ message, default: def });
+      } catch (err) {
+        wrapCancel(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Flags, env and prompts become typed answers. Precedence: flag, env, prompt, default, else fail naming the flag.
+ */
+import type { ParsedOptions } from '../commands/types.js';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_LIFETIMES, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
+import type { ProviderId } from '../../providers/types.js';
+
+export const DEFAULT_CALLBACK_PORT = 3334;
+export const DEFAULT_SERVER_NAME = 'gateway-tools';
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
+export function str(opts: ParsedOptions, name: string): string | undefined {
+  const v = opts[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function parsePort(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new UsageError(`${flag} must be a port number from 1 to 65535 (got "${value}").`);
+  }
+  return n;
+}
+
+export function parseSeconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const m = /^(\d+)(s|m|h|d)?$/.exec(value);
+  if (!m) throw new UsageError(`${flag} must be a duration like 300, 300s, 5m, 1h (got "${value}").`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
+}
+
+export function parseUrl(value: string, flag: string): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    return value;
+  } catch {
+    throw new UsageError(`${flag} "${value}" is not an http(s) URL.`, { fix: `Pass a full URL, e.g. ${flag} https://example.com/...` });
+  }
+}
+
+export function parseScopes(value: string | undefined): string[] {
+  if (value === undefined) return DEFAULT_SCOPES;
+  const s = value.split(/[\s,]+/).filter(Boolean);
+  if (!s.length) throw new UsageError('--scopes is empty.', { fix: `Pass e.g. --scopes "${DEFAULT_SCOPES.join(' ')}".` });
+  return s;
+}
+
+export function region(opts: ParsedOptions, env: NodeJS.ProcessEnv): string {
+  const r = str(opts, 'region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`--region "${r}" is not an AWS region name.`, { fix: 'Pass e.g. --region us-east-1.' });
+  return r;
+}
+
+export async function collectInitAnswers(
+  ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd' | 'flags'>,
+  opts: ParsedOptions,
+  listGateways: () => Promise<Array<{ gatewayId: string; name: string; status: string; authorizerType: string }>>,
+): Promise<InitAnswers> {
+  const { prompter } = ctx;
+  const { PROVIDERS } = await import('../../providers/index.js');
+  const provider = await prompter.ask<ProviderId>({
+    flag: '--provider',
+    message: 'Identity provider:',
+    flagValue: str(opts, 'provider'),
+    envVar: 'AGENTCORE_AUTH_PROVIDER',
+    choices: PROVIDERS.filter((p) => p.available).map((p) => ({ value: p.id, name: p.name })),
+    default: PROVIDERS.filter((p) => p.available).length === 1 ? 'oidc' : undefined,
+  });
+  const issuer = parseUrl(
+    await prompter.ask({ flag: '--issuer', message: 'Issuer URL:', flagValue: str(opts, 'issuer'), envVar: 'AGENTCORE_AUTH_ISSUER' }),
+    '--issuer',
+  );
+  const endpointUrl = str(opts, 'endpoint-url');
+  if (endpointUrl) parseUrl(endpointUrl, '--endpoint-url');
+
+  let gateway: GatewayChoice;
+  const existing = str(opts, 'gateway');
+  const createName = str(opts, 'create-gateway');
+  if (existing && createName) throw new UsageError('--gateway and --create-gateway cannot be used together.', { fix: 'Pick one: use an existing gateway, or create a new one.' });
+  if (createName) {
+    if (!/^([0-9a-zA-Z][-]?){1,100}$/.test(createName)) throw new UsageError(`--create-gateway "${createName}" is not a valid gateway name.`, { fix: 'Use letters, digits and single hyphens (at most 100).' });
+    const roleArn = await prompter.ask({
+      flag: '--role-arn',
+      message: 'IAM role ARN for the new gateway (trusted by bedrock-agentcore.amazonaws.com):',
+      flagValue: str(opts, 'role-arn'),
+      validate: (v) => (/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(v) ? true : 'must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME)'),
+    });
+    gateway = { mode: 'create', name: createName, roleArn };
+  } else if (existing) {
+    const { parseGatewayRef } = await import('../gateway/agentcore.js');
+    gateway = { mode: 'existing', id: parseGatewayRef(existing) };
+  } else if (prompter.interactive) {
+    const list = await listGateways();
+    const id = await prompter.ask({
+      flag: '--gateway',
+      message: 'Gateway:',
+      choices: [
+        ...list.map((g) => ({ value: g.gatewayId, name: `${g.name} (${g.gatewayId}) ${g.status} ${g.authorizerType}` })),
+        { value: '__create__', name: 'Create a new gateway' },
+      ],
+    });
+    if (id === '__create__') {
+      const name = await prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', validate: (v) => (/^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens') });
+      const roleArn = await prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the gateway:' });
+      gateway = { mode: 'create', name, roleArn };
+    } else gateway = { mode: 'existing', id };
+  } else {
+    throw new UsageError(`Which gateway? Cannot prompt because ${prompter.whyNot}.`, { fix: 'Pass --gateway ID (or ARN or URL), or --create-gateway NAME --role-arn ARN.' });
+  }
+
+  const client = await prompter.ask<'kiro' | 'kiro-workspace'>({
+    flag: '--client',
+    message: 'MCP client config to write:',
+    flagValue: str(opts, 'client'),
+    choices: [
+      { value: 'kiro', name: 'Kiro, user settings (~/.kiro/settings/mcp.json)' },
+      { value: 'kiro-workspace', name: 'Kiro, this workspace (.kiro/settings/mcp.json)' },
+    ],
+    default: 'kiro',
+  });
+  const { kiroConfigPath } = await import('../clients/kiro.js');
+  const clientConfigPath = kiroConfigPath(client === 'kiro' ? 'user' : 'workspace', { home: ctx.home, cwd: ctx.cwd });
+  const serverName = str(opts, 'server-name') ?? DEFAULT_SERVER_NAME;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(serverName)) throw new UsageError(`--server-name "${serverName}" is not a usable MCP server name.`, { fix: 'Use letters, digits, ".", "-" and "_".' });
+  const callbackPort = parsePort(str(opts, 'callback-port'), '--callback-port', DEFAULT_CALLBACK_PORT);
+  return {
+    setup: ctx.flags.setup,
+    provider,
+    issuer,
+    gateway,
+    region: region(opts, ctx.env),
+    endpointUrl,
+    profile: str(opts, 'profile'),
+    client,
+    clientConfigPath,
+    serverName,
+    callbackPort,
+    callbackHost: 'localhost',
+    scopes: parseScopes(str(opts, 'scopes')),
+    lifetimes: DEFAULT_LIFETIMES,
+    appName: str(opts, 'app-name') ?? `agentcore-auth ${ctx.flags.setup}`,
+    verify: opts['no-verify'] !== true,
+    wait: opts['no-wait'] !== true,
+  };
+}

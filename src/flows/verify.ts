@@ -1,0 +1,122 @@
+/**
+ * verify: the health check. Works from a setup's journal, or standalone with --gateway-url.
+ */
+import type { AppRecord, IdpAdapter } from '../../providers/types.js';
+import type { CustomJwtAuthorizer } from '../authorizer/types.js';
+import type { CheckResult } from '../checks/types.js';
+import type { ParsedOptions } from '../commands/types.js';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { readJournal } from '../journal/journal.js';
+import { parsePort, parseScopes, parseSeconds, parseUrl, region, str } from './answers.js';
+
+export interface VerifyInputs {
+  gatewayUrl: string;
+  clientId?: string;
+  scopes?: string[];
+  resource?: string;
+  callbackHost?: 'localhost' | '127.0.0.1';
+  callbackPort?: number;
+  noLogin?: boolean;
+  callTool?: { name: string; args?: Record<string, unknown> };
+  authorizer?: CustomJwtAuthorizer;
+  timeoutMs?: number;
+}
+
+export interface VerifySummary {
+  ok: boolean;
+  gatewayUrl: string;
+  checks: CheckResult[];
+  counts: Record<'pass' | 'warn' | 'fail' | 'skip', number>;
+}
+
+/** Runs the checks, prints the report, and revokes the test login's tokens afterwards. */
+export async function verifySetup(
+  ctx: Pick<Context, 'logger' | 'color' | 'env'>,
+  input: VerifyInputs,
+  deps: { opener?: (url: string) => Promise<void> | void; app?: AppRecord; adapter?: IdpAdapter; revokeAfter?: boolean } = {},
+): Promise<VerifySummary> {
+  const { runVerify, formatReport } = await import('../checks/run.js');
+  ctx.logger.step(`Verifying ${input.gatewayUrl}`);
+  const out = await runVerify(input, { logger: ctx.logger, opener: deps.opener });
+  ctx.logger.info(formatReport(out.checks, { color: ctx.color }));
+  if (deps.revokeAfter && out.tokens && deps.app && deps.adapter) {
+    // The test login's tokens have done their job: revoke them so verify leaves nothing behind.
+    const r = await deps.adapter
+      .revoke({ logger: ctx.logger, env: ctx.env, timeoutMs: input.timeoutMs ?? 15_000 }, deps.app, { refreshToken: out.tokens.refreshToken, accessToken: out.tokens.accessToken })
+      .catch(() => undefined);
+    if (r?.revoked.length) ctx.logger.debug(`revoked the test login's ${r.revoked.join(' and ')}`);
+  }
+  const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
+  for (const c of out.checks) counts[c.status]++;
+  return { ok: out.ok, gatewayUrl: input.gatewayUrl, checks: out.checks, counts };
+}
+
+/** The verify command: inputs from flags, else from the setup's journal. */
+export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promise<VerifySummary> {
+  const timeoutMs = parseSeconds(str(opts, 'timeout'), '--timeout', 10) * 1000;
+  const call = str(opts, 'call');
+  let args: Record<string, unknown> | undefined;
+  const argsText = str(opts, 'call-args');
+  if (argsText) {
+    try {
+      args = JSON.parse(argsText) as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--call-args must be a JSON object, e.g. --call-args \'{"path":"."}\'.');
+    }
+  }
+  let gatewayUrl = str(opts, 'gateway-url');
+  let authorizer: CustomJwtAuthorizer | undefined;
+  let fromJournal: Awaited<ReturnType<typeof readJournal>> = null;
+  if (gatewayUrl) parseUrl(gatewayUrl, '--gateway-url');
+  const gatewayRef = str(opts, 'gateway');
+  if (!gatewayUrl && !gatewayRef) {
+    fromJournal = await readJournal(ctx.stateDir, ctx.flags.setup);
+    if (!fromJournal || !fromJournal.config.gatewayUrl) {
+      throw new UsageError(`Nothing to verify: no setup "${ctx.flags.setup}" in ${ctx.stateDir}.`, {
+        fix: 'Pass --gateway-url URL (any OAuth-protected MCP endpoint), --gateway ID, or run `agentcore-auth init` first.',
+      });
+    }
+    gatewayUrl = fromJournal.config.gatewayUrl;
+  }
+  const cfg = fromJournal?.config ?? {};
+  const endpointUrl = str(opts, 'endpoint-url') ?? cfg.endpointUrl;
+  const gatewayId = gatewayRef ?? cfg.gatewayId;
+  if (gatewayId && (gatewayRef || fromJournal)) {
+    // Reading the authorizer lets verify explain which claim rule a token fails.
+    const { GatewayPort, parseGatewayRef } = await import('../gateway/agentcore.js');
+    const port = new GatewayPort({ region: str(opts, 'region') ? region(opts, ctx.env) : (cfg.region ?? region(opts, ctx.env)), endpointUrl, profile: str(opts, 'profile') ?? cfg.profile, env: ctx.env, timeoutMs }, ctx.logger);
+    const g = await (gatewayRef ? port.require(parseGatewayRef(gatewayRef)) : port.get(String(gatewayId))).catch((err: Error) => {
+      if (gatewayRef) throw err;
+      ctx.logger.warn(`Could not read gateway ${String(gatewayId)} from the control plane (${err.message}); checking without its rules.`);
+      return null;
+    });
+    if (g) {
+      authorizer = g.authorizer;
+      gatewayUrl ??= g.gatewayUrl;
+    }
+  }
+  const input: VerifyInputs = {
+    gatewayUrl: gatewayUrl!,
+    clientId: str(opts, 'client-id') ?? cfg.clientId,
+    scopes: str(opts, 'scopes') ? parseScopes(str(opts, 'scopes')) : cfg.scopes,
+    callbackHost: cfg.callbackHost ?? 'localhost',
+    callbackPort: parsePort(str(opts, 'callback-port'), '--callback-port', cfg.callbackPort ?? 3334),
+    noLogin: opts['no-login'] === true,
+    callTool: call ? { name: call, args } : undefined,
+    authorizer,
+    timeoutMs,
+  };
+  if (!input.noLogin && !input.clientId) {
+    throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });
+  }
+  let app: AppRecord | undefined;
+  let adapter: IdpAdapter | undefined;
+  if (fromJournal && cfg.provider && cfg.issuer) {
+    const { loadAdapter } = await import('../../providers/index.js');
+    adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined);
+    const appEntry = fromJournal.entries.find((e) => e.kind === 'idp-app' && e.state === 'done');
+    app = appEntry?.result?.app as AppRecord | undefined;
+  }
+  return verifySetup(ctx, input, { app, adapter, revokeAfter: true });
+}

@@ -1,0 +1,271 @@
+/**
+ * The write-ahead state journal: one JSON file per setup under ~/.agentcore-auth/setups/ (mode 0600).
+ * Every external change is recorded as an intent before it happens and completed with its result
+ * (ids) after, so cleanup can always undo it, even after a crash. A lock file names the holder's pid.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, readdir, rm, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CliError, UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fs.js';
+
+export const JOURNAL_VERSION = 1;
+
+export type EntryKind = 'idp-app' | 'gateway-create' | 'gateway-authorizer' | 'client-entry';
+export type EntryState = 'intent' | 'done' | 'failed' | 'undone';
+
+export interface JournalEntry {
+  seq: number;
+  kind: EntryKind;
+  state: EntryState;
+  /** What we were about to do, with everything needed to find or undo it. */
+  intent: Record<string, unknown>;
+  /** What happened: ids, previous values. */
+  result?: Record<string, unknown>;
+  error?: string;
+  at: string;
+  updatedAt: string;
+}
+
+/** The non-secret answers of a setup: enough for verify, status and cleanup to work without flags. */
+export interface SetupConfig {
+  provider?: string;
+  issuer?: string;
+  discoveryUrl?: string;
+  clientId?: string;
+  scopes?: string[];
+  resource?: string;
+  gatewayId?: string;
+  gatewayUrl?: string;
+  region?: string;
+  endpointUrl?: string;
+  profile?: string;
+  callbackPort?: number;
+  callbackHost?: 'localhost' | '127.0.0.1';
+  serverName?: string;
+  client?: string;
+  clientConfigPath?: string;
+  mcpRemoteArgs?: string[];
+  [key: string]: unknown;
+}
+
+export interface JournalDoc {
+  version: number;
+  setup: string;
+  createdAt: string;
+  updatedAt: string;
+  /** 'in-progress' while init runs, 'ready' after it finished, 'removed' after cleanup. */
+  status: 'in-progress' | 'ready' | 'failed' | 'removed';
+  config: SetupConfig;
+  entries: JournalEntry[];
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export function validateSetupName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new UsageError(`Invalid setup name "${name}".`, { fix: 'Use letters, digits, "-" and "_" (at most 63), e.g. --setup team-gw.' });
+  }
+  return name;
+}
+
+export function setupsDir(stateDir: string): string {
+  return join(stateDir, 'setups');
+}
+
+export function journalPath(stateDir: string, setup: string): string {
+  return join(setupsDir(stateDir), `${setup}.json`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function parseJournal(text: string, path: string): JournalDoc {
+  let doc: JournalDoc;
+  try {
+    doc = JSON.parse(text) as JournalDoc;
+  } catch {
+    throw new CliError(`The state journal ${path} is corrupt (not JSON).`, {
+      code: 'journal_corrupt',
+      fix: `Move it aside (mv ${path} ${path}.broken) and remove the resources it listed by hand, or restore it from a backup.`,
+    });
+  }
+  if (typeof doc.version !== 'number' || !Array.isArray(doc.entries)) {
+    throw new CliError(`The state journal ${path} is corrupt (no version or entries).`, { code: 'journal_corrupt', fix: `Move ${path} aside.` });
+  }
+  if (doc.version > JOURNAL_VERSION) {
+    throw new CliError(`The state journal ${path} was written by a newer agentcore-auth (schema ${doc.version}, this one reads ${JOURNAL_VERSION}).`, {
+      code: 'journal_newer',
+      fix: 'Upgrade agentcore-auth (npm i -g agentcore-auth@latest) and run again.',
+    });
+  }
+  return doc;
+}
+
+export async function readJournal(stateDir: string, setup: string): Promise<JournalDoc | null> {
+  const path = journalPath(stateDir, validateSetupName(setup));
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return parseJournal(text, path);
+}
+
+export async function listSetups(stateDir: string): Promise<string[]> {
+  try {
+    const names = await readdir(setupsDir(stateDir));
+    return names.filter((n) => n.endsWith('.json') && !n.includes('.secrets')).map((n) => n.slice(0, -5)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export class Journal {
+  private constructor(
+    readonly stateDir: string,
+    readonly setup: string,
+    public doc: JournalDoc,
+    private readonly lockPath: string | null,
+  ) {}
+
+  get path(): string {
+    return journalPath(this.stateDir, this.setup);
+  }
+
+  /** Opens (or, with create, starts) the setup's journal and takes its lock. */
+  static async open(stateDir: string, setup: string, opts: { create: boolean; dryRun?: boolean }): Promise<Journal> {
+    validateSetupName(setup);
+    const dir = setupsDir(stateDir);
+    let doc = await readJournal(stateDir, setup);
+    if (!doc) {
+      if (!opts.create) {
+        const known = await listSetups(stateDir);
+        throw new CliError(`No setup named "${setup}" in ${dir}.`, {
+          code: 'unknown_setup',
+          fix: known.length ? `Known setups: ${known.join(', ')} (pick one with --setup NAME).` : 'Run `agentcore-auth init` first, or pass --gateway-url to verify a gateway directly.',
+        });
+      }
+      const now = new Date().toISOString();
+      doc = { version: JOURNAL_VERSION, setup, createdAt: now, updatedAt: now, status: 'in-progress', config: {}, entries: [] };
+    }
+    if (opts.dryRun) return new Journal(stateDir, setup, doc, null);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(stateDir, 0o700).catch(() => undefined);
+    const lockPath = join(dir, `${setup}.lock`);
+    await Journal.lock(lockPath, setup);
+    const j = new Journal(stateDir, setup, doc, lockPath);
+    await j.save();
+    return j;
+  }
+
+  private static async lock(lockPath: string, setup: string): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+        await fh.writeFile(`${process.pid}\n`);
+        await fh.close();
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number.parseInt((await readFile(lockPath, 'utf8').catch(() => '')).trim(), 10);
+        if (Number.isFinite(pid) && pid !== process.pid && pidAlive(pid)) {
+          throw new CliError(`Setup "${setup}" is in use by another agentcore-auth run (pid ${pid}).`, {
+            code: 'locked',
+            fix: `Wait for it to finish, or stop it (kill ${pid}). If no such run exists, delete ${lockPath}.`,
+          });
+        }
+        await rm(lockPath, { force: true }); // stale lock: its holder is gone
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.lockPath) await rm(this.lockPath, { force: true });
+  }
+
+  async save(): Promise<void> {
+    if (!this.lockPath) return; // dry run
+    this.doc.updatedAt = new Date().toISOString();
+    await writeFileAtomic(this.path, `${JSON.stringify(this.doc, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  async setConfig(patch: Partial<SetupConfig>): Promise<void> {
+    this.doc.config = { ...this.doc.config, ...patch };
+    await this.save();
+  }
+
+  async setStatus(status: JournalDoc['status']): Promise<void> {
+    this.doc.status = status;
+    await this.save();
+  }
+
+  /** Entries of a kind that are (or may be) live: done, or an intent whose outcome is unknown. */
+  live(kind?: EntryKind): JournalEntry[] {
+    return this.doc.entries.filter((e) => (!kind || e.kind === kind) && (e.state === 'done' || e.state === 'intent'));
+  }
+
+  find(kind: EntryKind): JournalEntry | undefined {
+    return this.live(kind).at(-1);
+  }
+
+  /** Write-ahead: the intent is on disk before the external call is made. */
+  async intend(kind: EntryKind, intent: Record<string, unknown>): Promise<JournalEntry> {
+    const now = new Date().toISOString();
+    const entry: JournalEntry = { seq: (this.doc.entries.at(-1)?.seq ?? 0) + 1, kind, state: 'intent', intent, at: now, updatedAt: now };
+    this.doc.entries.push(entry);
+    await this.save();
+    return entry;
+  }
+
+  async done(entry: JournalEntry, result: Record<string, unknown>): Promise<void> {
+    entry.state = 'done';
+    entry.result = { ...entry.result, ...result };
+    entry.updatedAt = new Date().toISOString();
+    await this.save();
+  }
+
+  async failed(entry: JournalEntry, error: string): Promise<void> {
+    entry.state = 'failed';
+    entry.error = error;
+    entry.updatedAt = new Date().toISOString();
+    await this.save();
+  }
+
+  async undone(entry: JournalEntry, note?: string): Promise<void> {
+    entry.state = 'undone';
+    if (note) entry.result = { ...entry.result, undoNote: note };
+    entry.updatedAt = new Date().toISOString();
+    await this.save();
+  }
+
+  // Secrets live beside the journal in a 0600 file of their own, never in the journal itself.
+  private get secretsPath(): string {
+    return join(setupsDir(this.stateDir), `${this.setup}.secrets.json`);
+  }
+
+  async getSecrets(): Promise<Record<string, string>> {
+    try {
+      return JSON.parse(await readFile(this.secretsPath, 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+
+  async setSecret(key: string, value: string | undefined): Promise<void> {
+    if (!this.lockPath) return;
+    const s = await this.getSecrets();
+    if (value === undefined) delete s[key];
+    else s[key] = value;
+    if (Object.keys(s).length === 0) await rm(this.secretsPath, { force: true });
+    else await writeFileAtomic(this.secretsPath, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+  }
+}

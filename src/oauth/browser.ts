@@ -1,0 +1,32 @@
+/** Opening the sign-in URL: always printed, then handed to an opener, $BROWSER or the platform's opener. */
+import { spawn } from 'node:child_process';
+import type { Logger } from '../core/logger.js';
+
+export type Opener = (url: string) => Promise<void> | void;
+
+function launch(command: string, args: string[]): void {
+  try {
+    const child = spawn(command, args, { detached: true, stdio: 'ignore', windowsHide: true });
+    child.on('error', () => undefined); // no desktop, no opener: the printed URL is enough
+    child.unref();
+  } catch {
+    /* same */
+  }
+}
+
+export async function openBrowser(url: string, opts: { logger: Logger; opener?: Opener }): Promise<void> {
+  opts.logger.info(`Open this URL to sign in: ${url}`);
+  if (opts.opener) {
+    try {
+      await opts.opener(url);
+    } catch (err) {
+      opts.logger.debug(`The browser opener failed: ${(err as Error).message}`);
+    }
+    return;
+  }
+  const browser = process.env.BROWSER?.trim();
+  if (browser) return launch(browser, [url]);
+  if (process.platform === 'darwin') return launch('open', [url]);
+  if (process.platform === 'win32') return launch('cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]);
+  return launch('xdg-open', [url]);
+}

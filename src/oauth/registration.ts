@@ -1,0 +1,131 @@
+/**
+ * RFC 7591 dynamic client registration and RFC 7592 client management (read, delete),
+ * for IdPs (and the sandbox) that offer it.
+ */
+import { CliError } from '../core/errors.js';
+import { httpFetch } from '../core/http.js';
+import { redact } from '../core/redact.js';
+
+export interface ClientMetadata {
+  client_name?: string;
+  redirect_uris?: string[];
+  grant_types?: string[];
+  response_types?: string[];
+  token_endpoint_auth_method?: string;
+  application_type?: string;
+  scope?: string;
+  [k: string]: unknown;
+}
+
+export interface RegisteredClient extends ClientMetadata {
+  client_id: string;
+  client_secret?: string;
+  registration_access_token?: string;
+  registration_client_uri?: string;
+}
+
+export interface RegistrationOptions {
+  timeoutMs?: number;
+}
+
+async function readBody(res: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await res.text().catch(() => '');
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(body: Record<string, unknown> | undefined, status: number): { error?: string; text: string } {
+  const error = typeof body?.error === 'string' ? body.error : undefined;
+  const description = typeof body?.error_description === 'string' ? redact(body.error_description) : undefined;
+  return { error, text: error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${status}` };
+}
+
+export async function registerClient(
+  args: { registrationEndpoint: string; metadata: ClientMetadata; initialAccessToken?: string },
+  opts: RegistrationOptions = {},
+): Promise<RegisteredClient> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (args.initialAccessToken) headers.authorization = `Bearer ${args.initialAccessToken}`;
+  const res = await httpFetch(
+    args.registrationEndpoint,
+    { method: 'POST', headers, body: JSON.stringify(args.metadata) },
+    { timeoutMs: opts.timeoutMs, purpose: 'client registration' },
+  );
+  const body = await readBody(res);
+  if (res.ok) {
+    if (!body || typeof body.client_id !== 'string') {
+      throw new CliError(`The registration endpoint ${args.registrationEndpoint} answered without a client_id.`, { code: 'registration_invalid' });
+    }
+    return body as RegisteredClient;
+  }
+  const { error, text } = describe(body, res.status);
+  if (res.status === 401 || res.status === 403 || error === 'invalid_token') {
+    throw new CliError(
+      args.initialAccessToken
+        ? `The registration endpoint refused the initial access token (${text}).`
+        : `The registration endpoint requires an initial access token (${text}).`,
+      {
+        code: 'registration_unauthorized',
+        fix: args.initialAccessToken
+          ? 'The initial access token is wrong or expired: get a new one from the IdP admin and set AGENTCORE_AUTH_INITIAL_ACCESS_TOKEN.'
+          : 'Get an initial access token from the IdP admin and set AGENTCORE_AUTH_INITIAL_ACCESS_TOKEN.',
+      },
+    );
+  }
+  if (error === 'invalid_redirect_uri') {
+    throw new CliError(`The IdP refused the redirect URI ${(args.metadata.redirect_uris ?? []).join(', ')}: ${text}.`, {
+      code: 'registration_invalid_redirect_uri',
+      fix: 'Use a loopback redirect URI exactly like http://localhost:PORT/oauth/callback (mcp-remote\'s), or allow it in the IdP\'s registration policy.',
+    });
+  }
+  if (error === 'invalid_client_metadata') {
+    throw new CliError(`The IdP refused the client metadata: ${text}.`, {
+      code: 'registration_invalid_metadata',
+      fix: 'The description above names the field; a public client needs token_endpoint_auth_method "none" and grant types authorization_code and refresh_token.',
+    });
+  }
+  throw new CliError(`Client registration at ${args.registrationEndpoint} failed: ${text}.`, { code: error ? `registration_${error}` : `registration_http_${res.status}` });
+}
+
+/** RFC 7592 read. null when the client is gone (401 or 404: the registration access token no longer resolves). */
+export async function readClient(
+  args: { registrationClientUri: string; registrationAccessToken: string },
+  opts: RegistrationOptions = {},
+): Promise<RegisteredClient | null> {
+  const res = await httpFetch(
+    args.registrationClientUri,
+    { headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
+    { timeoutMs: opts.timeoutMs, purpose: 'reading the client registration' },
+  );
+  const body = await readBody(res);
+  if (res.status === 401 || res.status === 404) return null;
+  if (!res.ok || !body) {
+    throw new CliError(`Reading the client registration at ${args.registrationClientUri} failed: ${describe(body, res.status).text}.`, {
+      code: `registration_read_http_${res.status}`,
+    });
+  }
+  return body as RegisteredClient;
+}
+
+/** RFC 7592 delete: 'deleted' on 204/200, 'gone' when it was already deleted (401/404). */
+export async function deleteClient(
+  args: { registrationClientUri: string; registrationAccessToken: string },
+  opts: RegistrationOptions = {},
+): Promise<'deleted' | 'gone'> {
+  const res = await httpFetch(
+    args.registrationClientUri,
+    { method: 'DELETE', headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
+    { timeoutMs: opts.timeoutMs, purpose: 'deleting the client registration' },
+  );
+  const body = await readBody(res);
+  if (res.ok) return 'deleted';
+  if (res.status === 401 || res.status === 404) return 'gone';
+  throw new CliError(`Deleting the client registration at ${args.registrationClientUri} failed: ${describe(body, res.status).text}.`, {
+    code: `registration_delete_http_${res.status}`,
+    fix: 'Delete the app in the IdP\'s admin console instead.',
+  });
+}

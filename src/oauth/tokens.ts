@@ -1,0 +1,181 @@
+/**
+ * Token endpoint calls for a public client (no secret): authorization-code exchange with PKCE,
+ * refresh, RFC 7009 revocation, and an unverified JWT decoder for diagnostics.
+ * Errors carry the OAuth `error` and `error_description`, never a token.
+ */
+import { CliError } from '../core/errors.js';
+import { httpFetch } from '../core/http.js';
+import { redact } from '../core/redact.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  refresh_token?: string;
+  id_token?: string;
+  expires_in?: number;
+  scope?: string;
+  [k: string]: unknown;
+}
+
+export interface TokenCallOptions {
+  timeoutMs?: number;
+}
+
+function form(fields: Record<string, string | undefined>): URLSearchParams {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== '') body.set(k, v);
+  return body;
+}
+
+async function readJson(res: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await res.text().catch(() => '');
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function oauthErrorText(body: Record<string, unknown> | undefined): { error?: string; description?: string } {
+  const error = typeof body?.error === 'string' ? body.error : undefined;
+  const description = typeof body?.error_description === 'string' ? redact(body.error_description) : undefined;
+  return { error, description };
+}
+
+function tokenErrorFix(error: string | undefined, grant: 'authorization_code' | 'refresh_token'): string | undefined {
+  switch (error) {
+    case 'invalid_grant':
+      return grant === 'refresh_token'
+        ? 'The refresh token was revoked, expired or already used (rotation): sign in again.'
+        : 'The code expired, was already used, or the PKCE verifier or redirect URI did not match the authorization request: sign in again.';
+    case 'invalid_client':
+      return 'The IdP does not know this client id, or the app expects a client secret: register a public client (token_endpoint_auth_method "none").';
+    case 'unauthorized_client':
+      return `Enable the ${grant === 'refresh_token' ? 'Refresh Token' : 'Authorization Code'} grant for this client at the IdP.`;
+    case 'invalid_target':
+      return 'The IdP refused the resource parameter: pass a resource it knows, or none (Entra rejects it).';
+    case 'invalid_scope':
+      return 'Ask only for scopes the IdP knows and that the client is allowed.';
+    case 'invalid_request':
+      return 'The IdP found the request malformed; its description above says which parameter.';
+    default:
+      return undefined;
+  }
+}
+
+async function tokenRequest(
+  tokenEndpoint: string,
+  fields: Record<string, string | undefined>,
+  grant: 'authorization_code' | 'refresh_token',
+  opts: TokenCallOptions,
+): Promise<TokenResponse> {
+  const what = grant === 'refresh_token' ? 'the token refresh' : 'the authorization code exchange';
+  const res = await httpFetch(
+    tokenEndpoint,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form(fields),
+    },
+    { timeoutMs: opts.timeoutMs, purpose: what },
+  );
+  const body = await readJson(res);
+  if (!res.ok) {
+    const { error, description } = oauthErrorText(body);
+    const detail = error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}`;
+    throw new CliError(`The token endpoint refused ${what}: ${detail}.`, {
+      code: error ? `token_${error}` : `token_http_${res.status}`,
+      fix: tokenErrorFix(error, grant),
+    });
+  }
+  if (!body || typeof body.access_token !== 'string' || !body.access_token) {
+    throw new CliError(`The token endpoint answered ${what} without an access_token.`, { code: 'token_missing' });
+  }
+  return { ...body, token_type: typeof body.token_type === 'string' ? body.token_type : 'Bearer' } as TokenResponse;
+}
+
+export function exchangeCode(
+  args: { tokenEndpoint: string; clientId: string; code: string; redirectUri: string; verifier: string; resource?: string },
+  opts: TokenCallOptions = {},
+): Promise<TokenResponse> {
+  return tokenRequest(
+    args.tokenEndpoint,
+    {
+      grant_type: 'authorization_code',
+      code: args.code,
+      redirect_uri: args.redirectUri,
+      client_id: args.clientId,
+      code_verifier: args.verifier,
+      resource: args.resource,
+    },
+    'authorization_code',
+    opts,
+  );
+}
+
+export function refreshTokens(
+  args: { tokenEndpoint: string; clientId: string; refreshToken: string; resource?: string; scope?: string },
+  opts: TokenCallOptions = {},
+): Promise<TokenResponse> {
+  return tokenRequest(
+    args.tokenEndpoint,
+    {
+      grant_type: 'refresh_token',
+      refresh_token: args.refreshToken,
+      client_id: args.clientId,
+      resource: args.resource,
+      scope: args.scope,
+    },
+    'refresh_token',
+    opts,
+  );
+}
+
+export interface RevokeResult {
+  ok: boolean;
+  status: number;
+  error?: string;
+}
+
+/** RFC 7009: 200 means revoked (or already unknown to the server). Network failures throw CliError. */
+export async function revokeToken(
+  args: { revocationEndpoint: string; clientId: string; token: string; tokenTypeHint: 'access_token' | 'refresh_token' },
+  opts: TokenCallOptions = {},
+): Promise<RevokeResult> {
+  const res = await httpFetch(
+    args.revocationEndpoint,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form({ token: args.token, token_type_hint: args.tokenTypeHint, client_id: args.clientId }),
+    },
+    { timeoutMs: opts.timeoutMs, purpose: 'token revocation' },
+  );
+  if (res.ok) {
+    await res.text().catch(() => '');
+    return { ok: true, status: res.status };
+  }
+  const { error, description } = oauthErrorText(await readJson(res));
+  return { ok: false, status: res.status, error: error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}` };
+}
+
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+/** Decodes a JWS compact token WITHOUT verifying it (diagnostics only). Opaque tokens give null. */
+export function decodeJwtClaims(token: string): DecodedJwt | null {
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
+    if (!header || typeof header !== 'object' || Array.isArray(header)) return null;
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return null;
+    return { header: header as Record<string, unknown>, payload: payload as Record<string, unknown> };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The plan: answers in, intended changes out. Pure (no I/O), so --dry-run shows exactly what a real run
+ * would do, and the same object drives the steps.
+ */
+import type { CustomJwtAuthorizer } from '../authorizer/types.js';
+import type { ProviderId } from '../../providers/types.js';
+
+export const CLIENT_PLACEHOLDER = '<client id from step 1>';
+
+export interface Lifetimes {
+  accessTokenSeconds: number;
+  refreshTokenSeconds: number;
+  idTokenSeconds: number;
+}
+
+export const DEFAULT_LIFETIMES: Lifetimes = { accessTokenSeconds: 3600, refreshTokenSeconds: 90 * 86400, idTokenSeconds: 3600 };
+
+export type GatewayChoice =
+  | { mode: 'existing'; id: string }
+  | { mode: 'create'; name: string; roleArn: string };
+
+export interface InitAnswers {
+  setup: string;
+  provider: ProviderId;
+  issuer: string;
+  gateway: GatewayChoice;
+  region: string;
+  endpointUrl?: string;
+  profile?: string;
+  client: 'kiro' | 'kiro-workspace';
+  clientConfigPath: string;
+  serverName: string;
+  callbackPort: number;
+  callbackHost: 'localhost' | '127.0.0.1';
+  scopes: string[];
+  lifetimes: Lifetimes;
+  appName: string;
+  verify: boolean;
+  wait: boolean;
+}
+
+/** What already exists for this setup (from the journal): the plan reuses it instead of creating twice. */
+export interface ExistingState {
+  clientId?: string;
+  appRedirectUris?: string[];
+  createdGatewayId?: string;
+  gatewayUrl?: string;
+  clientEntryWritten?: boolean;
+}
+
+export type PlanStep =
+  | {
+      kind: 'idp-app';
+      action: 'create' | 'reuse';
+      provider: ProviderId;
+      issuer: string;
+      appName: string;
+      redirectUri: string;
+      scopes: string[];
+      grantTypes: string[];
+      lifetimes: Lifetimes;
+      clientId?: string;
+    }
+  | {
+      kind: 'gateway';
+      action: 'create' | 'update';
+      gatewayId?: string;
+      name?: string;
+      roleArn?: string;
+      region: string;
+      endpointUrl?: string;
+      authorizer: CustomJwtAuthorizer;
+      wait: boolean;
+    }
+  | {
+      kind: 'client-entry';
+      action: 'write';
+      client: InitAnswers['client'];
+      path: string;
+      serverName: string;
+      callbackPort: number;
+      redirectUri: string;
+    }
+  | { kind: 'verify'; callbackPort: number };
+
+export interface InitPlan {
+  setup: string;
+  steps: PlanStep[];
+}
+
+export function redirectUriFor(host: string, port: number): string {
+  return `http://${host}:${port}/oauth/callback`;
+}
+
+export function buildInitPlan(
+  a: InitAnswers,
+  existing: ExistingState,
+  authorizerFor: (clientId: string) => CustomJwtAuthorizer,
+): InitPlan {
+  const redirectUri = redirectUriFor(a.callbackHost, a.callbackPort);
+  const reuseApp = Boolean(existing.clientId) && (existing.appRedirectUris ?? [redirectUri]).includes(redirectUri);
+  const clientId = reuseApp ? existing.clientId! : CLIENT_PLACEHOLDER;
+  const steps: PlanStep[] = [
+    {
+      kind: 'idp-app',
+      action: reuseApp ? 'reuse' : 'create',
+      provider: a.provider,
+      issuer: a.issuer,
+      appName: a.appName,
+      redirectUri,
+      scopes: a.scopes,
+      grantTypes: ['authorization_code', 'refresh_token'],
+      lifetimes: a.lifetimes,
+      ...(reuseApp ? { clientId } : {}),
+    },
+  ];
+  const authorizer = authorizerFor(clientId);
+  if (a.gateway.mode === 'existing' || existing.createdGatewayId) {
+    steps.push({
+      kind: 'gateway',
+      action: 'update',
+      gatewayId: a.gateway.mode === 'existing' ? a.gateway.id : existing.createdGatewayId,
+      region: a.region,
+      endpointUrl: a.endpointUrl,
+      authorizer,
+      wait: a.wait,
+    });
+  } else {
+    steps.push({ kind: 'gateway', action: 'create', name: a.gateway.name, roleArn: a.gateway.roleArn, region: a.region, endpointUrl: a.endpointUrl, authorizer, wait: a.wait });
+  }
+  steps.push({ kind: 'client-entry', action: 'write', client: a.client, path: a.clientConfigPath, serverName: a.serverName, callbackPort: a.callbackPort, redirectUri });
+  if (a.verify) steps.push({ kind: 'verify', callbackPort: a.callbackPort });
+  return { setup: a.setup, steps };
+}
+
+function describeAuthorizer(z: CustomJwtAuthorizer): string[] {
+  const lines = [`discoveryUrl ${z.discoveryUrl}`];
+  if (z.allowedAudience?.length) lines.push(`allowedAudience [${z.allowedAudience.join(', ')}]`);
+  if (z.allowedClients?.length) lines.push(`allowedClients [${z.allowedClients.join(', ')}]`);
+  if (z.allowedScopes?.length) lines.push(`allowedScopes [${z.allowedScopes.join(', ')}]`);
+  for (const c of z.customClaims ?? []) {
+    const v = c.authorizingClaimMatchValue.claimMatchValue;
+    const val = 'matchValueString' in v ? v.matchValueString : `[${v.matchValueStringList.join(', ')}]`;
+    lines.push(`claim ${c.inboundTokenClaimName} ${c.authorizingClaimMatchValue.claimMatchOperator} ${val}`);
+  }
+  return lines;
+}
+
+function days(s: number): string {
+  return s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : `${Math.round(s / 60)} min`;
+}
+
+/** Human rendering: numbered steps, "+" create, "~" change, "=" reuse. */
+export function formatPlan(plan: InitPlan, opts: { home?: string } = {}): string[] {
+  const tilde = (p: string) => (opts.home && p.startsWith(`${opts.home}/`) ? `~${p.slice(opts.home.length)}` : p);
+  const out = [`Plan for setup "${plan.setup}":`];
+  plan.steps.forEach((s, i) => {
+    const n = `${i + 1}.`;
+    switch (s.kind) {
+      case 'idp-app':
+        if (s.action === 'reuse') out.push(`  ${n} = Reuse OIDC client ${s.clientId} at ${s.issuer} (${s.provider})`);
+        else {
+          out.push(`  ${n} + Register public OIDC client "${s.appName}" at ${s.issuer} (${s.provider})`);
+          out.push(`       redirect ${s.redirectUri}; PKCE S256; no secret; grants ${s.grantTypes.join(', ')}`);
+          out.push(`       scopes ${s.scopes.join(' ')}; access token ${days(s.lifetimes.accessTokenSeconds)}, refresh token ${days(s.lifetimes.refreshTokenSeconds)}`);
+        }
+        break;
+      case 'gateway':
+        if (s.action === 'create') out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
+        else out.push(`  ${n} ~ Set gateway ${s.gatewayId}'s inbound authorizer (CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}; every other setting kept`);
+        for (const l of describeAuthorizer(s.authorizer)) out.push(`       ${l}`);
+        out.push(s.wait ? '       then wait until READY' : '       (not waiting for READY: --no-wait)');
+        break;
+      case 'client-entry':
+        out.push(`  ${n} ~ Write MCP server "${s.serverName}" to ${tilde(s.path)} (${s.client}, via mcp-remote, callback ${s.redirectUri})`);
+        out.push('       other entries and keys kept; the old file backed up');
+        break;
+      case 'verify':
+        out.push(`  ${n}   Verify: 401 challenge, metadata, JWKS, test login on port ${s.callbackPort}, tools/list`);
+        break;
+    }
+  });
+  return out;
+}
