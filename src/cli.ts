@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CommandSpec, OptionSpec, ParsedOptions } from './commands/types.js';
 import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './core/errors.js';
+import { GLOBAL_OPTIONS } from './commands/global.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
   init: { summary: 'Register an OIDC app, set the gateway authorizer, write the MCP client config, verify', load: () => import('./commands/init.js') },
@@ -17,15 +18,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   demo: { summary: 'The whole journey on the sandbox: init, verify with a test login, cleanup', load: () => import('./commands/demo.js') },
 };
 
-export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
-  json: { type: 'boolean', description: 'Print exactly one JSON document on stdout (human text goes to stderr)' },
-  yes: { type: 'boolean', short: 'y', description: 'Answer yes to confirmations (required to change things non-interactively)' },
-  'dry-run': { type: 'boolean', description: 'Show the plan and change nothing' },
-  'no-input': { type: 'boolean', description: 'Never prompt: use flags, env and defaults, or fail naming the flag' },
-  setup: { type: 'string', placeholder: 'name', description: 'Which setup (state journal) to use (default: "default")' },
-  verbose: { type: 'boolean', short: 'v', description: 'More detail' },
-  help: { type: 'boolean', short: 'h', description: 'Show help' },
-};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

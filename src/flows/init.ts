@@ -52,7 +52,10 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs };
 
   // Preflight: everything that can refuse does so before anything is touched.
-  logger.step('Checking the identity provider and the gateway');
+  logger.step('Checking the client config, the identity provider and the gateway');
+  // A client config that does not parse is refused now, before anything remote is created.
+  const { readJsonObject } = await import('../clients/jsonfile.js');
+  await readJsonObject(answers.clientConfigPath);
   await adapter.preflight(actx);
   if (answers.gateway.mode === 'existing') {
     const g = await gateway.require(answers.gateway.id);

@@ -118,6 +118,8 @@ export class GatewayPort {
 
   private async c(): Promise<{ client: SdkClient; sdk: Sdk }> {
     if (!this.client || !this.sdk) {
+      // The SDK's Node-version notice is about its own future releases, not this run: keep our output clean.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       this.sdk = await import('@aws-sdk/client-bedrock-agentcore-control');
       const endpoint = this.conn.endpointUrl ?? this.conn.env.AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL ?? this.conn.env.AWS_ENDPOINT_URL;
       const haveCreds = Boolean(this.conn.env.AWS_ACCESS_KEY_ID) || Boolean(this.conn.profile) || Boolean(this.conn.env.AWS_PROFILE);

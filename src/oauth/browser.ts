@@ -4,9 +4,9 @@ import type { Logger } from '../core/logger.js';
 
 export type Opener = (url: string) => Promise<void> | void;
 
-function launch(command: string, args: string[]): void {
+function launch(command: string, args: string[], verbatim = false): void {
   try {
-    const child = spawn(command, args, { detached: true, stdio: 'ignore', windowsHide: true });
+    const child = spawn(command, args, { detached: true, stdio: 'ignore', windowsHide: true, windowsVerbatimArguments: verbatim });
     child.on('error', () => undefined); // no desktop, no opener: the printed URL is enough
     child.unref();
   } catch {
@@ -27,6 +27,7 @@ export async function openBrowser(url: string, opts: { logger: Logger; opener?: 
   const browser = process.env.BROWSER?.trim();
   if (browser) return launch(browser, [url]);
   if (process.platform === 'darwin') return launch('open', [url]);
-  if (process.platform === 'win32') return launch('cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]);
+  // quoted for cmd.exe so `&` in the query string is not a command separator
+  if (process.platform === 'win32') return launch('cmd', ['/c', 'start', '""', `"${url}"`], true);
   return launch('xdg-open', [url]);
 }

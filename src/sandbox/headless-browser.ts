@@ -97,8 +97,11 @@ export function bodyExcerpt(body: string, max = 300): string {
       text = `${String(json.error)}${json.error_description ? `: ${String(json.error_description)}` : ''}`;
     }
   } catch {
-    text = body
+    // The sandbox's error page puts the OAuth error in class="error"; otherwise take the whole page's text.
+    const focused = /class="error"[^>]*>([\s\S]*?)<\/p>/i.exec(body)?.[1];
+    text = (focused ?? body)
       .replace(/<(script|style|head)[\s\S]*?<\/\1>/gi, ' ')
+      .replace(/<\/?(strong|span|code|em|b|i|a)\b[^>]*>/gi, '')
       .replace(/<[^>]+>/g, ' ')
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>')

@@ -533,7 +533,7 @@ export async function createSandboxIdp(opts: SandboxIdpOptions): Promise<Sandbox
     const method = req.method ?? 'GET';
 
     if (action === undefined) {
-      if (method !== 'GET' && method !== 'HEAD') return sendHtml(res, 405, errorPage({ error: 'method_not_allowed' }));
+      if (method !== 'GET') return sendHtml(res, 405, errorPage({ error: 'method_not_allowed' }));
       if (prompt === 'login') {
         if (autoUser) return finishLogin(req, res, autoUser, 'auto');
         const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;

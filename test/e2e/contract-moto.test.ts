@@ -75,7 +75,9 @@ function kind(v: unknown): string {
 }
 
 /** Same value types for every key both responses carry (recursing into objects), ignoring $metadata. */
-function assertSameShape(sandbox: Record<string, unknown>, moto: Record<string, unknown>, where: string, mustShare: string[]): void {
+function assertSameShape(sandboxAnswer: object, motoAnswer: object, where: string, mustShare: string[]): void {
+  const sandbox = sandboxAnswer as Record<string, unknown>;
+  const moto = motoAnswer as Record<string, unknown>;
   for (const k of mustShare) {
     assert.ok(k in sandbox && sandbox[k] !== undefined, `${where}: the sandbox answer lacks ${k}`);
     assert.ok(k in moto && moto[k] !== undefined, `${where}: moto's answer lacks ${k}`);
@@ -83,7 +85,7 @@ function assertSameShape(sandbox: Record<string, unknown>, moto: Record<string, 
   for (const k of Object.keys(sandbox)) {
     if (k === '$metadata' || moto[k] === undefined || sandbox[k] === undefined) continue;
     assert.equal(kind(sandbox[k]), kind(moto[k]), `${where}.${k}: sandbox ${kind(sandbox[k])}, moto ${kind(moto[k])}`);
-    if (kind(sandbox[k]) === 'object') assertSameShape(sandbox[k] as Record<string, unknown>, moto[k] as Record<string, unknown>, `${where}.${k}`, []);
+    if (kind(sandbox[k]) === 'object') assertSameShape(sandbox[k] as object, moto[k] as object, `${where}.${k}`, []);
   }
   if (typeof sandbox.status === 'string') assert.ok(STATUSES.has(sandbox.status), `${where}: sandbox status ${sandbox.status}`);
   if (typeof moto.status === 'string') assert.ok(STATUSES.has(moto.status), `${where}: moto status ${moto.status}`);
@@ -182,7 +184,7 @@ test('sandbox and moto_server give the same response shapes for Create/Get/List/
   const ss = sl.items!.find((i) => i.gatewayId === sc.gatewayId)!;
   const ms = ml.items!.find((i) => i.gatewayId === mc.gatewayId)!;
   assert.ok(ss && ms, 'both list the new gateway');
-  assertSameShape(ss as Record<string, unknown>, ms as Record<string, unknown>, 'ListGateways.items[]', ['gatewayId', 'name', 'status', 'createdAt', 'updatedAt', 'authorizerType', 'protocolType']);
+  assertSameShape(ss, ms, 'ListGateways.items[]', ['gatewayId', 'name', 'status', 'createdAt', 'updatedAt', 'authorizerType', 'protocolType']);
   assert.deepEqual(Object.keys(ss).sort(), Object.keys(ms).sort(), 'summaries carry the same keys');
 
   // Update (full input; wait for the sandbox to be READY, as AWS requires; moto does not care)

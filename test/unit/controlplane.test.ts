@@ -202,6 +202,14 @@ describe('control plane through the real AgentCore SDK', () => {
     assert.equal((missing.fieldList as { name: string }[])[0]!.name, 'authorizerConfiguration');
   });
 
+  test('a repeated clientToken (an SDK retry) returns the same gateway; a second gateway with the same name conflicts', async () => {
+    const input = jwtGateway('idempotent', { clientToken: 'token-123456789012345678901234567890ab' });
+    const a = await client.send(new CreateGatewayCommand(input));
+    const b = await client.send(new CreateGatewayCommand(input));
+    assert.equal(b.gatewayId, a.gatewayId);
+    await expectError(client.send(new CreateGatewayCommand(jwtGateway('idempotent'))), 'ConflictException');
+  });
+
   test('bad name and role ARN are ValidationExceptions listing both fields', async () => {
     const e = await expectError(client.send(new CreateGatewayCommand({ name: 'bad_name!', roleArn: 'arn:aws:iam::123:user/x', authorizerType: 'NONE' })), 'ValidationException');
     assert.deepEqual((e.fieldList as { name: string }[]).map((f) => f.name), ['name', 'roleArn']);
@@ -221,6 +229,14 @@ describe('control plane through the real AgentCore SDK', () => {
   test('delete answers DELETING, closes the gateway endpoint, then the gateway is gone', async () => {
     const created = await client.send(new CreateGatewayCommand({ name: 'delete-me', roleArn: ROLE, authorizerType: 'NONE', protocolType: 'MCP' }));
     await waitForStatus(created.gatewayId!, 'READY');
+    // authorizerType NONE: the gateway is open, and advertises no OAuth metadata.
+    const open = await fetch(created.gatewayUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    assert.equal(open.status, 200);
+    assert.equal((await fetch(new URL('/.well-known/oauth-protected-resource', created.gatewayUrl!))).status, 404);
     const del = await client.send(new DeleteGatewayCommand({ gatewayIdentifier: created.gatewayId }));
     assert.equal(del.$metadata.httpStatusCode, 202);
     assert.equal(del.status, 'DELETING');

@@ -342,8 +342,8 @@ describe('token endpoint', () => {
   });
 
   test('decodeJwtClaims reads a JWT without verifying it; opaque tokens give null', async () => {
-    const { privateKey } = await generateKeyPair('RS256');
-    const jwt = await new SignJWT({ cid: 'c1', scp: ['openid'] }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer('https://idp').sign(privateKey);
+    const { privateKey } = await generateKeyPair('ES256');
+    const jwt = await new SignJWT({ cid: 'c1', scp: ['openid'] }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://idp').sign(privateKey);
     const d = decodeJwtClaims(jwt);
     assert.equal(d?.header.kid, 'k1');
     assert.equal(d?.payload.cid, 'c1');
