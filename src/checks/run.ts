@@ -22,8 +22,10 @@ export interface VerifyInput {
   clientId?: string;
   /** Default: the 401's scope, else the PRM's scopes_supported, else `openid email profile` (mcp-remote's order). */
   scopes?: string[];
-  /** Sent as the RFC 8707 resource parameter when given (mcp-remote sends the PRM resource unless told not to). */
+  /** RFC 8707 resource parameter. Default: the PRM's `resource`, as mcp-remote sends it. */
   resource?: string;
+  /** Send no resource parameter (mcp-remote's --disable-resource-parameter; Entra needs it). */
+  disableResource?: boolean;
   callbackHost?: 'localhost' | '127.0.0.1';
   callbackPort?: number;
   noLogin?: boolean;
@@ -113,6 +115,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
 
   let tokens: TokenResponse | undefined;
   let scopes: string[] = [];
+  const resource = input.disableResource ? undefined : (input.resource ?? prm.prm?.metadata.resource);
   if (input.noLogin) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
   } else if (!asMd) {
@@ -123,7 +126,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
       metadata: asMd,
       clientId: input.clientId,
       scopes,
-      resource: input.resource,
+      resource,
       host: input.callbackHost ?? 'localhost',
       port: input.callbackPort ?? DEFAULT_CALLBACK_PORT,
       logger,
@@ -158,7 +161,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     clientId: input.clientId!,
     refreshToken: tokens.refresh_token,
     scopes,
-    resource: input.resource,
+    resource,
     timeoutMs,
   });
   checks.push(refresh.result);

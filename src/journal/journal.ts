@@ -162,9 +162,9 @@ export class Journal {
     await chmod(stateDir, 0o700).catch(() => undefined);
     const lockPath = join(dir, `${setup}.lock`);
     await Journal.lock(lockPath, setup);
-    const j = new Journal(stateDir, setup, doc, lockPath);
-    await j.save();
-    return j;
+    // Nothing is written until the first change: a run that stops before changing anything (a declined
+    // confirmation, a refused preflight) leaves no journal behind.
+    return new Journal(stateDir, setup, doc, lockPath);
   }
 
   private static async lock(lockPath: string, setup: string): Promise<void> {

@@ -3,7 +3,7 @@
  * AgentCore-compatible control plane; each gateway gets its own data-plane port, like AWS gives
  * each gateway its own host.
  */
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +65,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const region = opts.region ?? 'us-east-1';
   const accountId = opts.accountId ?? '123456789012';
-  const toolsDir = opts.toolsDir ?? (await demoFiles());
   let handle: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void = (_req, res) => {
     res.statusCode = 503;
     res.end('starting');
@@ -73,9 +72,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const server = createServer((req, res) => handle(req, res));
   const port = await listen(server, host, opts.port ?? 0);
   const origin = `http://${host}:${port}`;
+  // A demo folder we made is ours to remove on close(); a --files folder is the user's and stays.
+  const ownToolsDir = !opts.toolsDir;
+  const toolsDir = opts.toolsDir ?? (await demoFiles().catch(async (err) => {
+    await new Promise((r) => server.close(r));
+    throw err;
+  }));
   const [{ createSandboxIdp, DEFAULT_USERS }, { createControlPlane }] = await Promise.all([import('./idp.js'), import('./controlplane.js')]);
   const idp = await createSandboxIdp({ issuer: origin, autoLogin: opts.autoLogin, initialAccessToken: opts.initialAccessToken, logger: opts.logger }).catch(async (err) => {
     await new Promise((r) => server.close(r));
+    if (ownToolsDir) await rm(toolsDir, { recursive: true, force: true });
     throw err;
   });
   const cp = createControlPlane({ host, region, accountId, logger: opts.logger, readyDelayMs: opts.readyDelayMs, toolsDir });
@@ -95,6 +101,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       await idp.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      if (ownToolsDir) await rm(toolsDir, { recursive: true, force: true });
     },
   };
 }
