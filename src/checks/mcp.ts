@@ -91,12 +91,12 @@ export async function checkMcpCalls(input: McpCheckInput): Promise<CheckResult[]
       try {
         const res = await client.callTool({ name: input.callTool.name, arguments: input.callTool.args ?? {} }, undefined, { timeout });
         const text = Array.isArray(res.content)
-          ? (res.content as Array<{ type?: string; text?: string }>).filter((c) => c.type === 'text' && c.text).map((c) => c.text).join(' ').slice(0, 200)
+          ? (res.content as Array<{ type?: string; text?: string }>).filter((c) => c.type === 'text' && c.text).map((c) => c.text).join(' ').replace(/\s+/g, ' ').trim().slice(0, 160)
           : '';
         results.push(
           res.isError
             ? { ...call, status: 'warn', finding: `The call reached the tool, which reported an error${text ? `: ${text}` : ''}.`, fix: 'Authorization works; check the tool\'s arguments or its target.' }
-            : { ...call, status: 'pass', finding: `The tool answered${text ? `: ${text}` : ''}.` },
+            : { ...call, status: 'pass', finding: `The tool answered${text ? `: ${text}${text.length >= 160 ? '…' : ''}` : '.'}` },
         );
       } catch (err) {
         results.push({ ...call, status: 'fail', ...explainRefusal(err, last), details: toolNames.length ? { tools: toolNames } : undefined });

@@ -58,9 +58,20 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   await readJsonObject(answers.clientConfigPath);
   await adapter.preflight(actx);
   if (answers.gateway.mode === 'existing') {
+    answers.gateway.id = await gateway.resolve(answers.gateway.id);
     const g = await gateway.require(answers.gateway.id);
-    if (g.authorizerType !== 'CUSTOM_JWT') throw authorizerTypeError(g.gatewayId, g.authorizerType);
-    if (g.status !== 'READY') {
+    if (g.authorizerType !== 'CUSTOM_JWT') {
+      // AWS cannot change a gateway's authorizer type: say so before anything is touched, and offer a new gateway.
+      const err = authorizerTypeError(g.gatewayId, g.authorizerType);
+      if (!ctx.prompter.interactive) throw err;
+      logger.warn(err.message);
+      if (!(await ctx.prompter.confirm({ message: 'Create a new gateway with a JWT authorizer instead?', flag: '--create-gateway', yes: false, default: true }))) {
+        throw new CancelledError('Nothing was changed.');
+      }
+      const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: (v) => (/^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens') });
+      const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn });
+      answers.gateway = { mode: 'create', name, roleArn };
+    } else if (g.status !== 'READY') {
       throw new CliError(`Gateway ${g.gatewayId} is ${g.status}, not READY.`, { code: 'gateway_state', fix: 'Wait until it is READY (agentcore-auth status, or the AWS console), then run again.' });
     }
   }

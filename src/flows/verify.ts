@@ -86,7 +86,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     // Reading the authorizer lets verify explain which claim rule a token fails.
     const { GatewayPort, parseGatewayRef } = await import('../gateway/agentcore.js');
     const port = new GatewayPort({ region: str(opts, 'region') ? region(opts, ctx.env) : (cfg.region ?? region(opts, ctx.env)), endpointUrl, profile: str(opts, 'profile') ?? cfg.profile, env: ctx.env, timeoutMs }, ctx.logger);
-    const g = await (gatewayRef ? port.require(parseGatewayRef(gatewayRef)) : port.get(String(gatewayId))).catch((err: Error) => {
+    const g = await (gatewayRef ? port.resolve(parseGatewayRef(gatewayRef)).then((id) => port.require(id)) : port.get(String(gatewayId))).catch((err: Error) => {
       if (gatewayRef) throw err;
       ctx.logger.warn(`Could not read gateway ${String(gatewayId)} from the control plane (${err.message}); checking without its rules.`);
       return null;

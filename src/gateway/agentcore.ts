@@ -58,7 +58,7 @@ export function parseGatewayRef(ref: string): string {
     const host = new URL(ref).hostname;
     const m = /^([^.]+)\.gateway\.bedrock-agentcore\./.exec(host);
     if (m) return m[1]!;
-    throw new UsageError(`Cannot tell the gateway id from the URL ${ref}.`, { fix: 'Pass the gateway id or ARN to --gateway (see `aws bedrock-agentcore-control list-gateways`).' });
+    return ref; // another URL (the sandbox, a proxy): GatewayPort.resolve looks it up by gatewayUrl
   }
   if (!/^[a-zA-Z0-9][a-zA-Z0-9-]{0,99}$/.test(ref)) {
     throw new UsageError(`"${ref}" is not a gateway id, ARN or URL.`, { fix: 'Pass e.g. --gateway my-gw-abc123xyz or its ARN.' });
@@ -159,6 +159,20 @@ export class GatewayPort {
       if ((err as Error).name === 'ResourceNotFoundException') return null;
       throw explainAwsError(err, `GetGateway ${id}`);
     }
+  }
+
+  /** An id, or a gateway URL that is not AWS-shaped: found by listing gateways and comparing their URLs. */
+  async resolve(ref: string): Promise<string> {
+    if (!/^https?:\/\//.test(ref)) return ref;
+    const want = normaliseGatewayUrl(ref);
+    for (const g of await this.list()) {
+      const full = await this.get(g.gatewayId);
+      if (full && full.gatewayUrl === want) return full.gatewayId;
+    }
+    throw new CliError(`No gateway in ${this.conn.region}${this.conn.endpointUrl ? ` at ${this.conn.endpointUrl}` : ''} has the URL ${want}.`, {
+      code: 'not_found',
+      fix: 'Pass the gateway id or ARN to --gateway, and check --region / --endpoint-url.',
+    });
   }
 
   async require(id: string): Promise<GatewayInfo> {

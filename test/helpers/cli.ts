@@ -99,7 +99,7 @@ export function describeRun(r: CliResult): string {
   return [
     `$ agentcore-auth ${r.args.join(' ')}`,
     `exit ${r.code ?? r.signal}${r.timedOut ? ' (TIMED OUT, killed)' : ''} after ${r.durationMs} ms`,
-    `--- stdout ---\n${redactedTail(r.stdout)}`,
+    `--- stdout ---\n${redactedTail(r.stdout, 2000)}`,
     `--- stderr ---\n${redactedTail(r.stderr)}`,
   ].join('\n');
 }
