@@ -67,7 +67,7 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
   };
   try {
     const callbackPort = await freePort();
-    const { runInit, printInitSummary } = await import('./init.js');
+    const { runInit } = await import('./init.js');
     logger.info('');
     logger.info(`$ agentcore-auth init --provider oidc --issuer ${sandbox.issuer} --create-gateway demo-gateway --role-arn ${sandbox.roleArn} --endpoint-url ${sandbox.controlPlaneEndpoint} --callback-port ${callbackPort} --yes`);
     const init = await runInit(
@@ -118,7 +118,7 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
     );
     result.verify = verify;
     result.ok = init.ok && verify.ok;
-    printInitSummary(child, { ...init, ok: verify.ok });
+    if (verify.ok) logger.success(`Kiro would now reach the gateway's tools as ${user}: the token carries her identity and the gateway checked it.`);
 
     if (keep) {
       logger.info('');

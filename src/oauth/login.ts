@@ -1,5 +1,6 @@
 /** Interactive sign-in as mcp-remote does it: authorization code + PKCE S256 + state, loopback callback. */
 import type { Logger } from '../core/logger.js';
+import { withProgress } from '../core/progress.js';
 import { openBrowser, type Opener } from './browser.js';
 import { startCallbackServer } from './loopback.js';
 import { createPkce, createState } from './pkce.js';
@@ -65,7 +66,7 @@ export async function runLogin(opts: LoginOptions): Promise<TokenResponse> {
     opts.logger.debug(`Waiting for the sign-in callback on ${server.redirectUri}`);
     // not awaited: an opener may itself drive the whole flow (tests, headless sandboxes); it never throws
     void openBrowser(url, { logger: opts.logger, opener: opts.opener });
-    const { code } = await server.result;
+    const { code } = await withProgress(opts.logger, `Waiting for the sign-in to come back to ${server.redirectUri}`, () => server.result);
     return await exchangeCode(
       { tokenEndpoint: opts.tokenEndpoint, clientId: opts.clientId, code, redirectUri: server.redirectUri, verifier: pkce.verifier, resource: opts.resource },
       { timeoutMs: opts.httpTimeoutMs },
