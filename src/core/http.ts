@@ -45,3 +45,14 @@ export async function getJson<T = unknown>(url: string | URL, opts: HttpOptions 
     throw new CliError(`GET ${String(url)} did not return JSON${opts.purpose ? ` (${opts.purpose})` : ''}.`, { code: 'not_json' });
   }
 }
+
+/** Reads a response body as a JSON object; anything else (empty, not JSON, an array) gives undefined. */
+export async function readJsonBody(res: Response): Promise<Record<string, unknown> | undefined> {
+  const text = await res.text().catch(() => '');
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,24 +4,14 @@
 import type { AppRecord, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { CheckResult } from '../checks/types.js';
+import type { VerifyInput } from '../checks/run.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { readJournal } from '../journal/journal.js';
 import { parsePort, parseScopes, parseSeconds, parseUrl, region, str } from './answers.js';
 
-export interface VerifyInputs {
-  gatewayUrl: string;
-  clientId?: string;
-  scopes?: string[];
-  resource?: string;
-  callbackHost?: 'localhost' | '127.0.0.1';
-  callbackPort?: number;
-  noLogin?: boolean;
-  callTool?: { name: string; args?: Record<string, unknown> };
-  authorizer?: CustomJwtAuthorizer;
-  timeoutMs?: number;
-}
+export type { VerifyInput as VerifyInputs } from '../checks/run.js';
 
 export interface VerifySummary {
   ok: boolean;
@@ -33,7 +23,7 @@ export interface VerifySummary {
 /** Runs the checks, prints the report, and revokes the test login's tokens afterwards. */
 export async function verifySetup(
   ctx: Pick<Context, 'logger' | 'color' | 'env'>,
-  input: VerifyInputs,
+  input: VerifyInput,
   deps: { opener?: (url: string) => Promise<void> | void; app?: AppRecord; adapter?: IdpAdapter; revokeAfter?: boolean } = {},
 ): Promise<VerifySummary> {
   const { runVerify, formatReport } = await import('../checks/run.js');
@@ -96,7 +86,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
       gatewayUrl ??= g.gatewayUrl;
     }
   }
-  const input: VerifyInputs = {
+  const input: VerifyInput = {
     gatewayUrl: gatewayUrl!,
     clientId: str(opts, 'client-id') ?? cfg.clientId,
     scopes: str(opts, 'scopes') ? parseScopes(str(opts, 'scopes')) : cfg.scopes,

@@ -3,7 +3,7 @@
  * for IdPs (and the sandbox) that offer it.
  */
 import { CliError } from '../core/errors.js';
-import { httpFetch } from '../core/http.js';
+import { httpFetch, readJsonBody } from '../core/http.js';
 import { redact } from '../core/redact.js';
 
 export interface ClientMetadata {
@@ -28,15 +28,6 @@ export interface RegistrationOptions {
   timeoutMs?: number;
 }
 
-async function readBody(res: Response): Promise<Record<string, unknown> | undefined> {
-  const text = await res.text().catch(() => '');
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function describe(body: Record<string, unknown> | undefined, status: number): { error?: string; text: string } {
   const error = typeof body?.error === 'string' ? body.error : undefined;
@@ -55,7 +46,7 @@ export async function registerClient(
     { method: 'POST', headers, body: JSON.stringify(args.metadata) },
     { timeoutMs: opts.timeoutMs, purpose: 'client registration' },
   );
-  const body = await readBody(res);
+  const body = await readJsonBody(res);
   if (res.ok) {
     if (!body || typeof body.client_id !== 'string') {
       throw new CliError(`The registration endpoint ${args.registrationEndpoint} answered without a client_id.`, { code: 'registration_invalid' });
@@ -101,7 +92,7 @@ export async function readClient(
     { headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
     { timeoutMs: opts.timeoutMs, purpose: 'reading the client registration' },
   );
-  const body = await readBody(res);
+  const body = await readJsonBody(res);
   if (res.status === 401 || res.status === 404) return null;
   if (!res.ok || !body) {
     throw new CliError(`Reading the client registration at ${args.registrationClientUri} failed: ${describe(body, res.status).text}.`, {
@@ -121,7 +112,7 @@ export async function deleteClient(
     { method: 'DELETE', headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
     { timeoutMs: opts.timeoutMs, purpose: 'deleting the client registration' },
   );
-  const body = await readBody(res);
+  const body = await readJsonBody(res);
   if (res.ok) return 'deleted';
   if (res.status === 401 || res.status === 404) return 'gone';
   throw new CliError(`Deleting the client registration at ${args.registrationClientUri} failed: ${describe(body, res.status).text}.`, {

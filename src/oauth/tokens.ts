@@ -4,7 +4,7 @@
  * Errors carry the OAuth `error` and `error_description`, never a token.
  */
 import { CliError } from '../core/errors.js';
-import { httpFetch } from '../core/http.js';
+import { httpFetch, readJsonBody } from '../core/http.js';
 import { redact } from '../core/redact.js';
 
 export interface TokenResponse {
@@ -27,15 +27,6 @@ function form(fields: Record<string, string | undefined>): URLSearchParams {
   return body;
 }
 
-async function readJson(res: Response): Promise<Record<string, unknown> | undefined> {
-  const text = await res.text().catch(() => '');
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function oauthErrorText(body: Record<string, unknown> | undefined): { error?: string; description?: string } {
   const error = typeof body?.error === 'string' ? body.error : undefined;
@@ -80,7 +71,7 @@ async function tokenRequest(
     },
     { timeoutMs: opts.timeoutMs, purpose: what },
   );
-  const body = await readJson(res);
+  const body = await readJsonBody(res);
   if (!res.ok) {
     const { error, description } = oauthErrorText(body);
     const detail = error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}`;
@@ -156,7 +147,7 @@ export async function revokeToken(
     await res.text().catch(() => '');
     return { ok: true, status: res.status };
   }
-  const { error, description } = oauthErrorText(await readJson(res));
+  const { error, description } = oauthErrorText(await readJsonBody(res));
   return { ok: false, status: res.status, error: error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}` };
 }
 
