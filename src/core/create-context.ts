@@ -4,6 +4,7 @@ import { isInteractive, whyNotInteractive } from './interactive.js';
 import { createLogger } from './logger.js';
 import { createPrompter } from './prompts.js';
 import { redactObject } from './redact.js';
+import { validateSetupName } from '../journal/journal.js';
 
 export function globalFlags(opts: ParsedOptions): GlobalFlags {
   return {
@@ -12,7 +13,8 @@ export function globalFlags(opts: ParsedOptions): GlobalFlags {
     dryRun: opts['dry-run'] === true,
     noInput: opts['no-input'] === true,
     verbose: opts.verbose === true,
-    setup: typeof opts.setup === 'string' && opts.setup ? opts.setup : 'default',
+    // A bad --setup is a usage error up front, before any answer is collected or anything is contacted.
+    setup: typeof opts.setup === 'string' ? validateSetupName(opts.setup) : 'default',
   };
 }
 

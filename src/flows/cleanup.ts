@@ -44,11 +44,16 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
   const deleteGateway = opts['delete-gateway'] === true;
   const keepApp = opts['keep-app'] === true;
 
+  // A gateway init created is deleted below; restoring its authorizer first (recorded by a re-run of init) would
+  // only put it in UPDATING, and the delete would then be refused.
+  const createdIds = new Set(live('gateway-create').flatMap((e) => (e.result?.gatewayId ? [String(e.result.gatewayId)] : [])));
+  const ownGateway = (e: JournalEntry) => createdIds.has(String(e.intent.gatewayId));
+
   // The plan, printed first (and all of --dry-run).
   const planned: string[] = [];
   if (cfg.gatewayUrl) planned.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl} and delete its cache files for that server`);
   for (const e of live('client-entry').reverse()) planned.push(`${e.result?.previousEntry ? 'Restore' : 'Remove'} MCP server "${String(e.intent.serverName)}" in ${String(e.intent.path)}`);
-  for (const e of live('gateway-authorizer').reverse()) {
+  for (const e of live('gateway-authorizer').reverse().filter((x) => !ownGateway(x))) {
     planned.push(deleteGateway ? `Delete gateway ${String(e.intent.gatewayId)} (--delete-gateway)` : `Restore gateway ${String(e.intent.gatewayId)}'s previous authorizer`);
   }
   for (const e of live('gateway-create').reverse()) planned.push(`Delete gateway ${String(e.result?.gatewayId ?? e.intent.name)} (created by init)`);
@@ -138,10 +143,12 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
     // 3. Gateway: restore the authorizer we replaced, or delete what init created.
     const { GatewayPort } = await import('../gateway/agentcore.js');
     const gw = new GatewayPort({ region: cfg.region ?? 'us-east-1', endpointUrl: cfg.endpointUrl, profile: cfg.profile, env: ctx.env }, logger);
+    const settle = { timeoutMs: 300_000, signal: ctx.signal };
     for (const e of journal.live('gateway-authorizer').reverse()) {
+      if (ownGateway(e)) continue;
       const id = String(e.intent.gatewayId);
       if (deleteGateway) {
-        await act(`Delete gateway ${id}`, () => gw.delete(id), `Delete gateway ${id} in the AWS console.`, e);
+        await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console.`, e);
         continue;
       }
       const previous = e.result?.previous as CustomJwtAuthorizer | null | undefined;
@@ -159,11 +166,11 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
         await act(`Find gateway "${String(e.intent.name)}" (creation was interrupted)`, async () => {
           const found = (await gw.list()).find((g) => g.name === e.intent.name);
           if (!found) return 'gone';
-          return gw.delete(found.gatewayId);
+          return gw.deleteWhenSettled(found.gatewayId, settle);
         }, `Delete gateway "${String(e.intent.name)}" in the AWS console if it exists.`, e);
         continue;
       }
-      await act(`Delete gateway ${id}`, () => gw.delete(id), `Delete gateway ${id} in the AWS console (delete its targets first).`, e);
+      await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console (delete its targets first).`, e);
     }
 
     // 4. The IdP app.

@@ -255,6 +255,21 @@ export class GatewayPort {
     }
   }
 
+  /**
+   * Deletes a gateway once it has settled: one still CREATING or UPDATING (say, after a Ctrl-C during init)
+   * would refuse the delete with a ConflictException, so wait for it first.
+   */
+  async deleteWhenSettled(id: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<'deleted' | 'gone'> {
+    const g = await this.get(id);
+    if (!g || g.status === 'DELETING') return 'gone';
+    if (g.status === 'CREATING' || g.status === 'UPDATING') {
+      await this.waitReady(id, opts).catch((err: CliError) => {
+        if (err.code !== 'gateway_failed') throw err; // a FAILED gateway can still be deleted
+      });
+    }
+    return this.delete(id);
+  }
+
   /** Polls GetGateway (there are no waiters) until READY, with visible progress. */
   async waitReady(id: string, opts: { timeoutMs: number; signal?: AbortSignal; pollMs?: number }): Promise<GatewayInfo> {
     const start = Date.now();

@@ -335,6 +335,14 @@ describe('help, version and usage errors', () => {
       expectExit(r, 2);
       assert.match(r.stderr, /Invalid setup name "bad name!"/, cmd);
     }
+    // Refused up front, before the issuer (a closed port here) is contacted.
+    const full = await runCli(
+      ['init', '--setup', 'bad name!', '--issuer', 'http://127.0.0.1:9', '--create-gateway', 'gw', '--role-arn', 'arn:aws:iam::123456789012:role/r', '--yes'],
+      u.env,
+    );
+    expectExit(full, 2);
+    assert.match(full.stderr, /Invalid setup name "bad name!"/);
+    assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'nothing written');
   });
 
   test('--json usage error: stdout is one JSON document {ok:false, error:{code,message}}, exit 2', async () => {
@@ -548,6 +556,7 @@ describe('init against the sandbox', () => {
     assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'nothing written');
 
     await sdk.send(new DeleteGatewayCommand({ gatewayIdentifier: id }));
+    await waitGone(id);
   });
 
   test('an unreachable issuer: init exits 1 naming the URL; nothing written', async () => {
@@ -749,9 +758,9 @@ describe('Ctrl-C', () => {
     await proc.stop();
   });
 
-  test('SIGINT while init waits for the gateway: exit 130, no stack trace, and the journal records the gateway for cleanup', async () => {
+  test('SIGINT while init waits for the gateway: exit 130, no stack trace, the journal records the gateway, and cleanup (waiting for it to settle) removes it', async () => {
     const slowLog = createMemoryLogger();
-    const slow = await startSandbox({ logger: slowLog, readyDelayMs: 60_000 });
+    const slow = await startSandbox({ logger: slowLog, readyDelayMs: 4_000 });
     const slowSdk = sdkFor(slow);
     try {
       const u = await newUser();
@@ -771,6 +780,10 @@ describe('Ctrl-C', () => {
       const plan = await runCli(['cleanup', '--dry-run'], u.env);
       expectExit(plan, 0);
       assert.ok(plan.stderr.includes(`Delete gateway ${listed!.id}`));
+      // The gateway is still CREATING: cleanup waits for it to settle instead of failing on a ConflictException.
+      const clean = await runCli(['cleanup', '--yes'], u.env, 30_000);
+      expectExit(clean, 0);
+      assert.deepEqual((await listGateways(slowSdk)).filter((g) => g.id === listed!.id && g.status !== 'DELETING'), []);
     } finally {
       slowSdk.destroy();
       await slow.close();
