@@ -76,27 +76,33 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     }
   }
 
-  const journal = await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: ctx.flags.dryRun });
-  try {
-    const existingApp = await loadApp(journal);
-    const createdGw = journal.find('gateway-create');
-    const plan = buildInitPlan(
+  // The plan is built from what the journal says already exists; nothing is locked or written until confirmed.
+  const planFrom = async (j: Journal): Promise<InitPlan> => {
+    const existingApp = await loadApp(j);
+    const createdGw = j.find('gateway-create');
+    const appIntent = j.find('idp-app')?.intent.redirectUri;
+    return buildInitPlan(
       answers,
       {
         clientId: existingApp && existingApp.issuer === adapter.tokenProfile().issuer ? existingApp.clientId : undefined,
-        appRedirectUris: existingApp ? (journal.find('idp-app')?.intent.redirectUri ? [String(journal.find('idp-app')!.intent.redirectUri)] : []) : undefined,
+        appRedirectUris: existingApp ? (appIntent ? [String(appIntent)] : []) : undefined,
         createdGatewayId: createdGw?.state === 'done' ? String(createdGw.result?.gatewayId) : undefined,
       },
       (clientId) => adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {}),
     );
-    for (const line of formatPlan(plan, { home: ctx.home })) logger.info(line);
-    const result: InitResult = { ok: false, setup: answers.setup, plan, dryRun: ctx.flags.dryRun };
-    if (ctx.flags.dryRun) {
-      logger.info('Dry run: nothing was changed.');
-      result.ok = true;
-      return result;
-    }
-    if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new CancelledError('Nothing was changed.');
+  };
+  const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
+  for (const line of formatPlan(preview, { home: ctx.home })) logger.info(line);
+  if (ctx.flags.dryRun) {
+    logger.info('Dry run: nothing was changed.');
+    return { ok: true, setup: answers.setup, plan: preview, dryRun: true };
+  }
+  if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new CancelledError('Nothing was changed.');
+
+  const journal = await Journal.open(ctx.stateDir, answers.setup, { create: true });
+  try {
+    const plan = await planFrom(journal);
+    const result: InitResult = { ok: false, setup: answers.setup, plan, dryRun: false };
 
     await journal.setConfig({
       provider: answers.provider,
