@@ -177,6 +177,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
 const STAGES: Array<{ stage: CheckStage; heading: string }> = [
   { stage: 'challenge', heading: 'Challenge' },
   { stage: 'metadata', heading: 'Discovery' },
+  { stage: 'probes', heading: 'Forged tokens' },
   { stage: 'login', heading: 'Sign-in' },
   { stage: 'calls', heading: 'MCP calls' },
   { stage: 'config', heading: 'Configuration' },

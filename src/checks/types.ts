@@ -1,7 +1,7 @@
 /** The shape every verify check returns. Plain data: the report, --json output and the wizard share it. */
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
-export type CheckStage = 'challenge' | 'metadata' | 'login' | 'calls' | 'config';
+export type CheckStage = 'challenge' | 'metadata' | 'probes' | 'login' | 'calls' | 'config';
 
 export interface CheckResult {
   id: string;
