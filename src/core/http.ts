@@ -1,35 +1,205 @@
-import { CliError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
+import type { Logger } from './logger.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  classifyFetchError,
+  decideRetry,
+  defaultRetryMode,
+  fetchErrorCode,
+  parseRetryAfter,
+  type AttemptOutcome,
+  type FailureKind,
+  type RetryMode,
+  type RetryPolicy,
+} from './retry.js';
+
+export type { RetryMode, RetryPolicy } from './retry.js';
+
+/** Per-request timeout for every call made through httpFetch, in ms: overrides what the code asks for. */
+export const HTTP_TIMEOUT_ENV = 'AGENTCORE_AUTH_HTTP_TIMEOUT_MS';
 
 export interface HttpOptions {
+  /** Per attempt. AGENTCORE_AUTH_HTTP_TIMEOUT_MS, when set, wins (so a user on a slow link can raise every timeout). */
   timeoutMs?: number;
   /** What the request is for, used in error messages ("fetching the JWKS"). */
   purpose?: string;
+  /**
+   * Retry mode (src/core/retry.ts). Default by method: GET/HEAD/OPTIONS/PUT/DELETE 'idempotent', anything else
+   * 'refused-only'. Pass 'idempotent' for a POST that is safe to repeat (RFC 7009 revocation).
+   */
+  retry?: RetryMode;
+  /** Retries are logged here at debug level; default: the logger given to setHttpLogger, if any. */
+  logger?: Pick<Logger, 'debug'>;
+  /** Tests (and callers with a tighter budget) may change the policy. */
+  retryPolicy?: Partial<RetryPolicy>;
+  /**
+   * For 'refused-only' calls: the fix line shown when the connection broke after the request was sent, so the
+   * server may have acted (e.g. "Check the IdP's admin console for a client named X").
+   */
+  unknownOutcomeFix?: string;
 }
 
 export type Fetch = typeof fetch;
 
-/** fetch with a timeout and a clear message when it expires or the connection fails. */
-export async function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const purpose = opts.purpose ? ` (${opts.purpose})` : '';
-  const signal = AbortSignal.timeout(timeoutMs);
+let defaultLogger: Pick<Logger, 'debug'> | undefined;
+
+/** The logger retries are reported to when a call passes none (the CLI sets its own, so --verbose shows them). */
+export function setHttpLogger(logger: Pick<Logger, 'debug'> | undefined): void {
+  defaultLogger = logger;
+}
+
+/** AGENTCORE_AUTH_HTTP_TIMEOUT_MS as a number, or undefined when unset. A bad value is a usage error. */
+export function httpTimeoutOverride(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[HTTP_TIMEOUT_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) {
+    throw new UsageError(`${HTTP_TIMEOUT_ENV} must be a whole number of milliseconds (got "${raw}").`, { fix: `Set e.g. ${HTTP_TIMEOUT_ENV}=30000, or unset it.` });
+  }
+  return Number(raw);
+}
+
+/** scheme://host/path of a URL, without its query (which may carry a state or a code): for logs. */
+function forLog(url: string | URL): string {
   try {
-    return await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal });
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    if (e.name === 'TimeoutError' || signal.aborted) {
-      throw new CliError(`No answer from ${String(url)} within ${timeoutMs} ms${purpose}.`, {
-        code: 'timeout',
-        fix: 'Check that the host is reachable from this machine, or raise --timeout.',
-      });
+    const u = new URL(String(url));
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return String(url).split('?')[0]!;
+  }
+}
+
+/** A body fetch can send twice (a stream can be read once only). */
+function replayable(body: RequestInit['body']): boolean {
+  if (body === undefined || body === null) return true;
+  if (typeof body === 'string' || body instanceof URLSearchParams || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return true;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) return true;
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return true;
+  return false;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function seconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+const DEFAULT_UNKNOWN_FIX =
+  'Check whether it took effect before running again: `agentcore-auth cleanup` undoes what was recorded, and the service\'s admin console shows anything that was not.';
+
+/**
+ * fetch with a per-attempt timeout, a retry policy (src/core/retry.ts) and clear messages.
+ *
+ * Resolves with the Response for any HTTP answer, including a 5xx that outlived its retries (callers describe
+ * it), except HTTP 429: a 429 that is still there after the retries (or asks to wait longer than 20 s) becomes a
+ * CliError (code rate_limited) that says how long to wait. Network failures and timeouts become CliErrors
+ * (codes network, timeout); in 'refused-only' mode a timeout or a broken connection after the request was sent
+ * becomes code outcome_unknown, whose message says the server may have acted.
+ */
+export async function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
+  const timeoutMs = httpTimeoutOverride() ?? opts.timeoutMs ?? 10_000;
+  const purpose = opts.purpose ? ` (${opts.purpose})` : '';
+  const method = (init.method ?? 'GET').toUpperCase();
+  const mode: RetryMode = replayable(init.body) ? (opts.retry ?? defaultRetryMode(method)) : 'none';
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retryPolicy };
+  const logger = opts.logger ?? defaultLogger;
+  const started = Date.now();
+  let timeoutRetries = 0;
+
+  for (let attempt = 1; ; attempt++) {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let outcome: AttemptOutcome;
+    let res: Response | undefined;
+    let error: unknown;
+    try {
+      res = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      outcome = { status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
+    } catch (err) {
+      error = err;
+      outcome = { failure: classifyFetchError(err, { timeout, caller: init.signal ?? undefined }) };
     }
-    const code = e.cause?.code;
-    throw new CliError(`Cannot reach ${String(url)}${purpose}: ${code ?? e.message}.`, {
-      code: 'network',
-      fix: code === 'ECONNREFUSED' ? 'Nothing is listening there: is the server (or the sandbox) running?' : 'Check the URL and your network.',
+
+    // The caller's own signal (Ctrl-C, its overall deadline) ends the retries.
+    const decision = init.signal?.aborted
+      ? ({ retry: false, stop: 'final', why: 'aborted' } as const)
+      : decideRetry(mode, outcome, { attempt, elapsedMs: Date.now() - started, timeoutRetries }, policy);
+    if (decision.retry) {
+      if ('failure' in outcome && outcome.failure === 'timeout') timeoutRetries++;
+      logger?.debug(`retrying ${method} ${forLog(url)} after ${decision.why} (attempt ${attempt + 1}/${policy.maxAttempts}) in ${decision.delayMs} ms`);
+      const waited = await sleep(decision.delayMs, init.signal ?? undefined).then(() => true, () => false);
+      if (waited) {
+        if (res) await res.body?.cancel().catch(() => undefined);
+        continue;
+      }
+      // The caller gave up while we waited: report this attempt's outcome as it stands.
+    }
+
+    const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+    if (res) {
+      if (res.status === 429 && mode !== 'none') {
+        await res.body?.cancel().catch(() => undefined);
+        const ra = 'status' in outcome ? outcome.retryAfterMs : undefined;
+        const wait = ra !== undefined ? seconds(ra) : 60;
+        throw new CliError(
+          `${method} ${String(url)}${purpose} was rate limited (HTTP 429${tries})${ra !== undefined ? `; the server asks to wait ${wait} s${ra > policy.maxRetryAfterMs ? `, longer than the ${seconds(policy.maxRetryAfterMs)} s this tool waits on its own` : ''}` : ''}.`,
+          { code: 'rate_limited', fix: `Rate limited: wait ${wait} s and run the command again (it resumes where it stopped).` },
+        );
+      }
+      if (attempt > 1) logger?.debug(`giving up on ${method} ${forLog(url)}: ${decision.why}`);
+      return res;
+    }
+    throw failureError(url, method, purpose, timeoutMs, mode, (outcome as { failure: FailureKind }).failure, error, tries, opts);
+  }
+}
+
+function failureError(
+  url: string | URL,
+  method: string,
+  purpose: string,
+  timeoutMs: number,
+  mode: RetryMode,
+  failure: FailureKind,
+  err: unknown,
+  tries: string,
+  opts: HttpOptions,
+): CliError {
+  if (err instanceof CliError) return err; // the caller aborted with a reason of ours (Ctrl-C: CancelledError)
+  const code = fetchErrorCode(err);
+  const e = err as Error;
+  // The caller's own deadline (an AbortSignal.timeout of its own) reads like ours.
+  if (failure === 'aborted' && e?.name === 'TimeoutError') failure = 'timeout';
+  const sentAndLost = failure === 'timeout' || failure === 'reset' || failure === 'other';
+  if (mode === 'refused-only' && sentAndLost) {
+    const how = failure === 'timeout' ? `no answer within ${timeoutMs} ms` : `the connection broke before the answer arrived (${code ?? e?.message ?? 'reset'})`;
+    return new CliError(
+      `${method} ${String(url)}${purpose}: ${how}. The request had been sent, so the server may have acted on it; it was not repeated, so that nothing is done twice.`,
+      { code: 'outcome_unknown', fix: opts.unknownOutcomeFix ?? DEFAULT_UNKNOWN_FIX, cause: err },
+    );
+  }
+  if (failure === 'timeout') {
+    return new CliError(`No answer from ${String(url)} within ${timeoutMs} ms${purpose}${tries}.`, {
+      code: 'timeout',
+      fix: `Check that the host is reachable from this machine, or raise the timeout (${HTTP_TIMEOUT_ENV}=30000).`,
       cause: err,
     });
   }
+  return new CliError(`Cannot reach ${String(url)}${purpose}: ${code ?? e?.message ?? String(err)}${tries}.`, {
+    code: 'network',
+    fix: code === 'ECONNREFUSED' ? 'Nothing is listening there: is the server (or the sandbox) running?' : 'Check the URL and your network.',
+    cause: err,
+  });
 }
 
 /** GET a JSON document; non-2xx or non-JSON become CliErrors naming the URL. */

@@ -2,16 +2,18 @@
  * cleanup: undo exactly what init made, from the journal, in the seed's order:
  * revoke tokens, clear mcp-remote's cache for this server, remove the client entry, restore (or delete)
  * the gateway's authorizer, delete the IdP app. "Already gone" counts as done; running it twice is fine.
+ * The same undo machinery rolls back a failed init run (undoEntries with that run's entries).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AdapterContext, AppRecord } from '../../providers/types.js';
+import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { CancelledError, errorMessage } from '../core/errors.js';
-import { Journal, readJournal, setupsDir, type JournalEntry } from '../journal/journal.js';
-import { loadApp } from '../steps/register-app.js';
+import type { Logger } from '../core/logger.js';
+import { Journal, readJournal, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
+import { forgetAppSecrets, loadApp } from '../steps/register-app.js';
 
 export interface CleanupAction {
   what: string;
@@ -29,6 +31,179 @@ export interface CleanupResult {
   actions: CleanupAction[];
 }
 
+export interface UndoOptions {
+  /** Delete gateways whose authorizer init changed, instead of restoring it. */
+  deleteGateway: boolean;
+  keepApp: boolean;
+  /** Revoke mcp-remote's cached tokens and delete its cache files (cleanup: yes; rolling back a run: no). */
+  clearClientCache: boolean;
+  /** 'original': what was there before agentcore-auth (cleanup); 'beforeRun': what this run replaced (rollback). */
+  restore?: 'original' | 'beforeRun';
+}
+
+const live = (entries: JournalEntry[], kind: JournalEntry['kind']) => entries.filter((e) => e.kind === kind && (e.state === 'done' || e.state === 'intent')).reverse();
+const appOf = (e: JournalEntry) => (e.result?.app as { clientId?: string } | undefined)?.clientId;
+
+/** Gateways init created are deleted; restoring their authorizer first would only make them UPDATING. */
+function createdGatewayIds(entries: JournalEntry[]): Set<string> {
+  return new Set(live(entries, 'gateway-create').flatMap((e) => (e.result?.gatewayId ? [String(e.result.gatewayId)] : [])));
+}
+
+/** The undo plan, in the order undoEntries runs it. */
+export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: UndoOptions): string[] {
+  const out: string[] = [];
+  const created = createdGatewayIds(entries);
+  if (opts.clearClientCache && cfg.gatewayUrl) out.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl} and delete its cache files for that server`);
+  for (const e of live(entries, 'client-entry')) out.push(`${e.result?.previousEntry ? 'Restore' : 'Remove'} MCP server "${String(e.intent.serverName)}" in ${String(e.intent.path)}`);
+  for (const e of live(entries, 'gateway-authorizer').filter((x) => !created.has(String(x.intent.gatewayId)))) {
+    out.push(opts.deleteGateway ? `Delete gateway ${String(e.intent.gatewayId)} (--delete-gateway)` : `Restore gateway ${String(e.intent.gatewayId)}'s previous authorizer`);
+  }
+  for (const e of live(entries, 'gateway-create')) out.push(`Delete gateway ${String(e.result?.gatewayId ?? `"${String(e.intent.name)}"`)} (created by init)`);
+  for (const e of live(entries, 'idp-app')) {
+    const id = appOf(e);
+    out.push(opts.keepApp ? `Keep OIDC client ${id ?? '?'} (--keep-app)` : id ? `Delete OIDC client ${id} at ${String(e.intent.issuer)}` : `Look for the OIDC client whose registration was interrupted at ${String(e.intent.issuer)}`);
+  }
+  return out;
+}
+
+/** Undo the given journal entries (newest first within each kind), marking each undone in the journal. */
+export async function undoEntries(
+  deps: { logger: Logger; env: NodeJS.ProcessEnv; signal: AbortSignal },
+  journal: Journal,
+  entries: JournalEntry[],
+  opts: UndoOptions,
+): Promise<CleanupAction[]> {
+  const { logger } = deps;
+  const cfg = journal.doc.config;
+  const actions: CleanupAction[] = [];
+  const act = async (what: string, fn: () => Promise<CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string }>, fix: string, entry?: JournalEntry) => {
+    try {
+      const raw = await fn();
+      const r = raw === 'deleted' ? 'done' : raw;
+      const a: CleanupAction = typeof r === 'string' ? { what, status: r } : { what, ...r };
+      if (a.status === 'left') a.fix = fix;
+      actions.push(a);
+      if (entry && (a.status === 'done' || a.status === 'gone' || a.status === 'skipped')) await journal.undone(entry, a.status);
+      logger[a.status === 'left' ? 'warn' : 'success'](`${what}: ${a.status === 'gone' ? 'already gone' : a.status}${a.detail ? ` (${a.detail})` : ''}`);
+    } catch (err) {
+      actions.push({ what, status: 'left', detail: errorMessage(err), fix });
+      logger.error(`${what}: ${errorMessage(err)}`);
+    }
+    if (deps.signal.aborted) throw new CancelledError('Cancelled. What is left is still in the journal: run cleanup again.');
+  };
+  const actx: AdapterContext = { logger, env: deps.env, timeoutMs: 15_000 };
+  let adapter: IdpAdapter | undefined;
+  if (cfg.provider) {
+    const { loadAdapter } = await import('../../providers/index.js');
+    adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined);
+  }
+  const clientEntries = live(entries, 'client-entry');
+
+  // 1. Tokens and mcp-remote's cache for this server only. mcp-remote runs with the entry's own env
+  //    (Kiro passes no HOME) and hashes the entry's own args, so both come from the entry we wrote.
+  if (opts.clearClientCache && cfg.gatewayUrl) {
+    const mr = await import('../clients/mcp-remote.js');
+    const { readKiroEntry } = await import('../clients/kiro.js');
+    const first = clientEntries[0];
+    const written = first ? ((await readKiroEntry(String(first.intent.path), String(first.intent.serverName)).catch(() => null)) as { args?: string[]; env?: Record<string, string> } | null) : null;
+    const fromArgs = written?.args ? mr.mcpRemoteHashInputFromArgs(written.args) : undefined;
+    const serverUrl = fromArgs?.serverUrl ?? cfg.gatewayUrl;
+    const cacheOpts = fromArgs?.opts ?? {};
+    const cacheEnv = { ...deps.env, ...(written?.env ?? {}) };
+    const app = await loadApp(journal);
+    await act(`Revoke cached tokens for ${serverUrl}`, async () => {
+      const tokens = (await mr.readMcpRemoteTokens(serverUrl, cacheOpts, cacheEnv)) as { access_token?: string; refresh_token?: string } | null;
+      if (!tokens) return { status: 'skipped', detail: 'mcp-remote has no tokens cached for this server' };
+      if (!app || !adapter) return { status: 'left', detail: 'no app record to revoke with' };
+      const r = await adapter.revoke(actx, app, { refreshToken: tokens.refresh_token, accessToken: tokens.access_token });
+      const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
+      return { status: 'done', detail };
+    }, 'Sign out at the IdP; access tokens expire on their own within their lifetime.');
+    await act(`Delete mcp-remote cache files for ${serverUrl}`, async () => {
+      const files = await mr.mcpRemoteCacheFiles(serverUrl, cacheOpts, cacheEnv);
+      for (const f of files) await rm(f, { force: true });
+      return files.length ? { status: 'done', detail: `${files.length} file(s)` } : 'gone';
+    }, `Delete the files for this server under ${mr.mcpRemoteCacheDir(cacheEnv)}.`);
+  }
+
+  // 2. Client entries, newest first: restore what was there before, or remove ours.
+  const { removeKiroEntry, restoreKiroEntry, readKiroEntry } = await import('../clients/kiro.js');
+  for (const e of clientEntries) {
+    const path = String(e.intent.path);
+    const name = String(e.intent.serverName);
+    const previous = opts.restore === 'beforeRun' ? e.result?.beforeEntry : e.result?.previousEntry;
+    const ours = (entry: unknown) => JSON.stringify(entry ?? null).includes(String(e.intent.gatewayUrl ?? '\u0000'));
+    await act(`${previous ? 'Restore' : 'Remove'} MCP server "${name}" in ${path}`, async () => {
+      if (previous) {
+        const now = await readKiroEntry(path, name);
+        if (now !== null && !ours(now)) return { status: 'skipped', detail: 'changed by someone else since init; left as it is' };
+        const r = await restoreKiroEntry(path, name, previous);
+        return r.changed ? 'done' : 'gone';
+      }
+      const r = await removeKiroEntry(path, name, { onlyIfMatches: ours });
+      return r.removed ? 'done' : 'gone';
+    }, `Remove "${name}" from ${path} by hand.`, e);
+  }
+
+  // 3. Gateway: restore the authorizer we replaced, or delete what init created (targets first).
+  const { GatewayPort } = await import('../gateway/agentcore.js');
+  const gw = new GatewayPort({ region: cfg.region ?? 'us-east-1', endpointUrl: cfg.endpointUrl, profile: cfg.profile, env: deps.env }, logger);
+  const settle = { timeoutMs: 300_000, signal: deps.signal };
+  const created = createdGatewayIds(entries);
+  for (const e of live(entries, 'gateway-authorizer')) {
+    const id = String(e.intent.gatewayId);
+    if (created.has(id)) {
+      await journal.undone(e, 'the gateway is deleted below');
+      continue;
+    }
+    if (opts.deleteGateway) {
+      await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console.`, e);
+      continue;
+    }
+    const previous = (opts.restore === 'beforeRun' ? e.intent.before : (e.intent.previous ?? e.result?.previous)) as CustomJwtAuthorizer | null | undefined;
+    await act(`Restore gateway ${id}'s previous authorizer`, async () => {
+      const g = await gw.get(id);
+      if (!g) return 'gone';
+      if (!previous) return { status: 'left', detail: 'the previous authorizer was not recorded' };
+      await gw.setAuthorizer(id, previous);
+      return 'done';
+    }, `Set gateway ${id}'s authorizer back by hand (AWS console, or aws bedrock-agentcore-control update-gateway).`, e);
+  }
+  for (const e of live(entries, 'gateway-create')) {
+    const id = e.result?.gatewayId ? String(e.result.gatewayId) : undefined;
+    if (!id) {
+      // The create's outcome is unknown (crash, timeout): find it by name.
+      await act(`Find and delete gateway "${String(e.intent.name)}" (its creation was interrupted)`, async () => {
+        const found = (await gw.list()).find((g) => g.name === e.intent.name);
+        return found ? gw.deleteWhenSettled(found.gatewayId, settle) : 'gone';
+      }, `Delete gateway "${String(e.intent.name)}" in the AWS console if it exists.`, e);
+      continue;
+    }
+    await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console (delete its targets first).`, e);
+  }
+
+  // 4. The IdP apps, each with its own record.
+  for (const e of live(entries, 'idp-app')) {
+    if (opts.keepApp) {
+      actions.push({ what: `Delete OIDC client ${appOf(e) ?? ''}`.trim(), status: 'skipped', detail: '--keep-app' });
+      continue;
+    }
+    const app = await loadApp(journal, e);
+    if (!app) {
+      await act('Delete the OIDC client whose registration was interrupted', async () => ({ status: 'left', detail: 'its client id was never recorded' }), `Look for a client named "${String(e.intent.appName)}" in the IdP's admin console and delete it.`);
+      if (actions.at(-1)?.status === 'left') await journal.undone(e, 'reported for manual removal');
+      continue;
+    }
+    if (!adapter) {
+      await act(`Delete OIDC client ${app.clientId}`, async () => ({ status: 'left', detail: `provider ${cfg.provider} is not available` }), `Delete client ${app.clientId} in the IdP's admin console.`);
+      continue;
+    }
+    await act(`Delete OIDC client ${app.clientId}`, () => adapter!.deleteApp(actx, app), `Delete client ${app.clientId} in the IdP's admin console.`, e);
+    if (e.state === 'undone') await forgetAppSecrets(journal, e);
+  }
+  return actions;
+}
+
 export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<CleanupResult> {
   const { logger } = ctx;
   const setup = ctx.flags.setup;
@@ -39,25 +214,8 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
     result.nothingToDo = true;
     return result;
   }
-  const cfg = doc.config;
-  const live = (k: JournalEntry['kind']) => doc.entries.filter((e) => e.kind === k && (e.state === 'done' || e.state === 'intent'));
-  const deleteGateway = opts['delete-gateway'] === true;
-  const keepApp = opts['keep-app'] === true;
-
-  // A gateway init created is deleted below; restoring its authorizer first (recorded by a re-run of init) would
-  // only put it in UPDATING, and the delete would then be refused.
-  const createdIds = new Set(live('gateway-create').flatMap((e) => (e.result?.gatewayId ? [String(e.result.gatewayId)] : [])));
-  const ownGateway = (e: JournalEntry) => createdIds.has(String(e.intent.gatewayId));
-
-  // The plan, printed first (and all of --dry-run).
-  const planned: string[] = [];
-  if (cfg.gatewayUrl) planned.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl} and delete its cache files for that server`);
-  for (const e of live('client-entry').reverse()) planned.push(`${e.result?.previousEntry ? 'Restore' : 'Remove'} MCP server "${String(e.intent.serverName)}" in ${String(e.intent.path)}`);
-  for (const e of live('gateway-authorizer').reverse().filter((x) => !ownGateway(x))) {
-    planned.push(deleteGateway ? `Delete gateway ${String(e.intent.gatewayId)} (--delete-gateway)` : `Restore gateway ${String(e.intent.gatewayId)}'s previous authorizer`);
-  }
-  for (const e of live('gateway-create').reverse()) planned.push(`Delete gateway ${String(e.result?.gatewayId ?? e.intent.name)} (created by init)`);
-  for (const e of live('idp-app').reverse()) planned.push(keepApp ? `Keep OIDC client ${String((e.result?.app as AppRecord | undefined)?.clientId ?? '?')} (--keep-app)` : `Delete OIDC client ${String((e.result?.app as AppRecord | undefined)?.clientId ?? '(registration in progress)')} at ${String(e.intent.issuer)}`);
+  const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true };
+  const planned = describeUndo(doc.entries, doc.config, undo);
   logger.info(`Cleanup plan for setup "${setup}":`);
   planned.forEach((p, i) => logger.info(`  ${i + 1}. - ${p}`));
   if (!planned.length) logger.info('  (nothing is recorded as existing)');
@@ -71,127 +229,12 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
   }
 
   const journal = await Journal.open(ctx.stateDir, setup, { create: false });
-  const act = async (what: string, fn: () => Promise<CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string }>, fix: string, entry?: JournalEntry) => {
-    try {
-      const raw = await fn();
-      const r = raw === 'deleted' ? 'done' : raw;
-      const a: CleanupAction = typeof r === 'string' ? { what, status: r } : { what, ...r };
-      result.actions.push(a);
-      if (entry && (a.status === 'done' || a.status === 'gone')) await journal.undone(entry, a.status);
-      if (a.status === 'left') result.ok = false;
-      logger[a.status === 'left' ? 'warn' : 'success'](`${what}: ${a.status === 'gone' ? 'already gone' : a.status}${a.detail ? ` (${a.detail})` : ''}`);
-    } catch (err) {
-      result.ok = false;
-      result.actions.push({ what, status: 'left', detail: errorMessage(err), fix });
-      logger.error(`${what}: ${errorMessage(err)}`);
-    }
-    if (ctx.signal.aborted) throw new CancelledError('Cancelled. What is left is still in the journal: run cleanup again.');
-  };
-
   try {
-    const actx: AdapterContext = { logger, env: ctx.env, timeoutMs: 15_000 };
-    const app = await loadApp(journal);
-    const { loadAdapter } = await import('../../providers/index.js');
-    const adapter = cfg.provider ? await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined) : undefined;
-
-    // 1. Tokens and mcp-remote's cache for this server only. mcp-remote runs with the entry's own env
-    //    (Kiro passes no HOME) and hashes the entry's own args, so both come from the entry we wrote.
-    const clientEntries = journal.live('client-entry').reverse();
-    if (cfg.gatewayUrl) {
-      const mr = await import('../clients/mcp-remote.js');
-      const { readKiroEntry } = await import('../clients/kiro.js');
-      const first = clientEntries[0];
-      const written = first ? ((await readKiroEntry(String(first.intent.path), String(first.intent.serverName)).catch(() => null)) as { args?: string[]; env?: Record<string, string> } | null) : null;
-      const fromArgs = written?.args ? mr.mcpRemoteHashInputFromArgs(written.args) : undefined;
-      const serverUrl = fromArgs?.serverUrl ?? cfg.gatewayUrl;
-      const cacheOpts = fromArgs?.opts ?? {};
-      const cacheEnv = { ...ctx.env, ...(written?.env ?? {}) };
-      await act(`Revoke cached tokens for ${serverUrl}`, async () => {
-        const tokens = (await mr.readMcpRemoteTokens(serverUrl, cacheOpts, cacheEnv)) as { access_token?: string; refresh_token?: string } | null;
-        if (!tokens) return { status: 'skipped', detail: 'mcp-remote has no tokens cached for this server' };
-        if (!app || !adapter) return { status: 'left', detail: 'no app record to revoke with' };
-        const r = await adapter.revoke(actx, app, { refreshToken: tokens.refresh_token, accessToken: tokens.access_token });
-        const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
-        return { status: 'done', detail };
-      }, 'Sign out at the IdP; access tokens expire on their own within their lifetime.');
-      await act(`Delete mcp-remote cache files for ${serverUrl}`, async () => {
-        const files = await mr.mcpRemoteCacheFiles(serverUrl, cacheOpts, cacheEnv);
-        for (const f of files) await rm(f, { force: true });
-        return files.length ? { status: 'done', detail: `${files.length} file(s)` } : 'gone';
-      }, `Delete the files for this server under ${mr.mcpRemoteCacheDir(cacheEnv)}.`);
-    }
-
-    // 2. Client entries, newest first: restore what was there before, or remove ours.
-    const { removeKiroEntry, restoreKiroEntry, readKiroEntry } = await import('../clients/kiro.js');
-    for (const e of clientEntries) {
-      const path = String(e.intent.path);
-      const name = String(e.intent.serverName);
-      const previous = e.result?.previousEntry;
-      const ours = (entry: unknown) => JSON.stringify(entry ?? null).includes(String(e.intent.gatewayUrl ?? '\u0000'));
-      await act(`${previous ? 'Restore' : 'Remove'} MCP server "${name}" in ${path}`, async () => {
-        if (previous) {
-          const now = await readKiroEntry(path, name);
-          if (now !== null && !ours(now)) return { status: 'skipped', detail: 'changed by someone else since init; left as it is' };
-          const r = await restoreKiroEntry(path, name, previous);
-          return r.changed ? 'done' : 'gone';
-        }
-        const r = await removeKiroEntry(path, name, { onlyIfMatches: ours });
-        return r.removed ? 'done' : 'gone';
-      }, `Remove "${name}" from ${path} by hand.`, e);
-    }
-
-    // 3. Gateway: restore the authorizer we replaced, or delete what init created.
-    const { GatewayPort } = await import('../gateway/agentcore.js');
-    const gw = new GatewayPort({ region: cfg.region ?? 'us-east-1', endpointUrl: cfg.endpointUrl, profile: cfg.profile, env: ctx.env }, logger);
-    const settle = { timeoutMs: 300_000, signal: ctx.signal };
-    for (const e of journal.live('gateway-authorizer').reverse()) {
-      if (ownGateway(e)) continue;
-      const id = String(e.intent.gatewayId);
-      if (deleteGateway) {
-        await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console.`, e);
-        continue;
-      }
-      const previous = e.result?.previous as CustomJwtAuthorizer | null | undefined;
-      await act(`Restore gateway ${id}'s previous authorizer`, async () => {
-        const g = await gw.get(id);
-        if (!g) return 'gone';
-        if (!previous) return { status: 'left', detail: 'the previous authorizer was not recorded' };
-        await gw.setAuthorizer(id, previous);
-        return 'done';
-      }, `Set gateway ${id}'s authorizer back by hand (AWS console, or aws bedrock-agentcore-control update-gateway).`, e);
-    }
-    for (const e of journal.live('gateway-create').reverse()) {
-      const id = e.result?.gatewayId ? String(e.result.gatewayId) : undefined;
-      if (!id) {
-        await act(`Find gateway "${String(e.intent.name)}" (creation was interrupted)`, async () => {
-          const found = (await gw.list()).find((g) => g.name === e.intent.name);
-          if (!found) return 'gone';
-          return gw.deleteWhenSettled(found.gatewayId, settle);
-        }, `Delete gateway "${String(e.intent.name)}" in the AWS console if it exists.`, e);
-        continue;
-      }
-      await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console (delete its targets first).`, e);
-    }
-
-    // 4. The IdP app.
-    for (const e of journal.live('idp-app').reverse()) {
-      if (keepApp) {
-        result.actions.push({ what: 'Delete the OIDC client', status: 'skipped', detail: '--keep-app' });
-        continue;
-      }
-      if (e.state === 'intent' || !app) {
-        await act('Delete the OIDC client whose registration was interrupted', async () => ({ status: 'left', detail: 'its client id was never recorded' }), `Look for a client named "${String(e.intent.appName)}" in the IdP's admin console and delete it.`);
-        continue;
-      }
-      if (!adapter) {
-        await act(`Delete OIDC client ${app.clientId}`, async () => ({ status: 'left', detail: `provider ${cfg.provider} is not available` }), `Delete client ${app.clientId} in the IdP's admin console.`);
-        continue;
-      }
-      await act(`Delete OIDC client ${app.clientId}`, () => adapter.deleteApp(actx, app), `Delete client ${app.clientId} in the IdP's admin console.`, e);
-    }
+    result.actions = await undoEntries(ctx, journal, journal.doc.entries, undo);
   } finally {
     const left = result.actions.filter((a) => a.status === 'left');
-    if (!left.length) {
+    result.ok = left.length === 0;
+    if (result.ok) {
       await journal.release();
       const dir = setupsDir(ctx.stateDir);
       await rm(join(dir, `${setup}.json`), { force: true });
@@ -204,7 +247,7 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
   return result;
 }
 
-export function printCleanupSummary(ctx: Context, r: CleanupResult): void {
+export function printCleanupSummary(ctx: Pick<Context, 'logger'>, r: CleanupResult): void {
   if (r.dryRun || r.nothingToDo) return;
   const left = r.actions.filter((a) => a.status === 'left');
   ctx.logger.info('');

@@ -3,13 +3,14 @@
  */
 import { dirname } from 'node:path';
 import { loadAdapter } from '../../providers/index.js';
-import type { AdapterContext, AppRecord } from '../../providers/types.js';
+import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter } from '../../providers/types.js';
+import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { CancelledError, CliError } from '../core/errors.js';
-import { GatewayPort, authorizerTypeError } from '../gateway/agentcore.js';
+import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/agentcore.js';
 import { Journal } from '../journal/journal.js';
-import { buildInitPlan, formatPlan, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
+import { buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
 import { loadApp } from '../steps/register-app.js';
 import { collectInitAnswers, parseSeconds, str } from './answers.js';
 import type { VerifySummary } from './verify.js';
@@ -76,21 +77,36 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     }
   }
 
-  // The plan is built from what the journal says already exists; nothing is locked or written until confirmed.
-  const planFrom = async (j: Journal): Promise<InitPlan> => {
-    const existingApp = await loadApp(j);
-    const createdGw = j.find('gateway-create');
-    const appIntent = j.find('idp-app')?.intent.redirectUri;
-    return buildInitPlan(
-      answers,
-      {
-        clientId: existingApp && existingApp.issuer === adapter.tokenProfile().issuer ? existingApp.clientId : undefined,
-        appRedirectUris: existingApp ? (appIntent ? [String(appIntent)] : []) : undefined,
-        createdGatewayId: createdGw?.state === 'done' ? String(createdGw.result?.gatewayId) : undefined,
-      },
-      (clientId) => adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {}),
-    );
+  // The plan is built from what the journal says exists, checked against the live resources (an app or a
+  // gateway deleted by someone else is made again, not reused). Nothing is locked or written until confirmed.
+  const reconcile = async (j: Journal, write: boolean): Promise<ExistingState> => {
+    const state: ExistingState = {};
+    const app = await loadApp(j);
+    if (app && app.issuer === adapter.tokenProfile().issuer) {
+      const live = await adapter.describeApp(actx, app);
+      if (live) {
+        state.clientId = app.clientId;
+        const intent = j.find('idp-app')?.intent.redirectUri;
+        state.appRedirectUris = live.redirectUris.length ? live.redirectUris : intent ? [String(intent)] : [];
+      } else {
+        logger.warn(`OIDC client ${app.clientId} no longer exists at the IdP: a new one will be registered.`);
+        if (write) await j.undone(j.find('idp-app')!, 'gone at the IdP');
+      }
+    }
+    const created = j.live('gateway-create').filter((e) => e.state === 'done').at(-1);
+    if (created?.result?.gatewayId) {
+      const id = String(created.result.gatewayId);
+      if (await gateway.get(id)) state.createdGatewayId = id;
+      else {
+        logger.warn(`Gateway ${id}, created by an earlier run, no longer exists: a new one will be created.`);
+        if (write) await j.undone(created, 'gone');
+      }
+    }
+    return state;
   };
+  const authorizerPreview = (clientId: string) =>
+    adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {});
+  const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview);
   const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
   for (const line of formatPlan(preview, { home: ctx.home })) logger.info(line);
   if (ctx.flags.dryRun) {
@@ -100,68 +116,22 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new CancelledError('Nothing was changed.');
 
   const journal = await Journal.open(ctx.stateDir, answers.setup, { create: true });
+  const runStart = journal.doc.entries.at(-1)?.seq ?? 0;
   try {
-    const plan = await planFrom(journal);
+    const plan = await planFrom(journal, true);
     const result: InitResult = { ok: false, setup: answers.setup, plan, dryRun: false };
-
-    await journal.setConfig({
-      provider: answers.provider,
-      issuer: answers.issuer,
-      region: answers.region,
-      endpointUrl: answers.endpointUrl,
-      profile: answers.profile,
-      scopes: answers.scopes,
-      callbackPort: answers.callbackPort,
-      callbackHost: answers.callbackHost,
-      serverName: answers.serverName,
-      client: answers.client,
-      clientConfigPath: answers.clientConfigPath,
-    });
-    await journal.setStatus('in-progress');
-
-    const step = <K extends PlanStep['kind']>(k: K) => plan.steps.find((s) => s.kind === k) as Extract<PlanStep, { kind: K }> | undefined;
-
-    // 1. IdP app
-    const { registerApp } = await import('../steps/register-app.js');
-    const app: AppRecord = await registerApp(actx, journal, adapter, step('idp-app')!);
-    await journal.setConfig({ clientId: app.clientId, discoveryUrl: app.discoveryUrl, issuer: app.issuer });
-    result.app = { clientId: app.clientId, issuer: app.issuer, provider: app.provider };
-    checkAborted(ctx.signal);
-
-    // 2. Gateway authorizer
-    const { configureGateway } = await import('../steps/configure-gateway.js');
-    const authorizer = adapter.recommendedAuthorizer(app, {});
-    const g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, step('gateway')!, authorizer, { waitTimeoutMs });
-    await journal.setConfig({ gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl });
-    result.gateway = { gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl, status: g.status };
-    checkAborted(ctx.signal);
-
-    // 3. Client config
-    const req = adapter.clientRequirements(app, { scopes: answers.scopes, resource: g.gatewayUrl });
-    const { writeClientEntry } = await import('../steps/write-client.js');
-    const { buildMcpRemoteArgs } = await import('../clients/mcp-remote.js');
-    const entryInput = {
-      serverName: answers.serverName,
-      gatewayUrl: g.gatewayUrl,
-      callbackPort: answers.callbackPort,
-      clientId: app.clientId,
-      scopes: req.scopes,
-      extraArgs: req.mcpRemoteArgs,
-      nodeBinDir: dirname(process.execPath),
-      home: ctx.home,
-    };
-    await writeClientEntry({ logger, dryRun: false }, journal, step('client-entry')!, entryInput);
-    await journal.setConfig({
-      scopes: req.scopes,
-      mcpRemoteArgs: buildMcpRemoteArgs({ gatewayUrl: g.gatewayUrl, callbackPort: answers.callbackPort, host: 'localhost', clientId: app.clientId, scopes: req.scopes, extraArgs: req.mcpRemoteArgs }),
-    });
-    result.client = { path: answers.clientConfigPath, serverName: answers.serverName };
-    await journal.setStatus('ready');
-    checkAborted(ctx.signal);
+    let applied: Applied;
+    try {
+      applied = await applyPlan(ctx, journal, plan, answers, adapter, gateway, result, waitTimeoutMs);
+    } catch (err) {
+      await rollbackOrKeep(ctx, journal, runStart, err);
+      throw err;
+    }
 
     // 4. Verify
     result.ok = true;
-    if (step('verify')) {
+    if (plan.steps.some((s) => s.kind === 'verify')) {
+      const { app, gateway: g, authorizer, requirements: req } = applied;
       const { verifySetup } = await import('./verify.js');
       result.verify = await verifySetup(ctx, {
         gatewayUrl: g.gatewayUrl,
@@ -180,6 +150,116 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   } finally {
     await journal.release();
   }
+}
+
+interface Applied {
+  app: AppRecord;
+  gateway: GatewayInfo;
+  authorizer: CustomJwtAuthorizer;
+  requirements: ClientRequirements;
+}
+
+/** Steps 1-3: IdP app, gateway authorizer, client config; each journaled before and after. */
+async function applyPlan(
+  ctx: Context,
+  journal: Journal,
+  plan: InitPlan,
+  answers: InitAnswers,
+  adapter: IdpAdapter,
+  gateway: GatewayPort,
+  result: InitResult,
+  waitTimeoutMs: number,
+): Promise<Applied> {
+  const { logger } = ctx;
+  const actx: AdapterContext = { logger, env: ctx.env, timeoutMs: 15_000 };
+  const step = <K extends PlanStep['kind']>(k: K) => plan.steps.find((s) => s.kind === k) as Extract<PlanStep, { kind: K }>;
+  await journal.setConfig({
+    provider: answers.provider,
+    issuer: answers.issuer,
+    region: answers.region,
+    endpointUrl: answers.endpointUrl,
+    profile: answers.profile,
+    scopes: answers.scopes,
+    callbackPort: answers.callbackPort,
+    callbackHost: answers.callbackHost,
+    serverName: answers.serverName,
+    client: answers.client,
+    clientConfigPath: answers.clientConfigPath,
+  });
+  await journal.setStatus('in-progress');
+
+  // 1. IdP app
+  const { registerApp } = await import('../steps/register-app.js');
+  const app = await registerApp(actx, journal, adapter, step('idp-app'));
+  await journal.setConfig({ clientId: app.clientId, discoveryUrl: app.discoveryUrl, issuer: app.issuer });
+  result.app = { clientId: app.clientId, issuer: app.issuer, provider: app.provider };
+  checkAborted(ctx.signal);
+
+  // 2. Gateway authorizer
+  const { configureGateway } = await import('../steps/configure-gateway.js');
+  const authorizer = adapter.recommendedAuthorizer(app, {});
+  const g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, step('gateway'), authorizer, { waitTimeoutMs });
+  await journal.setConfig({ gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl });
+  result.gateway = { gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl, status: g.status };
+  checkAborted(ctx.signal);
+
+  // 3. Client config
+  const req = adapter.clientRequirements(app, { scopes: answers.scopes, resource: g.gatewayUrl });
+  const { writeClientEntry } = await import('../steps/write-client.js');
+  const { buildMcpRemoteArgs } = await import('../clients/mcp-remote.js');
+  const entryInput = {
+    serverName: answers.serverName,
+    gatewayUrl: g.gatewayUrl,
+    callbackPort: answers.callbackPort,
+    clientId: app.clientId,
+    scopes: req.scopes,
+    extraArgs: req.mcpRemoteArgs,
+    nodeBinDir: dirname(process.execPath),
+    home: ctx.home,
+  };
+  await writeClientEntry({ logger, dryRun: false }, journal, step('client-entry'), entryInput);
+  await journal.setConfig({
+    scopes: req.scopes,
+    mcpRemoteArgs: buildMcpRemoteArgs({ gatewayUrl: g.gatewayUrl, callbackPort: answers.callbackPort, host: 'localhost', clientId: app.clientId, scopes: req.scopes, extraArgs: req.mcpRemoteArgs }),
+  });
+  result.client = { path: answers.clientConfigPath, serverName: answers.serverName };
+  await journal.setStatus('ready');
+  checkAborted(ctx.signal);
+  return { app, gateway: g, authorizer, requirements: req };
+}
+
+/**
+ * A step failed: offer to roll back what this run made (with --yes, do it), or keep it so the next init
+ * resumes. Ctrl-C always keeps (the user asked to stop, not to undo). Says which happened.
+ */
+async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, err: unknown): Promise<void> {
+  const { logger } = ctx;
+  const mine = journal.doc.entries.filter((e) => e.seq > runStart && (e.state === 'done' || e.state === 'intent'));
+  await journal.setStatus('failed').catch(() => undefined);
+  if (!mine.length) return;
+  const keepMsg = 'Kept what this run made: run `agentcore-auth init` again to resume, or `agentcore-auth cleanup` to remove it.';
+  if (err instanceof CancelledError) {
+    logger.warn(keepMsg);
+    return;
+  }
+  const { describeUndo, undoEntries } = await import('./cleanup.js');
+  const undo = { deleteGateway: false, keepApp: false, clearClientCache: false, restore: 'beforeRun' as const };
+  logger.error(`init failed: ${(err as Error).message}`);
+  logger.info('Undoing what this run made would:');
+  for (const l of describeUndo(mine, journal.doc.config, undo)) logger.info(`  - ${l}`);
+  let rollback = ctx.flags.yes;
+  if (!rollback && ctx.prompter.interactive) {
+    rollback = await ctx.prompter.confirm({ message: 'Roll back what this run made? (No keeps it so the next init resumes.)', flag: '--yes', yes: false, default: false }).catch(() => false);
+  }
+  if (!rollback) {
+    logger.warn(keepMsg);
+    return;
+  }
+  logger.step('Rolling back what this run made');
+  const actions = await undoEntries({ logger, env: ctx.env, signal: new AbortController().signal }, journal, mine, undo);
+  const left = actions.filter((a) => a.status === 'left');
+  if (left.length) logger.warn(`Rolled back, except: ${left.map((a) => `${a.what} (${a.detail ?? ''})`).join('; ')}. Run \`agentcore-auth cleanup\` to retry.`);
+  else logger.success('Rolled back everything this run made.');
 }
 
 export function printInitSummary(ctx: Context, r: InitResult): void {

@@ -199,11 +199,16 @@ export class GatewayPort {
     return out;
   }
 
-  async create(input: { name: string; roleArn: string; authorizer: CustomJwtAuthorizer; description?: string }): Promise<GatewayInfo> {
+  /**
+   * Creates an MCP gateway. `clientToken` makes the call idempotent: init journals it before the call, so a
+   * retry or a resume after a crash gets the same gateway back instead of a second one.
+   */
+  async create(input: { name: string; roleArn: string; authorizer: CustomJwtAuthorizer; description?: string; clientToken?: string }): Promise<GatewayInfo> {
     const { client, sdk } = await this.c();
     try {
       const res = await client.send(
         new sdk.CreateGatewayCommand({
+          ...(input.clientToken ? { clientToken: input.clientToken } : {}),
           name: input.name,
           roleArn: input.roleArn,
           description: input.description ?? 'Created by agentcore-auth',
@@ -244,6 +249,28 @@ export class GatewayPort {
     return { previous: previous ? stripUndefined(previous) : undefined };
   }
 
+  /** Deletes the gateway's targets (a gateway with targets cannot be deleted); returns how many were deleted. */
+  async deleteTargets(id: string): Promise<number> {
+    const { client, sdk } = await this.c();
+    let n = 0;
+    try {
+      for await (const page of sdk.paginateListGatewayTargets({ client }, { gatewayIdentifier: id })) {
+        for (const t of page.items ?? []) {
+          try {
+            await client.send(new sdk.DeleteGatewayTargetCommand({ gatewayIdentifier: id, targetId: t.targetId! }));
+            n++;
+          } catch (err) {
+            if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+          }
+        }
+      }
+    } catch (err) {
+      if ((err as Error).name === 'ResourceNotFoundException') return n;
+      throw explainAwsError(err, `Deleting the targets of gateway ${id}`);
+    }
+    return n;
+  }
+
   async delete(id: string): Promise<'deleted' | 'gone'> {
     const { client, sdk } = await this.c();
     try {
@@ -267,6 +294,8 @@ export class GatewayPort {
         if (err.code !== 'gateway_failed') throw err; // a FAILED gateway can still be deleted
       });
     }
+    const targets = await this.deleteTargets(id);
+    if (targets) this.logger.info(`Deleted ${targets} target(s) of gateway ${id} first`);
     return this.delete(id);
   }
 

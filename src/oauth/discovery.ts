@@ -174,7 +174,8 @@ export async function probeChallenge(mcpUrl: string, opts: DiscoveryOptions = {}
       body: JSON.stringify(initializeRequest(0)),
       redirect: 'manual',
     },
-    { timeoutMs: opts.timeoutMs, purpose: 'the unauthenticated MCP initialize' },
+    // An initialize without a token changes nothing: safe to repeat.
+    { timeoutMs: opts.timeoutMs, purpose: 'the unauthenticated MCP initialize', retry: 'idempotent' },
   );
   const contentType = res.headers.get('content-type') ?? undefined;
   let text = '';

@@ -4,6 +4,7 @@
  */
 import { CliError } from '../core/errors.js';
 import { httpFetch, readJsonBody } from '../core/http.js';
+import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
 
 export interface ClientMetadata {
@@ -26,6 +27,8 @@ export interface RegisteredClient extends ClientMetadata {
 
 export interface RegistrationOptions {
   timeoutMs?: number;
+  /** Retries are reported here at debug level. */
+  logger?: Pick<Logger, 'debug'>;
 }
 
 
@@ -41,10 +44,19 @@ export async function registerClient(
 ): Promise<RegisteredClient> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (args.initialAccessToken) headers.authorization = `Bearer ${args.initialAccessToken}`;
+  // Not idempotent: a registration that reached the IdP created a client even if the answer was lost, and RFC 7591
+  // has no lookup by name. So it is repeated only when the IdP said it did not act (429, 503 + Retry-After, refused).
+  const name = args.metadata.client_name ? `"${args.metadata.client_name}"` : 'this tool\'s client';
   const res = await httpFetch(
     args.registrationEndpoint,
     { method: 'POST', headers, body: JSON.stringify(args.metadata) },
-    { timeoutMs: opts.timeoutMs, purpose: 'client registration' },
+    {
+      timeoutMs: opts.timeoutMs,
+      logger: opts.logger,
+      purpose: 'client registration',
+      retry: 'refused-only',
+      unknownOutcomeFix: `The IdP may have registered a client named ${name} without this tool getting its id. Look for it in the IdP's admin console and delete it (\`agentcore-auth cleanup\` cannot: it never learned the id), then run init again.`,
+    },
   );
   const body = await readJsonBody(res);
   if (res.ok) {
@@ -55,10 +67,11 @@ export async function registerClient(
   }
   const { error, text } = describe(body, res.status);
   if (res.status === 401 || res.status === 403 || error === 'invalid_token') {
+    const how = text === `HTTP ${res.status}` ? text : `HTTP ${res.status}, ${text}`;
     throw new CliError(
       args.initialAccessToken
-        ? `The registration endpoint refused the initial access token (${text}).`
-        : `The registration endpoint requires an initial access token (${text}).`,
+        ? `The IdP refused client registration with the initial access token given (${how}).`
+        : `The IdP refused client registration (${how}): it requires an initial access token (RFC 7591).`,
       {
         code: 'registration_unauthorized',
         fix: args.initialAccessToken
@@ -90,7 +103,7 @@ export async function readClient(
   const res = await httpFetch(
     args.registrationClientUri,
     { headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
-    { timeoutMs: opts.timeoutMs, purpose: 'reading the client registration' },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'reading the client registration' },
   );
   const body = await readJsonBody(res);
   if (res.status === 401 || res.status === 404) return null;
@@ -110,7 +123,7 @@ export async function deleteClient(
   const res = await httpFetch(
     args.registrationClientUri,
     { method: 'DELETE', headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
-    { timeoutMs: opts.timeoutMs, purpose: 'deleting the client registration' },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'deleting the client registration' },
   );
   const body = await readJsonBody(res);
   if (res.ok) return 'deleted';

@@ -5,6 +5,7 @@
  */
 import { CliError } from '../core/errors.js';
 import { httpFetch, readJsonBody } from '../core/http.js';
+import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
 
 export interface TokenResponse {
@@ -19,6 +20,8 @@ export interface TokenResponse {
 
 export interface TokenCallOptions {
   timeoutMs?: number;
+  /** Retries are reported here at debug level. */
+  logger?: Pick<Logger, 'debug'>;
 }
 
 function form(fields: Record<string, string | undefined>): URLSearchParams {
@@ -69,7 +72,17 @@ async function tokenRequest(
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form(fields),
     },
-    { timeoutMs: opts.timeoutMs, purpose: what },
+    {
+      timeoutMs: opts.timeoutMs,
+      logger: opts.logger,
+      purpose: what,
+      // A code is single-use and a refresh may rotate the refresh token: repeat only what the IdP did not process.
+      retry: 'refused-only',
+      unknownOutcomeFix:
+        grant === 'refresh_token'
+          ? 'The IdP may have rotated the refresh token without this tool getting the new one: sign in again.'
+          : 'The IdP may have used the authorization code without this tool getting the tokens: sign in again.',
+    },
   );
   const body = await readJsonBody(res);
   if (!res.ok) {
@@ -141,7 +154,8 @@ export async function revokeToken(
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form({ token: args.token, token_type_hint: args.tokenTypeHint, client_id: args.clientId }),
     },
-    { timeoutMs: opts.timeoutMs, purpose: 'token revocation' },
+    // RFC 7009 revocation is safe to repeat: revoking a revoked or unknown token answers 200.
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'token revocation', retry: 'idempotent' },
   );
   if (res.ok) {
     await res.text().catch(() => '');

@@ -5,6 +5,9 @@
  * Operations (paths, methods and status codes from the SDK's operation schemas):
  *   CreateGateway POST /gateways/ 202 · GetGateway GET /gateways/{id}/ 200 · UpdateGateway PUT /gateways/{id}/ 202
  *   DeleteGateway DELETE /gateways/{id}/ 202 · ListGateways GET /gateways/?maxResults&nextToken 200
+ *   CreateGatewayTarget POST /gateways/{id}/targets/ 202 · ListGatewayTargets GET /gateways/{id}/targets/ 200
+ *   DeleteGatewayTarget DELETE /gateways/{id}/targets/{targetId}/ 202 (targets are stored, not invoked: they exist
+ *   so that DeleteGateway can refuse a gateway that still has targets, as AWS does)
  * Timestamps are RFC 3339 strings (the model marks createdAt/updatedAt as date-time). Errors carry the
  * `x-amzn-errortype` header and a JSON body with `message` (ValidationException adds `reason` and
  * `fieldList[{name,message}]`), which is how the SDK picks the exception class.
@@ -96,6 +99,18 @@ interface GatewayRecord {
   active: ActiveAuthorizer;
   dataPlane?: DataPlane;
   timer?: NodeJS.Timeout;
+  targets: Map<string, TargetRecord>;
+}
+
+interface TargetRecord {
+  targetId: string;
+  name: string;
+  description?: string;
+  targetConfiguration: unknown;
+  credentialProviderConfigurations: unknown[];
+  status: 'CREATING' | 'READY' | 'DELETING';
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 class ApiError extends Error {
@@ -384,6 +399,7 @@ export function createControlPlane(opts: ControlPlaneOptions): ControlPlane {
         workloadIdentityArn: `arn:aws:bedrock-agentcore:${region}:${accountId}:workload-identity-directory/default/workload-identity/${gatewayId}`,
       },
       active: activeOf(body.authorizerType as string, fields),
+      targets: new Map(),
     };
     g.dataPlane = await startDataPlane({
       host,
@@ -432,6 +448,12 @@ export function createControlPlane(opts: ControlPlaneOptions): ControlPlane {
   function deleteGateway(id: string): [number, unknown, string] {
     const g = find(id);
     requireSettled(g, 'DeleteGateway');
+    if (g.targets.size) {
+      throw new ApiError('ValidationException', 400, `Gateway ${g.gatewayId} has ${g.targets.size} target(s); delete them before deleting the gateway.`, {
+        reason: 'FieldValidationFailed',
+        fieldList: [{ name: 'gatewayIdentifier', message: 'Gateway has targets' }],
+      });
+    }
     g.status = 'DELETING';
     g.updatedAt = new Date();
     void g.dataPlane?.close();
@@ -464,6 +486,38 @@ export function createControlPlane(opts: ControlPlaneOptions): ControlPlane {
     return [200, out, `${page.length} of ${all.length} gateways`];
   }
 
+  function targetSummary(t: TargetRecord): Record<string, unknown> {
+    return { targetId: t.targetId, name: t.name, status: t.status, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(), ...(t.description ? { description: t.description } : {}) };
+  }
+
+  function createTarget(id: string, body: Record<string, unknown>): [number, unknown, string] {
+    const g = find(id);
+    if (g.status === 'CREATING') throw new ApiError('ConflictException', 409, `Targets cannot be added while gateway ${g.gatewayId} is CREATING.`);
+    const problems: FieldProblem[] = [];
+    if (typeof body.name !== 'string' || !NAME_PATTERN.test(body.name)) problems.push({ name: 'name', message: 'Member must satisfy regular expression pattern: ([0-9a-zA-Z][-]?){1,100}' });
+    if (!isObject(body.targetConfiguration)) problems.push({ name: 'targetConfiguration', message: 'Member must not be null' });
+    if (problems.length) throw validationError(problems);
+    const now = new Date();
+    const t: TargetRecord = {
+      targetId: randomBytes(5).toString('hex').toUpperCase(),
+      name: body.name as string,
+      description: typeof body.description === 'string' ? body.description : undefined,
+      targetConfiguration: structuredClone(body.targetConfiguration),
+      credentialProviderConfigurations: Array.isArray(body.credentialProviderConfigurations) ? structuredClone(body.credentialProviderConfigurations) : [],
+      status: 'READY',
+      createdAt: now,
+      updatedAt: now,
+    };
+    g.targets.set(t.targetId, t);
+    return [202, { gatewayArn: g.gatewayArn, ...targetSummary(t), targetConfiguration: t.targetConfiguration, credentialProviderConfigurations: t.credentialProviderConfigurations, statusReasons: [] }, `${g.gatewayId}/${t.targetId} -> READY`];
+  }
+
+  function deleteTarget(id: string, targetId: string): [number, unknown, string] {
+    const g = find(id);
+    if (!g.targets.delete(targetId)) throw new ApiError('ResourceNotFoundException', 404, `Target ${targetId} not found in gateway ${g.gatewayId}.`);
+    return [202, { gatewayArn: g.gatewayArn, targetId, status: 'DELETING', statusReasons: [] }, `${g.gatewayId}/${targetId} -> DELETING`];
+  }
+
   async function route(req: IncomingMessage): Promise<{ op: string; result: [number, unknown, string] }> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const parts = url.pathname.split('/').filter(Boolean); // ['gateways', id?]
@@ -479,6 +533,15 @@ export function createControlPlane(opts: ControlPlaneOptions): ControlPlane {
       }
       if (method === 'PUT') return { op: 'UpdateGateway', result: updateGateway(id, await readJson(req)) };
       if (method === 'DELETE') return { op: 'DeleteGateway', result: deleteGateway(id) };
+    } else if (parts[2] === 'targets' && parts.length === 3) {
+      const id = parts[1]!;
+      if (method === 'POST') return { op: 'CreateGatewayTarget', result: createTarget(id, await readJson(req)) };
+      if (method === 'GET') {
+        const g = find(id);
+        return { op: 'ListGatewayTargets', result: [200, { items: [...g.targets.values()].map(targetSummary) }, `${g.targets.size} targets`] };
+      }
+    } else if (parts[2] === 'targets' && parts.length === 4 && method === 'DELETE') {
+      return { op: 'DeleteGatewayTarget', result: deleteTarget(parts[1]!, parts[3]!) };
     }
     throw new ApiError('UnknownOperationException', 404, `The sandbox control plane does not implement ${method} ${url.pathname}.`);
   }
@@ -512,7 +575,7 @@ export function createControlPlane(opts: ControlPlaneOptions): ControlPlane {
       route(req)
         .then(({ op, result: [status, body, summary] }) => {
           const line = `Control plane: ${op} ${summary}`;
-          if (op === 'GetGateway' || op === 'ListGateways') logger.debug(line);
+          if (op === 'GetGateway' || op === 'ListGateways' || op === 'ListGatewayTargets') logger.debug(line);
           else logger.info(line);
           send(res, status, body);
         })

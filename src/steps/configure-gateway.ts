@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { Logger } from '../core/logger.js';
 import type { GatewayInfo, GatewayPort } from '../gateway/agentcore.js';
 import type { Journal } from '../journal/journal.js';
 import type { PlanStep } from '../plan/plan.js';
+import { definitelyRefused } from './outcome.js';
 
 type GatewayStep = Extract<PlanStep, { kind: 'gateway' }>;
 
@@ -17,12 +19,16 @@ export async function configureGateway(
   const { logger, gateway } = deps;
   let id: string;
   if (step.action === 'create') {
-    const entry = await journal.intend('gateway-create', { name: step.name, region: step.region, endpointUrl: step.endpointUrl });
+    // A create whose outcome is unknown (crash, timeout, reset) is retried with the same clientToken:
+    // the service answers with the gateway it already made instead of making a second one.
+    const pending = journal.live('gateway-create').filter((e) => e.state === 'intent' && e.intent.name === step.name).at(-1);
+    const clientToken = typeof pending?.intent.clientToken === 'string' ? pending.intent.clientToken : randomUUID();
+    const entry = pending ?? (await journal.intend('gateway-create', { name: step.name, region: step.region, endpointUrl: step.endpointUrl, clientToken }));
     let created: GatewayInfo;
     try {
-      created = await gateway.create({ name: step.name!, roleArn: step.roleArn!, authorizer });
+      created = await gateway.create({ name: step.name!, roleArn: step.roleArn!, authorizer, clientToken });
     } catch (err) {
-      await journal.failed(entry, (err as Error).message);
+      if (definitelyRefused(err)) await journal.failed(entry, (err as Error).message);
       throw err;
     }
     await journal.done(entry, { gatewayId: created.gatewayId, gatewayArn: created.gatewayArn, gatewayUrl: created.gatewayUrl });
@@ -31,17 +37,20 @@ export async function configureGateway(
   } else {
     id = step.gatewayId!;
     // The first authorizer we replaced is what cleanup restores; later re-runs must not overwrite it with our own.
-    const earlier = journal.live('gateway-authorizer').find((e) => e.intent.gatewayId === id && e.state === 'done');
-    const entry = await journal.intend('gateway-authorizer', { gatewayId: id, region: step.region, endpointUrl: step.endpointUrl, authorizer });
+    const earlier = journal.live('gateway-authorizer').filter((e) => e.intent.gatewayId === id).at(0);
+    const before = (await gateway.require(id)).authorizer ?? null;
+    const previous = earlier ? (earlier.intent.previous ?? earlier.result?.previous ?? null) : before;
+    // Write-ahead: what to restore is on disk before the gateway is touched. `previous` is what was there
+    // before agentcore-auth (cleanup restores it); `before` is what this run replaced (a rollback restores it).
+    const entry = await journal.intend('gateway-authorizer', { gatewayId: id, region: step.region, endpointUrl: step.endpointUrl, authorizer, previous, before });
     try {
-      const { previous } = await gateway.setAuthorizer(id, authorizer);
-      const original = earlier ? earlier.result?.previous : previous;
-      if (earlier) await journal.undone(earlier, `superseded by entry ${entry.seq}`);
-      await journal.done(entry, { previous: original ?? null });
+      await gateway.setAuthorizer(id, authorizer);
     } catch (err) {
-      await journal.failed(entry, (err as Error).message);
+      if (definitelyRefused(err)) await journal.failed(entry, (err as Error).message);
       throw err;
     }
+    for (const e of journal.live('gateway-authorizer')) if (e !== entry && e.intent.gatewayId === id) await journal.undone(e, `superseded by entry ${entry.seq}`);
+    await journal.done(entry, { previous });
     logger.success(`Set gateway ${id}'s inbound authorizer`);
   }
   if (!step.wait) {

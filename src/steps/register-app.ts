@@ -1,21 +1,28 @@
 import type { AdapterContext, AppRecord, IdpAdapter } from '../../providers/types.js';
-import type { Journal } from '../journal/journal.js';
+import type { Journal, JournalEntry } from '../journal/journal.js';
 import type { PlanStep } from '../plan/plan.js';
+import { definitelyRefused } from './outcome.js';
 
 type AppStep = Extract<PlanStep, { kind: 'idp-app' }>;
 
-/** Load a journaled app record with its secrets put back (for describe/delete). */
-export async function loadApp(journal: Journal): Promise<AppRecord | undefined> {
-  const e = journal.find('idp-app');
-  const app = e?.state === 'done' ? (e.result?.app as AppRecord | undefined) : undefined;
-  if (!app) return undefined;
-  const secrets = await journal.getSecrets();
-  const mine = Object.fromEntries(
-    Object.entries(secrets)
-      .filter(([k]) => k.startsWith('app.'))
-      .map(([k, v]) => [k.slice(4), v]),
+const secretPrefix = (e: JournalEntry) => `app.${e.seq}.`;
+
+/** A journaled app record (by default the latest) with its secrets put back, for describe/delete. */
+export async function loadApp(journal: Journal, entry: JournalEntry | undefined = journal.find('idp-app')): Promise<AppRecord | undefined> {
+  const app = entry?.state === 'done' ? (entry.result?.app as AppRecord | undefined) : undefined;
+  if (!entry || !app) return undefined;
+  const prefix = secretPrefix(entry);
+  const secrets = Object.fromEntries(
+    Object.entries(await journal.getSecrets())
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
   );
-  return { ...app, secrets: mine };
+  return { ...app, secrets };
+}
+
+/** Drop an app's secrets once the app is gone. */
+export async function forgetAppSecrets(journal: Journal, entry: JournalEntry): Promise<void> {
+  for (const k of Object.keys(await journal.getSecrets())) if (k.startsWith(secretPrefix(entry))) await journal.setSecret(k, undefined);
 }
 
 /** Step 1: register the public client at the IdP (or reuse the one this setup already made). */
@@ -33,9 +40,8 @@ export async function registerApp(
       return app;
     }
   }
-  // An intent without a result means an earlier run stopped mid-call; RFC 7591 has no lookup by name,
-  // so it is recorded as failed and a fresh client is registered.
-  for (const e of journal.live('idp-app')) if (e.state === 'intent') await journal.failed(e, 'interrupted before the IdP answered');
+  // An intent without a result means an earlier run stopped mid-call. RFC 7591 has no lookup by name, so a
+  // fresh client is registered; the old intent stays in the journal, and cleanup reports it as possibly left.
   const entry = await journal.intend('idp-app', { provider: step.provider, issuer: step.issuer, appName: step.appName, redirectUri: step.redirectUri });
   let app: AppRecord;
   try {
@@ -47,10 +53,10 @@ export async function registerApp(
       lifetimes: step.lifetimes,
     });
   } catch (err) {
-    await journal.failed(entry, (err as Error).message);
+    if (definitelyRefused(err)) await journal.failed(entry, (err as Error).message);
     throw err;
   }
-  for (const [k, v] of Object.entries(app.secrets ?? {})) await journal.setSecret(`app.${k}`, v);
+  for (const [k, v] of Object.entries(app.secrets ?? {})) await journal.setSecret(`${secretPrefix(entry)}${k}`, v);
   const { secrets: _secrets, ...publicRecord } = app;
   await journal.done(entry, { app: publicRecord });
   ctx.logger.success(`Registered OIDC client ${app.clientId} at ${app.issuer}`);

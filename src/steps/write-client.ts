@@ -19,7 +19,7 @@ export async function writeClientEntry(
     // What cleanup restores is what was there before the first write of this setup.
     const previousEntry = earlier ? (earlier.result?.previousEntry ?? null) : r.previousEntry;
     if (earlier) await journal.undone(earlier, `superseded by entry ${entry.seq}`);
-    await journal.done(entry, { previousEntry, backupPath: r.backupPath ?? null });
+    await journal.done(entry, { previousEntry, beforeEntry: r.previousEntry ?? null, backupPath: r.backupPath ?? null });
     deps.logger.success(`${r.changed ? (r.created ? 'Created' : 'Updated') : 'Unchanged:'} ${step.path} (server "${step.serverName}")${r.backupPath ? `; backup ${r.backupPath}` : ''}`);
     return r;
   } catch (err) {
