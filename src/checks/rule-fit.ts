@@ -51,6 +51,8 @@ interface RuleProblem extends Problem {
   rule?: string;
   /** The problem says "this rule rejects every token": a real token that passes proves it wrong. */
   rejectsAll?: boolean;
+  /** The recommended audience/client rules fix it (several such problems share one fix: the recommended rules). */
+  pin?: boolean;
 }
 
 const CLIENT_CLAIMS = ['client_id', 'cid', 'azp', 'appid'];
@@ -58,6 +60,7 @@ const GRAPH_AUDIENCES = ['00000003-0000-0000-c000-000000000000', 'https://graph.
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'phone', 'address'];
 
 const q = (s: string): string => JSON.stringify(s);
+const an = (word: string): string => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);
 const qs = (list: readonly string[]): string => `[${list.map(q).join(', ')}]`;
 
 export function checkRuleFit(input: RuleFitInput): CheckResult[] {
@@ -204,7 +207,7 @@ function clientWhere(profile: ExtendedTokenProfile): string {
     case 'okta':
       return 'the client is in cid';
     case 'entra':
-      return profile.variant === 'entra-v1' ? 'the client is in appid (v1.0 tokens)' : 'the client is in azp (appid in v1.0 tokens)';
+      return profile.variant === 'entra-v1' ? 'the client is in appid in v1.0 tokens' : 'the client is in azp; appid in v1.0 tokens';
     case 'auth0':
       return 'the client is in azp; client_id only with the API\'s rfc9068_profile token dialect';
     default:
@@ -230,6 +233,7 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
     const fixClaim = provider === 'cognito' ? `use allowedClients [${q(cid)}]` : `add customClaims ${profile.clientClaim} EQUALS ${q(cid)}`;
     problems.push({
       status: 'fail',
+      pin: true,
       rule: pin.rule,
       rejectsAll: true,
       finding: `${name} access tokens have no ${pin.claim} claim (${clientWhere(profile)}): ${what} rejects every token.`,
@@ -254,6 +258,7 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
       if (provider !== 'oidc' && !profile.clientClaims.includes(pin.claim)) continue; // already reported above
       problems.push({
         status: 'fail',
+        pin: true,
         rule: pin.rule,
         rejectsAll: true,
         finding: `${pin.rule} pins ${pin.claim} to ${qs(pin.values)}, but this setup's client is ${q(input.clientId)}: its tokens are rejected.`,
@@ -287,9 +292,9 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
       const hasCid = pinnedOn('cid');
       const fix = `Set allowedAudience [${q(profile.defaultAudience ?? OKTA_DEFAULT_AUDIENCE)}] and customClaims cid EQUALS ${q(cid)}.`;
       if (!hasAud && !hasCid) {
-        problems.push({ status: 'fail', finding: 'Neither allowedAudience nor a cid rule: any app of the Okta org that gets a token from this authorization server can call the gateway.', fix });
+        problems.push({ pin: true, status: 'fail', finding: 'Neither allowedAudience nor a cid rule: any app of the Okta org that gets a token from this authorization server can call the gateway.', fix });
       } else if (!hasCid) {
-        problems.push({ status: 'warn', finding: `No cid rule: every app of the Okta org that can get tokens for ${qs(auds)} can call the gateway.`, fix: `Add customClaims cid EQUALS ${q(cid)}.` });
+        problems.push({ pin: true, status: 'warn', finding: `No cid rule: every app of the Okta org that can get tokens for ${qs(auds)} can call the gateway.`, fix: `Add customClaims cid EQUALS ${q(cid)}.` });
       }
       if (hasAud && profile.defaultAudience && !auds.includes(profile.defaultAudience)) {
         problems.push({
@@ -309,17 +314,19 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
       if (!hasAud && !hasAzp) {
         problems.push({
           status: 'fail',
-          finding: `Neither allowedAudience nor a ${profile.clientClaim} rule: a token any app of the tenant gets for any API of the tenant passes.`,
+          pin: true,
+          finding: `Neither allowedAudience nor ${an(profile.clientClaim)} rule: a token any app of the tenant gets for any API of the tenant passes.`,
           fix: `Set ${audFix} and customClaims ${profile.clientClaim} EQUALS ${q(cid)}.`,
         });
       } else if (!hasAud) {
-        problems.push({ status: 'warn', finding: 'No allowedAudience: tokens this client gets for any other API of the tenant also pass.', fix: `Add ${audFix}.` });
+        problems.push({ pin: true, status: 'warn', finding: 'No allowedAudience: tokens this client gets for any other API of the tenant also pass.', fix: `Add ${audFix}.` });
       } else if (!hasAzp) {
-        problems.push({ status: 'warn', finding: `No ${profile.clientClaim} rule: every app allowed to call the API can call the gateway.`, fix: `Add customClaims ${profile.clientClaim} EQUALS ${q(cid)}.` });
+        problems.push({ pin: true, status: 'warn', finding: `No ${profile.clientClaim} rule: every app allowed to call the API can call the gateway.`, fix: `Add customClaims ${profile.clientClaim} EQUALS ${q(cid)}.` });
       }
       if (hasAud && !v1 && !auds.some(isGuid)) {
         problems.push({
           status: 'fail',
+          pin: true,
           rule: 'allowedAudience',
           rejectsAll: true,
           finding: `Entra v2.0 access tokens carry the API's application id (a GUID) in aud, never ${qs(auds)}: allowedAudience rejects every token.`,
@@ -350,6 +357,7 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
       if (hasAud) {
         problems.push({
           status: 'fail',
+          pin: true,
           rule: 'allowedAudience',
           rejectsAll: true,
           finding: 'Cognito access tokens carry no aud: this rule rejects every token.',
@@ -357,7 +365,7 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
         });
       }
       if (!pinnedOn('client_id')) {
-        problems.push({ status: 'fail', finding: 'No allowedClients: any app client of the user pool can call the gateway.', fix: `Set allowedClients [${q(cid)}].` });
+        problems.push({ pin: true, status: 'fail', finding: 'No allowedClients: any app client of the user pool can call the gateway.', fix: `Set allowedClients [${q(cid)}].` });
       }
       break;
     }
@@ -375,13 +383,14 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
         if (broad.length) {
           problems.push({
             status: 'fail',
+            pin: true,
             finding: `allowedAudience includes ${qs(broad)}, which ${broad[0]!.endsWith('userinfo') ? 'every token requested with openid carries' : 'is the Management API'}: tokens for other APIs of the tenant pass.`,
             fix: `Use only your API's identifier in allowedAudience (${identifier}).`,
           });
         }
       }
-      if (!hasOwnPin) {
-        problems.push({ status: 'warn', finding: 'No client rule: every application of the tenant authorised for this API can call the gateway.', fix: `Add customClaims azp EQUALS ${q(cid)}.` });
+      if (hasAud && !hasOwnPin) {
+        problems.push({ pin: true, status: 'warn', finding: 'No client rule: every application of the tenant authorised for this API can call the gateway.', fix: `Add customClaims azp EQUALS ${q(cid)}.` });
       }
       break;
     }
@@ -390,6 +399,7 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
       if (!hasAud && !hasOwnPin) {
         problems.push({
           status: 'fail',
+          pin: true,
           finding: 'No allowedAudience, allowedClients or client claim rule: any client of this IdP can call the gateway.',
           fix: `Set allowedClients [${q(cid)}] (and allowedAudience to the gateway's resource when the IdP puts it in aud).`,
         });
@@ -455,15 +465,59 @@ function explainDenial(d: Extract<AuthorizerDecision, { allow: false }>, claims:
   return { why: '', fix: 'Change the gateway rule or the IdP app so the token carries what the rule wants.' };
 }
 
-function checkClaimRules(input: RuleFitInput, provider: ProviderId, profile: ExtendedTokenProfile): CheckResult {
+/** The audience to build the recommended rule with: the gateway's own, where it is one the IdP's tokens can carry. */
+function suggestedAudience(input: RuleFitInput, provider: ProviderId): string | undefined {
+  const auds = input.authorizer.allowedAudience ?? [];
+  switch (provider) {
+    case 'entra':
+      return auds.find((x) => isGuid(x) || /^api:\/\/[0-9a-f-]{36}\/?$/i.test(x));
+    case 'auth0': {
+      const root = input.issuer.endsWith('/') ? input.issuer : `${input.issuer}/`;
+      return auds.find((x) => x !== `${root}userinfo` && !x.startsWith(`${root}api/v2`)) ?? input.gatewayUrl;
+    }
+    case 'cognito':
+      return undefined;
+    default:
+      return auds[0];
+  }
+}
+
+function suggestRule(input: RuleFitInput, provider: ProviderId): CustomJwtAuthorizer | undefined {
+  if (!input.clientId) return undefined;
+  const audience = suggestedAudience(input, provider);
+  try {
+    return recommendedRule(provider, { discoveryUrl: input.authorizer.discoveryUrl, clientId: input.clientId, ...(audience ? { audience } : {}) });
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line: the audience and client rules of `to`, and what to drop of `from`. */
+function renderRule(to: CustomJwtAuthorizer, from: CustomJwtAuthorizer): string {
+  const parts: string[] = [];
+  const drops: string[] = [];
+  if (to.allowedAudience?.length) parts.push(`allowedAudience ${qs(to.allowedAudience)}`);
+  else if (from.allowedAudience?.length) drops.push('no allowedAudience');
+  if (to.allowedClients?.length) parts.push(`allowedClients ${qs(to.allowedClients)}`);
+  else if (from.allowedClients?.length) drops.push('no allowedClients');
+  for (const c of to.customClaims ?? []) {
+    const v = c.authorizingClaimMatchValue.claimMatchValue;
+    parts.push(`customClaims ${c.inboundTokenClaimName} ${c.authorizingClaimMatchValue.claimMatchOperator} ${'matchValueString' in v ? q(v.matchValueString) : qs(v.matchValueStringList)}`);
+  }
+  const dropped = (from.customClaims ?? []).filter((c) => CLIENT_CLAIMS.includes(c.inboundTokenClaimName) && !(to.customClaims ?? []).some((t) => t.inboundTokenClaimName === c.inboundTokenClaimName));
+  for (const c of dropped) drops.push(`no ${c.inboundTokenClaimName} rule`);
+  parts.push(...drops);
+  return parts.join(', ');
+}
+
+function checkClaimRules(input: RuleFitInput, provider: ProviderId, tokenProfile: ExtendedTokenProfile): CheckResult {
+  // Entra v1: the discovery check sends the gateway to v2.0, so judge the rules against v2.0 tokens.
+  const profile = provider === 'entra' && tokenProfile.variant === 'entra-v1' && tokenProfile.recommendedDiscoveryUrl !== tokenProfile.discoveryUrl
+    ? tokenProfileFor('entra', tokenProfile.recommendedDiscoveryUrl.slice(0, -DISCOVERY_SUFFIX.length))
+    : tokenProfile;
   let problems = staticProblems(input, provider, profile);
   const claims = input.accessTokenClaims;
-  let recommended: CustomJwtAuthorizer | undefined;
-  try {
-    if (input.clientId) recommended = recommendedRule(provider, { discoveryUrl: input.authorizer.discoveryUrl, clientId: input.clientId, ...(input.authorizer.allowedAudience?.[0] ? { audience: input.authorizer.allowedAudience[0] } : {}) });
-  } catch {
-    recommended = undefined;
-  }
+  const recommended = suggestRule(input, provider);
   let decision: AuthorizerDecision | undefined;
   if (claims) {
     // The token's issuer, explained where the IdP makes it surprising (token-claims reports the plain mismatch).
@@ -487,19 +541,28 @@ function checkClaimRules(input: RuleFitInput, provider: ProviderId, profile: Ext
         same.status = 'fail';
         same.finding += ' The test login\'s token confirms it.';
       } else {
-        const { why, fix } = explainDenial(verdict, claims, input, provider, profile);
-        problems.push({ status: 'fail', rule: verdict.rule, finding: `The test login's token is rejected: ${verdict.reason}${why ? ` ${why}` : ''}`, fix });
+        const { why, fix } = explainDenial(verdict, claims, input, provider, tokenProfile);
+        problems.push({ status: 'fail', rule: verdict.rule, finding: `The test login's token is rejected: ${verdict.reason.charAt(0).toLowerCase()}${verdict.reason.slice(1)}${why ? ` ${why}` : ''}`, fix });
       }
     }
   }
+  // Several audience/client problems: one fix, the recommended rules, instead of overlapping partial fixes.
+  const pinProblems = problems.filter((p) => p.pin);
+  const merged: Problem[] =
+    pinProblems.length > 1 && recommended
+      ? [
+          { status: pinProblems.some((p) => p.status === 'fail') ? 'fail' : 'warn', finding: pinProblems.map((p) => p.finding).join(' '), fix: `Set the claim rules to ${renderRule(recommended, input.authorizer)}.` },
+          ...problems.filter((p) => !p.pin),
+        ]
+      : problems;
   const a = input.authorizer;
   const pins = clientPins(a).filter((p) => p.values.length);
   const pass =
-    `The claim rules fit ${PROVIDER_NAMES[provider]} access tokens (` +
+    `The claim rules fit ${PROVIDER_NAMES[provider]}'s access tokens (` +
     `${profile.audienceClaim ? `aud ${a.allowedAudience?.length ? qs(a.allowedAudience) : 'not checked'}` : 'no aud'}, ` +
     `${pins.length ? pins.map((p) => `${p.claim} ${qs(p.values)}`).join(', ') : 'client not pinned'})` +
     (claims ? ' and the test login\'s token satisfies them.' : '.');
-  const result = fromProblems(RULE, problems.map(({ status, finding, fix }) => ({ status, finding, ...(fix ? { fix } : {}) })), pass);
+  const result = fromProblems(RULE, merged.map(({ status, finding, fix }) => ({ status, finding, ...(fix ? { fix } : {}) })), pass);
   return {
     ...result,
     details: {

@@ -26,6 +26,8 @@ export interface VerifyInput {
   resource?: string;
   /** Send no resource parameter (mcp-remote's --disable-resource-parameter; Entra needs it). */
   disableResource?: boolean;
+  /** An access token the IdP signed that has expired (e.g. from mcp-remote's cache), for the expired-token probe. */
+  expiredToken?: string;
   callbackHost?: 'localhost' | '127.0.0.1';
   callbackPort?: number;
   noLogin?: boolean;
@@ -62,6 +64,34 @@ const TITLES = {
   list: 'MCP tools/list',
   refresh: 'Token refresh',
 } as const;
+
+/** Check 5: forged tokens that look valid in every claim must be refused. */
+async function forgedProbes(
+  input: VerifyInput,
+  challengeStatus: CheckStatus,
+  issuer: string | undefined,
+  prm: { resource?: string; scopes_supported?: string[] } | undefined,
+  jwks: Promise<{ jwks?: { signingKeys: Array<{ kid?: string }> } }> | undefined,
+  timeoutMs: number,
+): Promise<CheckResult[]> {
+  const { checkForgedTokens, FORGED_PROBE_IDS, FORGED_PROBE_TITLES } = await import('./forged.js');
+  const skipAll = (why: string) => FORGED_PROBE_IDS.map((id) => skipped(id, 'probes', FORGED_PROBE_TITLES[id], why));
+  if (challengeStatus === 'fail') return skipAll('Skipped: the gateway does not challenge unauthenticated requests (see the challenge check).');
+  if (!issuer) return skipAll('Skipped: no authorization server metadata, so no issuer to forge.');
+  const z = input.authorizer;
+  const kids = ((await jwks)?.jwks?.signingKeys ?? []).map((k) => k.kid).filter((k): k is string => Boolean(k));
+  return checkForgedTokens({
+    gatewayUrl: input.gatewayUrl,
+    issuer,
+    audience: z?.allowedAudience?.length ? z.allowedAudience : [prm?.resource ?? input.gatewayUrl],
+    clientId: z?.allowedClients?.[0] ?? input.clientId,
+    scopes: z?.allowedScopes?.length ? z.allowedScopes : prm?.scopes_supported,
+    customClaims: z?.customClaims,
+    publishedKids: kids,
+    expiredToken: input.expiredToken,
+    timeoutMs,
+  });
+}
 
 export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyResult> {
   const { logger } = deps;
@@ -108,10 +138,12 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   }
   const asMd = as?.as?.metadata;
 
-  // the JWKS fetch runs while the user signs in
-  const jwksPending = asMd
-    ? checkJwks(asMd.jwks_uri, { timeoutMs }).then((r) => r.result)
+  // The JWKS fetch and the forged-token probes run while the user signs in.
+  const jwksFetch = asMd ? checkJwks(asMd.jwks_uri, { timeoutMs }) : undefined;
+  const jwksPending = jwksFetch
+    ? jwksFetch.then((r) => r.result)
     : Promise.resolve(skipped('jwks', 'metadata', TITLES.jwks, 'Skipped: no authorization server metadata.'));
+  const probesPending = forgedProbes(input, challenge.result.status, asMd?.issuer, prm.prm?.metadata, jwksFetch, timeoutMs);
 
   let tokens: TokenResponse | undefined;
   let scopes: string[] = [];
@@ -137,9 +169,9 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(login.result);
     tokens = login.tokens;
   }
-  // keep the report in chain order: JWKS belongs before the sign-in
+  // keep the report in chain order: JWKS and the probes belong before the sign-in
   const jwks = await jwksPending;
-  checks.splice(checks.findIndex((c) => c.id === 'login'), 0, jwks);
+  checks.splice(checks.findIndex((c) => c.id === 'login'), 0, jwks, ...(await probesPending));
 
   if (!tokens) {
     const loginCheck = checks.find((c) => c.id === 'login');

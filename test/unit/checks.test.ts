@@ -211,8 +211,11 @@ describe('verify metadata checks (no sign-in)', () => {
     }
     assert.deepEqual(
       checks.map((c) => c.id),
-      ['challenge', 'prm', 'as-metadata', 'jwks', 'login', 'token-claims', 'mcp-initialize', 'mcp-tools-list', 'refresh'],
+      ['challenge', 'prm', 'as-metadata', 'jwks', 'forged-unsigned', 'forged-unknown-key', 'forged-wrong-key', 'forged-expired', 'forged-garbage', 'login', 'token-claims', 'mcp-initialize', 'mcp-tools-list', 'refresh'],
     );
+    // the endpoint validates signatures: every forged token is refused (expiry needs a real expired token: skipped)
+    for (const id of ['forged-unsigned', 'forged-unknown-key', 'forged-wrong-key', 'forged-garbage']) assert.equal(byId(checks, id).status, 'pass', `${id}: ${byId(checks, id).finding}`);
+    assert.equal(byId(checks, 'forged-expired').status, 'skip');
     assert.equal(ok, true);
   });
 
@@ -326,7 +329,7 @@ describe('verify with a sign-in', () => {
       },
       { logger, opener: browserThatFollowsRedirects },
     );
-    for (const c of result.checks) assert.equal(c.status, 'pass', `${c.id}: ${c.finding}`);
+    for (const c of result.checks) assert.equal(c.status, c.id === 'forged-expired' ? 'skip' : 'pass', `${c.id}: ${c.finding}`);
     assert.equal(result.ok, true);
     assert.match(byId(result.checks, 'mcp-tools-list').finding, /whoami/);
     assert.match(byId(result.checks, 'mcp-tools-call').finding, /you are alice/);
