@@ -427,7 +427,7 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry): Pr
       problems.push({
         status: 'fail',
         finding: `The callback port in the entry is ${p.specifiedPort}, not ${input.callbackPort}: the redirect goes to http://localhost:${p.specifiedPort}${p.callbackPath}.`,
-        fix: `Use ${input.callbackPort} as the argument after the URL (or register port ${p.specifiedPort} at the IdP and use --callback-port ${p.specifiedPort}).`,
+        fix: `Use ${input.callbackPort} as the argument after the URL (or register http://localhost:${p.specifiedPort}${p.callbackPath} at the IdP instead).`,
       });
     }
   }

@@ -197,10 +197,6 @@ function clientPins(a: CustomJwtAuthorizer): Pin[] {
   return pins;
 }
 
-function claimRuleIndex(a: CustomJwtAuthorizer, claim: string): number {
-  return (a.customClaims ?? []).findIndex((c) => c.inboundTokenClaimName === claim);
-}
-
 /** Where the client sits in this IdP's tokens, for messages. */
 function clientWhere(profile: ExtendedTokenProfile): string {
   switch (profile.provider) {

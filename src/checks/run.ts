@@ -2,6 +2,7 @@
  * `verify`: walks the chain an MCP client walks (401 challenge, PRM, AS metadata, JWKS, sign-in, MCP calls,
  * refresh) and reports each link. A link whose prerequisite failed is 'skip', with the reason.
  */
+import type { ProviderId } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import { paint, type Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
@@ -28,6 +29,8 @@ export interface VerifyInput {
   disableResource?: boolean;
   /** An access token the IdP signed that has expired (e.g. from mcp-remote's cache), for the expired-token probe. */
   expiredToken?: string;
+  /** The IdP adapter of the setup (custom domains cannot be recognised from the issuer). */
+  provider?: ProviderId;
   callbackHost?: 'localhost' | '127.0.0.1';
   callbackPort?: number;
   noLogin?: boolean;
@@ -65,6 +68,32 @@ const TITLES = {
   refresh: 'Token refresh',
 } as const;
 
+/** Check 6: the gateway's rules fit the IdP's token profile (when the rules are known). */
+async function consistencyChecks(input: VerifyInput, learned: { issuer?: string; accessToken?: string }): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  if (input.authorizer && learned.issuer) {
+    const { checkRuleFit } = await import('./rule-fit.js');
+    const { decodeJwtClaims } = await import('../oauth/tokens.js');
+    out.push(
+      ...checkRuleFit({
+        provider: input.provider,
+        issuer: learned.issuer,
+        authorizer: input.authorizer,
+        clientId: input.clientId,
+        gatewayUrl: input.gatewayUrl,
+        scopes: input.scopes,
+        accessTokenClaims: learned.accessToken ? decodeJwtClaims(learned.accessToken)?.payload : undefined,
+      }),
+    );
+  } else {
+    const why = input.authorizer
+      ? 'Skipped: no issuer was found to compare the rules with.'
+      : "Skipped: the gateway's claim rules are unknown (run from a setup, or pass --gateway ID so they are read from the control plane).";
+    out.push(skipped('discovery-url', 'config', 'Gateway discovery URL matches the issuer', why), skipped('rule-fit', 'config', "Gateway claim rules fit the IdP's tokens", why));
+  }
+  return out;
+}
+
 /** Check 5: forged tokens that look valid in every claim must be refused. */
 async function forgedProbes(
   input: VerifyInput,
@@ -97,11 +126,16 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const { logger } = deps;
   const timeoutMs = input.timeoutMs ?? 10_000;
   const checks: CheckResult[] = [];
-  const done = (tokens?: TokenResponse): VerifyResult => ({
-    checks,
-    ok: !checks.some((c) => c.status === 'fail'),
-    ...(tokens ? { tokens: { accessToken: tokens.access_token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) } } : {}),
-  });
+  // What the chain learns, for the consistency checks that close the run.
+  const learned: { issuer?: string; accessToken?: string } = {};
+  const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
+    checks.push(...(await consistencyChecks(input, learned)));
+    return {
+      checks,
+      ok: !checks.some((c) => c.status === 'fail'),
+      ...(tokens ? { tokens: { accessToken: tokens.access_token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) } } : {}),
+    };
+  };
   const callTitle = `MCP tools/call ${input.callTool?.name ?? ''}`.trim();
   const skipAfterLogin = (why: string) => {
     checks.push(skipped('token-claims', 'login', TITLES.claims, why));
@@ -137,6 +171,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(as.result);
   }
   const asMd = as?.as?.metadata;
+  learned.issuer = asMd?.issuer ?? issuer;
 
   // The JWKS fetch and the forged-token probes run while the user signs in.
   const jwksFetch = asMd ? checkJwks(asMd.jwks_uri, { timeoutMs }) : undefined;
@@ -182,6 +217,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   }
 
   const accessToken = tokens.access_token;
+  learned.accessToken = accessToken;
   const [claims, calls] = await Promise.all([
     checkTokenClaims({ accessToken, expectedIssuer: asMd?.issuer, authorizer: input.authorizer }),
     checkMcpCalls({ gatewayUrl: input.gatewayUrl, accessToken, callTool: input.callTool, timeoutMs }),

@@ -77,7 +77,7 @@ export function describeCommand(command: string, args: readonly string[]): strin
 function lastLines(text: string, n = 6, maxChars = 600): string {
   const lines = redact(text)
     .split(/\r?\n/)
-    .map((l) => l.trimEnd())
+    .map((l) => l.replace(/^(\[\d+\]\s*)+/, '').trimEnd())
     .filter((l) => l.trim() && !/^\s*at\s/.test(l));
   const tail = lines.slice(-n).join(' | ');
   return tail.length > maxChars ? `…${tail.slice(-maxChars)}` : tail;
@@ -110,7 +110,7 @@ function excerpt(body: string, max = 240): string {
       .replace(/&#39;/g, "'")
       .replace(/&amp;/g, '&');
   }
-  text = text.replace(/\s+/g, ' ').trim();
+  text = text.replace(/\s+/g, ' ').replace(/\s+([:;,.])/g, '$1').trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 

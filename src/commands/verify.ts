@@ -9,6 +9,7 @@ export const command: CommandSpec = {
     'gateway-url': { type: 'string', placeholder: 'url', description: 'Check this MCP endpoint directly (no journal, no AWS credentials needed)' },
     gateway: { type: 'string', placeholder: 'id|arn', description: 'Also read this gateway\'s authorizer from the control plane, to explain token rule failures' },
     ...AWS_OPTIONS,
+    provider: { type: 'string', placeholder: 'id', description: 'The IdP (oidc, okta, entra, cognito, auth0) when its issuer is on a custom domain; else detected from the issuer' },
     'client-id': { type: 'string', placeholder: 'id', description: 'OAuth client id for the test login (default: from the setup)' },
     scopes: { type: 'string', placeholder: 'list', description: 'Scopes for the test login' },
     'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port for the test login\'s callback (default: from the setup, or 3334)' },

@@ -157,7 +157,7 @@ export async function httpFetch(url: string | URL, init: RequestInit = {}, opts:
           { code: 'rate_limited', fix: `Rate limited: wait ${wait} s and run the command again (it resumes where it stopped).` },
         );
       }
-      if (attempt > 1) logger?.debug(`giving up on ${method} ${forLog(url)}: ${decision.why}`);
+      if (!decision.retry && decision.stop !== 'final') logger?.debug(`giving up on ${method} ${forLog(url)}: ${decision.why}`);
       return res;
     }
     throw failureError(url, method, purpose, timeoutMs, mode, (outcome as { failure: FailureKind }).failure, error, tries, opts);

@@ -1,7 +1,7 @@
 /**
  * verify: the health check. Works from a setup's journal, or standalone with --gateway-url.
  */
-import type { AppRecord, IdpAdapter } from '../../providers/types.js';
+import type { AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { CheckResult } from '../checks/types.js';
 import type { VerifyInput } from '../checks/run.js';
@@ -40,6 +40,13 @@ export async function verifySetup(
   const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const c of out.checks) counts[c.status]++;
   return { ok: out.ok, gatewayUrl: input.gatewayUrl, checks: out.checks, counts };
+}
+
+const PROVIDER_IDS: ProviderId[] = ['oidc', 'okta', 'entra', 'cognito', 'auth0'];
+function providerFlag(v: string | undefined): ProviderId | undefined {
+  if (v === undefined) return undefined;
+  if (!PROVIDER_IDS.includes(v as ProviderId)) throw new UsageError(`--provider must be one of ${PROVIDER_IDS.join(', ')} (got "${v}").`);
+  return v as ProviderId;
 }
 
 /** The verify command: inputs from flags, else from the setup's journal. */
@@ -96,6 +103,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     callTool: call ? { name: call, args } : undefined,
     authorizer,
     timeoutMs,
+    provider: providerFlag(str(opts, 'provider')) ?? (cfg.provider as ProviderId | undefined),
   };
   if (!input.noLogin && !input.clientId) {
     throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });

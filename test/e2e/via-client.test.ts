@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger } from '../../src/core/logger.js';
@@ -30,6 +30,8 @@ let callbackPort = 0;
 let clientId = '';
 let gatewayUrl = '';
 let kiroPath = '';
+/** The entry init wrote; each fault test starts from it. */
+let original: { command: string; args: string[]; env: Record<string, string> } | undefined;
 
 function byId(checks: CheckResult[], id: string): CheckResult {
   const c = checks.find((x) => x.id === id);
@@ -75,6 +77,20 @@ async function assertNothingLeft(): Promise<void> {
   assert.equal(await portAnswers(callbackPort), false, `callback port ${callbackPort} is free again`);
 }
 
+/** Rewrites the Kiro entry: init's original, changed by `fn`. */
+async function writeEntry(fn: (e: NonNullable<typeof original>) => void): Promise<void> {
+  const doc = JSON.parse(await readFile(kiroPath, 'utf8')) as { mcpServers: Record<string, unknown> };
+  const e = structuredClone(original!);
+  fn(e);
+  doc.mcpServers[SERVER_NAME] = e;
+  await writeFile(kiroPath, JSON.stringify(doc, null, 2));
+}
+
+/** Deletes mcp-remote's cached login for this server (a machine that never signed in). */
+async function forgetLogin(): Promise<void> {
+  for (const f of await mcpRemoteCacheFiles(gatewayUrl, {}, { HOME: home })) await rm(f);
+}
+
 const userEnv = (): NodeJS.ProcessEnv => ({ BROWSER: BROWSER_SCRIPT, DISPLAY: '', HOME: home });
 
 describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
@@ -93,6 +109,8 @@ describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
     const out = parseSingleJson<{ app: { clientId: string }; gateway: { gatewayUrl: string } }>(r);
     clientId = out.app.clientId;
     gatewayUrl = out.gateway.gatewayUrl;
+    original = (JSON.parse(await readFile(kiroPath, 'utf8')) as { mcpServers: Record<string, NonNullable<typeof original>> }).mcpServers[SERVER_NAME];
+    assert.ok(original, 'init wrote the entry');
   });
 
   after(async () => {
@@ -139,13 +157,11 @@ describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
   });
 
   it('with a client id the IdP does not know, it fails fast with a clear finding and leaves nothing running', { timeout: 40_000 }, async () => {
-    const doc = JSON.parse(await readFile(kiroPath, 'utf8')) as { mcpServers: Record<string, { args: string[] }> };
-    const args = doc.mcpServers[SERVER_NAME]!.args;
-    const i = args.indexOf('--static-oauth-client-info');
-    args[i + 1] = JSON.stringify({ client_id: 'client-nobody-registered' });
-    await writeFile(kiroPath, JSON.stringify(doc, null, 2));
+    await writeEntry((e) => {
+      e.args[e.args.indexOf('--static-oauth-client-info') + 1] = JSON.stringify({ client_id: 'client-nobody-registered' });
+    });
     // A machine with no cached login (with one, mcp-remote would keep using the old client's tokens).
-    for (const f of await mcpRemoteCacheFiles(gatewayUrl, {}, { HOME: home })) await rm(f);
+    await forgetLogin();
 
     const timeoutMs = 25_000;
     const startedAt = Date.now();
@@ -160,8 +176,7 @@ describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
       ['via-client-tools-call', 'skip'],
     ], show(checks));
     const init = byId(checks, 'via-client-initialize');
-    assert.match(init.finding, /client-nobody-registered/, show(checks));
-    assert.match(init.finding, /does not know this client id/, show(checks));
+    assert.match(init.finding, /refused client client-nobody-registered .*invalid_client.*does not know this client id/, show(checks));
     assert.match(init.fix ?? '', /--static-oauth-client-info/);
     assert.ok(elapsed < timeoutMs - 5_000, `it failed as soon as the IdP refused (${elapsed} ms), not at the timeout`);
     await assertNothingLeft();
@@ -170,5 +185,48 @@ describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
     const config = await checkClientConfig({ configPath: kiroPath, serverName: SERVER_NAME, gatewayUrl, clientId, scopes: SCOPES, callbackPort, env: userEnv() });
     assert.equal(byId(config, 'client-entry').status, 'fail');
     assert.match(byId(config, 'client-entry').finding, /client-nobody-registered/);
+  });
+
+  it('with a callback port the IdP app does not have registered: the redirect URI finding, fast', { timeout: 40_000 }, async () => {
+    const otherPort = await freePort();
+    await writeEntry((e) => {
+      e.args[e.args.indexOf(String(callbackPort))] = String(otherPort);
+    });
+    await forgetLogin();
+    const startedAt = Date.now();
+    const checks = await checkViaClient({ configPath: kiroPath, serverName: SERVER_NAME, timeoutMs: 25_000, env: userEnv(), cwd: PROJECT_ROOT }, { logger: createMemoryLogger() });
+    const init = byId(checks, 'via-client-initialize');
+    assert.equal(init.status, 'fail', show(checks));
+    assert.match(init.finding, new RegExp(`refused the redirect URI http://localhost:${otherPort}/oauth/callback`), show(checks));
+    assert.match(init.fix ?? '', new RegExp(`Register exactly http://localhost:${otherPort}/oauth/callback`));
+    assert.ok(Date.now() - startedAt < 20_000, 'not at the timeout');
+    await assertNothingLeft();
+    assert.equal(await portAnswers(otherPort), false, `port ${otherPort} is free again`);
+  });
+
+  it('with the callback port held by another program: the EADDRINUSE finding', { timeout: 40_000 }, async () => {
+    await writeEntry(() => undefined);
+    await forgetLogin();
+    const holder = createServer((sock) => sock.destroy());
+    await new Promise<void>((resolve) => holder.listen(callbackPort, '127.0.0.1', resolve));
+    try {
+      const checks = await checkViaClient({ configPath: kiroPath, serverName: SERVER_NAME, timeoutMs: 25_000, env: userEnv(), cwd: PROJECT_ROOT }, { logger: createMemoryLogger() });
+      const init = byId(checks, 'via-client-initialize');
+      assert.equal(init.status, 'fail', show(checks));
+      assert.match(init.finding, new RegExp(`callback port ${callbackPort} is in use by another program`), show(checks));
+      assert.match(init.fix ?? '', /lsof/);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    await assertNothingLeft();
+  });
+
+  it('with a command that does not exist: Kiro cannot start it', { timeout: 20_000 }, async () => {
+    await writeEntry((e) => {
+      e.command = join(home, 'not-installed', 'npx');
+    });
+    const checks = await checkViaClient({ configPath: kiroPath, serverName: SERVER_NAME, timeoutMs: 10_000, env: userEnv(), cwd: PROJECT_ROOT }, { logger: createMemoryLogger() });
+    assert.deepEqual(checks.map((c) => [c.id, c.status]), [['via-client-initialize', 'fail'], ['via-client-tools-list', 'skip']], show(checks));
+    assert.match(byId(checks, 'via-client-initialize').finding, /Kiro cannot start .*not-installed\/npx: not found/, show(checks));
   });
 });

@@ -211,7 +211,7 @@ describe('verify metadata checks (no sign-in)', () => {
     }
     assert.deepEqual(
       checks.map((c) => c.id),
-      ['challenge', 'prm', 'as-metadata', 'jwks', 'forged-unsigned', 'forged-unknown-key', 'forged-wrong-key', 'forged-expired', 'forged-garbage', 'login', 'token-claims', 'mcp-initialize', 'mcp-tools-list', 'refresh'],
+      ['challenge', 'prm', 'as-metadata', 'jwks', 'forged-unsigned', 'forged-unknown-key', 'forged-wrong-key', 'forged-expired', 'forged-garbage', 'login', 'token-claims', 'mcp-initialize', 'mcp-tools-list', 'refresh', 'discovery-url', 'rule-fit'],
     );
     // the endpoint validates signatures: every forged token is refused (expiry needs a real expired token: skipped)
     for (const id of ['forged-unsigned', 'forged-unknown-key', 'forged-wrong-key', 'forged-garbage']) assert.equal(byId(checks, id).status, 'pass', `${id}: ${byId(checks, id).finding}`);

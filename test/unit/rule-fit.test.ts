@@ -273,7 +273,8 @@ describe('rule fit per IdP', () => {
     const { rule } = results({ issuer: OKTA_ISS, authorizer: rules, clientId: OKTA_CLIENT });
     assert.equal(rule.status, 'fail');
     assert.match(rule.finding, /Okta access tokens have no client_id claim \(the client is in cid\)/);
-    assert.match(rule.fix!, /cid EQUALS "0oa8f5j3ecb5w3dF35d7"/);
+    // Two audience/client problems (allowedClients, no cid rule): one fix, the recommended rules.
+    assert.equal(rule.fix, 'Set the claim rules to allowedAudience ["api://default"], customClaims cid EQUALS "0oa8f5j3ecb5w3dF35d7", no allowedClients.');
     // A custom domain hides Okta: the explicit provider still gets the Okta explanation, from the real token too.
     const custom = 'https://login.acme.com/oauth2/default';
     const viaToken = results({
@@ -361,6 +362,10 @@ describe('rule fit per IdP', () => {
       assert.match(discovery.finding, /v1 endpoint \(no \/v2\.0\/\)/);
       assert.ok(discovery.fix!.includes(`${ENTRA_ISS}/.well-known/openid-configuration`), discovery.fix);
     }
+    // The claim rules are judged against the v2.0 tokens the fix leads to: the client pin is azp, not appid.
+    const v1Rules = results({ issuer: ENTRA_V1_ISS, authorizer: { discoveryUrl: v1Discovery, allowedClients: [ENTRA_APP] }, clientId: ENTRA_APP }).rule;
+    assert.equal(v1Rules.status, 'fail');
+    assert.match(v1Rules.fix!, new RegExp(`allowedAudience \\["${ENTRA_APP}"\\], customClaims azp EQUALS "${ENTRA_APP}", no allowedClients`));
     // A v1 issuer with a v2-looking discovery URL is caught too.
     const { discovery } = results({ issuer: ENTRA_V1_ISS, authorizer: { ...rules, discoveryUrl: disc(ENTRA_ISS) }, clientId: ENTRA_APP });
     assert.equal(discovery.status, 'fail');
