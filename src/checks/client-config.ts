@@ -537,6 +537,17 @@ function checkRedirectUri(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
     if (diffs && (!best || diffs.length < best.diffs.length)) best = { uri, diffs };
   }
   const closest = best && best.diffs.length <= 2 ? ` The closest, ${best.uri}, has ${best.diffs.join(' and ')}.` : '';
+  if (best && best.diffs.length === 1 && best.diffs[0]!.startsWith('port ')) {
+    // RFC 8252 §7.3: some IdPs (oidc-provider for native apps, Entra for localhost) accept any loopback port;
+    // Okta, Cognito and Auth0 compare the whole URI.
+    return {
+      ...base,
+      status: 'warn',
+      finding: `${expectedText} is registered only with another port (${best.uri}): IdPs that allow any loopback port accept it, Okta, Cognito and Auth0 refuse the sign-in.`,
+      fix,
+      details: { expected: expectedText, registered },
+    };
+  }
   return {
     ...base,
     status: 'fail',
@@ -717,7 +728,15 @@ async function checkCache(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
         }
         const iss = access.payload.iss;
         if (input.issuer && typeof iss === 'string' && !sameIssuer(iss, input.issuer)) {
-          problems.push({ status: 'fail', finding: `The cached access token comes from issuer ${iss}, not ${input.issuer}: a stale login from another identity provider.`, fix: rmFix });
+          if (/^https:\/\/sts\.windows\.net\//.test(iss) && /login\.microsoftonline\.com\/.*\/v2\.0\/?$/.test(input.issuer)) {
+            problems.push({
+              status: 'fail',
+              finding: `The cached access token is an Entra v1 token (issuer ${iss}), which the gateway, expecting ${input.issuer}, rejects.`,
+              fix: `Set "api.requestedAccessTokenVersion": 2 in the Entra app's manifest, then: ${rmFix}`,
+            });
+          } else {
+            problems.push({ status: 'fail', finding: `The cached access token comes from issuer ${iss}, not ${input.issuer}: a stale login from another identity provider.`, fix: rmFix });
+          }
         }
       }
       if (input.issuer && typeof tokens.issuer === 'string' && !sameIssuer(tokens.issuer, input.issuer) && !problems.some((x) => x.finding.includes('issuer'))) {

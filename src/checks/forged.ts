@@ -334,7 +334,7 @@ function skip(id: ForgedProbeId, finding: string, fix?: string): CheckResult {
  * never exported, never published anywhere. Its only job is to be a key the IdP does not hold.
  */
 let probeKey: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> | undefined;
-function probeKeyPair(): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> {
+export function probeKeyPair(): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> {
   if (!probeKey) {
     probeKey = import('jose').then(({ generateKeyPair }) => generateKeyPair('RS256', { extractable: true }));
     probeKey.catch(() => (probeKey = undefined));

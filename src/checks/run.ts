@@ -31,6 +31,16 @@ export interface VerifyInput {
   expiredToken?: string;
   /** The IdP adapter of the setup (custom domains cannot be recognised from the issuer). */
   provider?: ProviderId;
+  /** The MCP client entry to check (Kiro's mcp.json and the server name), when known. */
+  clientConfig?: { path: string; serverName: string };
+  /** Redirect URIs registered at the IdP for the client (the adapter's describeApp), when known. */
+  registeredRedirectUris?: string[];
+  /** Also run the sign-in and calls through the client entry, exactly as Kiro would (spawns mcp-remote). */
+  viaClient?: boolean;
+  /** The user's environment (cache location, BROWSER for --via-client). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the client entry is started for --via-client (Kiro: the workspace). */
+  cwd?: string;
   callbackHost?: 'localhost' | '127.0.0.1';
   callbackPort?: number;
   noLogin?: boolean;
@@ -67,6 +77,42 @@ const TITLES = {
   list: 'MCP tools/list',
   refresh: 'Token refresh',
 } as const;
+
+/** Check 6, client side: the entry, the registered redirect URI, the callback port, mcp-remote's cache. */
+async function clientConfigChecks(input: VerifyInput): Promise<CheckResult[]> {
+  if (!input.clientConfig) return [];
+  const { checkClientConfig } = await import('./client-config.js');
+  return checkClientConfig({
+    configPath: input.clientConfig.path,
+    serverName: input.clientConfig.serverName,
+    gatewayUrl: input.gatewayUrl,
+    clientId: input.clientId,
+    scopes: input.scopes,
+    callbackPort: input.callbackPort,
+    registeredRedirectUris: input.registeredRedirectUris,
+    env: input.env ?? process.env,
+  });
+}
+
+/** Check 7 through the client: mcp-remote started from the entry exactly as Kiro would. */
+async function viaClientChecks(input: VerifyInput, logger: Logger): Promise<CheckResult[]> {
+  if (!input.clientConfig) {
+    return [skipped('via-client-initialize', 'calls', 'Through the client: start and initialize', 'Skipped: no client entry to run (run from a setup, or pass --client and --server-name).')];
+  }
+  const { checkViaClient } = await import('./via-client.js');
+  return checkViaClient(
+    {
+      configPath: input.clientConfig.path,
+      serverName: input.clientConfig.serverName,
+      timeoutMs: input.loginTimeoutMs ?? 300_000,
+      requestTimeoutMs: input.timeoutMs,
+      callTool: input.callTool,
+      env: input.env ?? process.env,
+      cwd: input.cwd,
+    },
+    { logger },
+  );
+}
 
 /** Check 6: the gateway's rules fit the IdP's token profile (when the rules are known). */
 async function consistencyChecks(input: VerifyInput, learned: { issuer?: string; accessToken?: string }): Promise<CheckResult[]> {
@@ -129,7 +175,8 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   // What the chain learns, for the consistency checks that close the run.
   const learned: { issuer?: string; accessToken?: string } = {};
   const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
-    checks.push(...(await consistencyChecks(input, learned)));
+    checks.push(...(await clientConfigPending), ...(await consistencyChecks(input, learned)));
+    if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     return {
       checks,
       ok: !checks.some((c) => c.status === 'fail'),
@@ -145,6 +192,11 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(skipped('refresh', 'login', TITLES.refresh, why));
   };
 
+  // The client entry checks are local and quick; they probe the callback port, so they finish before our own
+  // sign-in listens on it.
+  const clientConfigPending = clientConfigChecks(input);
+  // RSA key generation for the forged-token probes takes a while: start it now, while the network is busy.
+  void import('./forged.js').then((m) => m.probeKeyPair()).catch(() => undefined);
   logger.debug(`Probing ${input.gatewayUrl} without a token`);
   const challenge = await checkChallenge(input.gatewayUrl, { timeoutMs });
   checks.push(challenge.result);
@@ -183,6 +235,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   let tokens: TokenResponse | undefined;
   let scopes: string[] = [];
   const resource = input.disableResource ? undefined : (input.resource ?? prm.prm?.metadata.resource);
+  await clientConfigPending;
   if (input.noLogin) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
   } else if (!asMd) {

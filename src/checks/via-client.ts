@@ -20,7 +20,7 @@ import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
 import { readKiroEntry } from '../clients/kiro.js';
 import { mcpRemoteCacheEnv, parseMcpRemoteEntry, shellQuote, type ParsedMcpRemoteEntry } from './client-config.js';
-import { mcpRemoteCacheFiles } from '../clients/mcp-remote.js';
+import { MCP_REMOTE_CALLBACK_PATH, mcpRemoteCacheFiles } from '../clients/mcp-remote.js';
 import type { CheckResult } from './types.js';
 
 export interface ViaClientInput {
@@ -77,7 +77,7 @@ export function describeCommand(command: string, args: readonly string[]): strin
 function lastLines(text: string, n = 6, maxChars = 600): string {
   const lines = redact(text)
     .split(/\r?\n/)
-    .map((l) => l.replace(/^(\[\d+\]\s*)+/, '').trimEnd())
+    .map((l) => l.replace(/^(\[\d+\]\s*)+/, '').replace(/(https?:\/\/[^\s?#]+)\?\S+/g, '$1?…').trimEnd())
     .filter((l) => l.trim() && !/^\s*at\s/.test(l));
   const tail = lines.slice(-n).join(' | ');
   return tail.length > maxChars ? `…${tail.slice(-maxChars)}` : tail;
@@ -200,9 +200,11 @@ function explainOAuthError(code: string, text: string, where: string, p: ParsedM
     };
   }
   if (c === 'invalid_redirect_uri' || c === 'redirect_uri_mismatch' || /redirect[_ ]uri|AADSTS50011/i.test(text)) {
+    const uri = redirectUriOf(p);
+    const custom = p.callbackPath !== MCP_REMOTE_CALLBACK_PATH ? `Remove "--callback-path", "${p.callbackPath}" from the entry (mcp-remote then uses ${MCP_REMOTE_CALLBACK_PATH}, which agentcore-auth registers), or register exactly ${uri} at the IdP app.` : undefined;
     return {
-      finding: `${where} refused the redirect URI ${redirectUriOf(p)} (${text}): it is not registered for client ${clientIdOf(p)}.`,
-      fix: `Register exactly ${redirectUriOf(p)} at the IdP app (not /callback, not 127.0.0.1 for localhost, the same port).`,
+      finding: `${where} refused the redirect URI ${uri} (${text}): it is not registered for client ${clientIdOf(p)}.`,
+      fix: custom ?? `Register exactly ${uri} at the IdP app (path ${MCP_REMOTE_CALLBACK_PATH}, not /callback; host ${p.host ?? 'localhost'}; port ${p.effectivePort ?? ''}).`,
     };
   }
   if (c === 'invalid_scope' || c === 'invalid_target') {

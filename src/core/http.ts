@@ -180,7 +180,8 @@ function failureError(
   const e = err as Error;
   // The caller's own deadline (an AbortSignal.timeout of its own) reads like ours.
   if (failure === 'aborted' && e?.name === 'TimeoutError') failure = 'timeout';
-  const sentAndLost = failure === 'timeout' || failure === 'reset' || failure === 'other';
+  // Sent, and the answer lost: the server may have acted. (A refused connection or a DNS failure sent nothing.)
+  const sentAndLost = failure === 'timeout' || failure === 'reset';
   if (mode === 'refused-only' && sentAndLost) {
     const how = failure === 'timeout' ? `no answer within ${timeoutMs} ms` : `the connection broke before the answer arrived (${code ?? e?.message ?? 'reset'})`;
     return new CliError(

@@ -113,6 +113,10 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
         callTool: { name: 'whoami' },
         authorizer: app ? adapter.recommendedAuthorizer(app, {}) : undefined,
         timeoutMs: 10_000,
+        provider: 'oidc',
+        clientConfig: init.client ? { path: init.client.path, serverName: init.client.serverName } : undefined,
+        registeredRedirectUris: app ? (await adapter.describeApp({ logger, env, timeoutMs: 10_000 }, app).catch(() => null))?.redirectUris : undefined,
+        env,
       },
       { opener, app, adapter, revokeAfter: true },
     );

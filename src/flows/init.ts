@@ -143,6 +143,11 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         noLogin: opts['no-login'] === true,
         authorizer,
         timeoutMs,
+        provider: answers.provider,
+        clientConfig: { path: answers.clientConfigPath, serverName: answers.serverName },
+        registeredRedirectUris: (await adapter.describeApp({ logger, env: ctx.env, timeoutMs }, app).catch(() => null))?.redirectUris,
+        env: ctx.env,
+        cwd: ctx.cwd,
       }, { opener: deps.opener, app, adapter, revokeAfter: true });
       result.ok = result.verify.ok;
     }

@@ -79,19 +79,24 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
   const cfg = fromJournal?.config ?? {};
   const endpointUrl = str(opts, 'endpoint-url') ?? cfg.endpointUrl;
   const gatewayId = gatewayRef ?? cfg.gatewayId;
+  // Reading the authorizer lets verify explain which claim rule a token fails. From a setup it runs alongside
+  // the other reads below; with --gateway and no --gateway-url the URL comes from it, so it is awaited now.
+  let gatewayRead: Promise<void> = Promise.resolve();
   if (gatewayId && (gatewayRef || fromJournal)) {
-    // Reading the authorizer lets verify explain which claim rule a token fails.
-    const { GatewayPort, parseGatewayRef } = await import('../gateway/agentcore.js');
-    const port = new GatewayPort({ region: str(opts, 'region') ? region(opts, ctx.env) : (cfg.region ?? region(opts, ctx.env)), endpointUrl, profile: str(opts, 'profile') ?? cfg.profile, env: ctx.env, timeoutMs }, ctx.logger);
-    const g = await (gatewayRef ? port.resolve(parseGatewayRef(gatewayRef)).then((id) => port.require(id)) : port.get(String(gatewayId))).catch((err: Error) => {
-      if (gatewayRef) throw err;
-      ctx.logger.warn(`Could not read gateway ${String(gatewayId)} from the control plane (${err.message}); checking without its rules.`);
-      return null;
-    });
-    if (g) {
-      authorizer = g.authorizer;
-      gatewayUrl ??= g.gatewayUrl;
-    }
+    gatewayRead = (async () => {
+      const { GatewayPort, parseGatewayRef } = await import('../gateway/agentcore.js');
+      const port = new GatewayPort({ region: str(opts, 'region') ? region(opts, ctx.env) : (cfg.region ?? region(opts, ctx.env)), endpointUrl, profile: str(opts, 'profile') ?? cfg.profile, env: ctx.env, timeoutMs }, ctx.logger);
+      const g = await (gatewayRef ? port.resolve(parseGatewayRef(gatewayRef)).then((id) => port.require(id)) : port.get(String(gatewayId))).catch((err: Error) => {
+        if (gatewayRef) throw err;
+        ctx.logger.warn(`Could not read gateway ${String(gatewayId)} from the control plane (${err.message}); checking without its rules.`);
+        return null;
+      });
+      if (g) {
+        authorizer = g.authorizer;
+        gatewayUrl ??= g.gatewayUrl;
+      }
+    })();
+    if (!gatewayUrl) await gatewayRead;
   }
   const input: VerifyInput = {
     gatewayUrl: gatewayUrl!,
@@ -108,13 +113,57 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
   if (!input.noLogin && !input.clientId) {
     throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });
   }
+  // The client entry: the setup's, or the one named by --client/--server-name.
+  const clientFlag = str(opts, 'client');
+  if (clientFlag && clientFlag !== 'kiro' && clientFlag !== 'kiro-workspace') throw new UsageError(`--client must be kiro or kiro-workspace (got "${clientFlag}").`);
+  if (clientFlag || str(opts, 'server-name')) {
+    const { kiroConfigPath } = await import('../clients/kiro.js');
+    input.clientConfig = {
+      path: kiroConfigPath(clientFlag === 'kiro-workspace' ? 'workspace' : 'user', { home: ctx.home, cwd: ctx.cwd }),
+      serverName: str(opts, 'server-name') ?? 'gateway-tools',
+    };
+  } else if (cfg.clientConfigPath && cfg.serverName) {
+    input.clientConfig = { path: cfg.clientConfigPath, serverName: cfg.serverName };
+  }
+  input.viaClient = opts['via-client'] === true;
+  input.env = ctx.env;
+  input.cwd = ctx.cwd;
+  if (input.viaClient && !input.clientConfig) {
+    throw new UsageError('--via-client needs a client entry to run.', { fix: 'Run it from a setup, or name the entry with --client kiro|kiro-workspace and --server-name NAME.' });
+  }
+
   let app: AppRecord | undefined;
   let adapter: IdpAdapter | undefined;
-  if (fromJournal && cfg.provider && cfg.issuer) {
+  const appRead = (async () => {
+    if (!(fromJournal && cfg.provider && cfg.issuer)) return;
     const { loadAdapter } = await import('../../providers/index.js');
+    const { Journal } = await import('../journal/journal.js');
+    const { loadApp } = await import('../steps/register-app.js');
     adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined);
-    const appEntry = fromJournal.entries.find((e) => e.kind === 'idp-app' && e.state === 'done');
-    app = appEntry?.result?.app as AppRecord | undefined;
-  }
+    app = await loadApp(await Journal.open(ctx.stateDir, ctx.flags.setup, { create: false, dryRun: true }));
+    if (adapter && app) {
+      // What the IdP really has registered: the redirect URI check compares it with the client's callback.
+      const live = await adapter.describeApp({ logger: ctx.logger, env: ctx.env, timeoutMs }, app).catch(() => undefined);
+      if (live?.redirectUris.length) input.registeredRedirectUris = live.redirectUris;
+    }
+  })();
+  const expiredRead = cachedExpiredToken(input).then((t) => void (input.expiredToken = t)).catch(() => undefined);
+  await Promise.all([gatewayRead, appRead, expiredRead]);
+  input.authorizer = authorizer;
   return verifySetup(ctx, input, { app, adapter, revokeAfter: true });
+}
+
+/** An access token mcp-remote cached for this server that has expired: the one honest expired-token probe. */
+async function cachedExpiredToken(input: VerifyInput): Promise<string | undefined> {
+  if (!input.clientConfig) return undefined;
+  const { readKiroEntry } = await import('../clients/kiro.js');
+  const entry = (await readKiroEntry(input.clientConfig.path, input.clientConfig.serverName)) as { args?: string[]; env?: Record<string, string> } | null;
+  if (!entry?.args) return undefined;
+  const mr = await import('../clients/mcp-remote.js');
+  const { serverUrl, opts } = mr.mcpRemoteHashInputFromArgs(entry.args);
+  if (!serverUrl) return undefined;
+  const tokens = (await mr.readMcpRemoteTokens(serverUrl, opts, { ...input.env, ...(entry.env ?? {}) })) as { access_token?: string } | null;
+  const { decodeJwtClaims } = await import('../oauth/tokens.js');
+  const exp = tokens?.access_token ? Number(decodeJwtClaims(tokens.access_token)?.payload.exp) : NaN;
+  return Number.isFinite(exp) && exp * 1000 < Date.now() ? tokens!.access_token : undefined;
 }

@@ -255,17 +255,19 @@ describe('checkClientConfig: client-entry faults', () => {
 });
 
 describe('checkClientConfig: redirect-uri', () => {
-  const cases: Array<[string, (port: number) => string, RegExp]> = [
-    ['/callback instead of /oauth/callback', (p) => `http://localhost:${p}/callback`, /path \/callback instead of \/oauth\/callback/],
-    ['127.0.0.1 instead of localhost', (p) => `http://127.0.0.1:${p}/oauth/callback`, /host 127\.0\.0\.1 instead of localhost/],
-    ['another port', (p) => `http://localhost:${p + 7}/oauth/callback`, /port \d+ instead of \d+/],
-    ['https instead of http', (p) => `https://localhost:${p}/oauth/callback`, /https instead of http/],
-    ['a trailing slash', (p) => `http://localhost:${p}/oauth/callback/`, /a trailing slash/],
+  const cases: Array<[string, (port: number) => string, CheckStatus, RegExp]> = [
+    ['/callback instead of /oauth/callback', (p) => `http://localhost:${p}/callback`, 'fail', /path \/callback instead of \/oauth\/callback/],
+    ['127.0.0.1 instead of localhost', (p) => `http://127.0.0.1:${p}/oauth/callback`, 'fail', /host 127\.0\.0\.1 instead of localhost/],
+    ['https instead of http', (p) => `https://localhost:${p}/oauth/callback`, 'fail', /https instead of http/],
+    ['a trailing slash', (p) => `http://localhost:${p}/oauth/callback/`, 'fail', /a trailing slash/],
+    ['/callback on another port', (p) => `http://localhost:${p + 7}/callback`, 'fail', /port \d+ instead of \d+ and path \/callback/],
+    // RFC 8252 loopback: some IdPs ignore the port, Okta, Cognito and Auth0 do not
+    ['only another port', (p) => `http://localhost:${p + 7}/oauth/callback`, 'warn', /registered only with another port.*Okta, Cognito and Auth0 refuse/],
   ];
-  for (const [name, registered, why] of cases) {
-    test(`registered with ${name}: fails and says so`, async () => {
+  for (const [name, registered, status, why] of cases) {
+    test(`registered with ${name}: ${status} and says so`, async () => {
       const s = await setup();
-      const c = expect(await run(s, undefined, { registeredRedirectUris: [registered(s.port), 'https://app.example.test/signin'] }), 'redirect-uri', 'fail', why);
+      const c = expect(await run(s, undefined, { registeredRedirectUris: [registered(s.port), 'https://app.example.test/signin'] }), 'redirect-uri', status, why);
       assert.ok(c.fix!.includes(`http://localhost:${s.port}/oauth/callback`), c.fix);
     });
   }
@@ -380,6 +382,14 @@ describe('checkClientConfig: mcp-remote-cache', () => {
     const s = await setup();
     await writeCache(s, { tokens: { access_token: jwt({ iss: 'https://old-idp.example.test', client_id: CLIENT, exp: now + 600 }), refresh_token: 'opaque-refresh-abcdefghijklmnop' } });
     expect(await run(s), 'mcp-remote-cache', 'fail', /issuer https:\/\/old-idp\.example\.test, not/);
+  });
+
+  test('an Entra v1 access token when the issuer is the v2 one: fail, naming the manifest setting', async () => {
+    const s = await setup();
+    const tid = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+    await writeCache(s, { tokens: { access_token: jwt({ iss: `https://sts.windows.net/${tid}/`, appid: CLIENT, ver: '1.0', exp: now + 600 }), refresh_token: 'opaque-refresh-abcdefghijklmnop' } });
+    const c = expect(await run(s, undefined, { issuer: `https://login.microsoftonline.com/${tid}/v2.0` }), 'mcp-remote-cache', 'fail', /Entra v1 token/);
+    assert.match(c.fix!, /requestedAccessTokenVersion/);
   });
 
   test('an expired JWT refresh token: warn (the browser opens again)', async () => {

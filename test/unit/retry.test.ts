@@ -344,6 +344,12 @@ describe('httpFetch against real servers', () => {
     assert.match(err.fix ?? '', /Nothing is listening there/);
   });
 
+  test('a POST that could not be sent at all (a bad URL) is a plain error, not "may have acted"', async () => {
+    const err = await rejection(httpFetch('http://127.0.0.1:99999/x', { method: 'POST', body: '{}' }));
+    assert.equal(err.code, 'network');
+    assert.match(err.message, /^Cannot reach http:\/\/127\.0\.0\.1:99999\/x: /);
+  });
+
   test('a body that cannot be replayed (a stream) is never retried', async () => {
     const s = await scripted([status(503), status(200)]);
     const body = new ReadableStream({
