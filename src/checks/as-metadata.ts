@@ -61,7 +61,7 @@ export async function checkAsMetadata(issuer: string, opts: CheckOptions = {}): 
   if (ccm === undefined) {
     problems.push({
       status: 'warn',
-      finding: 'code_challenge_methods_supported is absent: strict MCP clients refuse such a server (mcp-remote proceeds with S256).',
+      finding: 'code_challenge_methods_supported is absent: clients that follow MCP authorization 2025-11-25 must refuse such a server (mcp-remote 0.15.1, Kiro\'s bridge here, proceeds with S256).',
     });
   } else if (!Array.isArray(ccm) || !ccm.includes('S256')) {
     problems.push({

@@ -288,7 +288,7 @@ describe('verify metadata checks (no sign-in)', () => {
     const { checks, ok } = await verify({ ccm: null });
     const c = byId(checks, 'as-metadata');
     assert.equal(c.status, 'warn');
-    assert.match(c.finding, /strict MCP clients refuse/);
+    assert.match(c.finding, /MCP authorization 2025-11-25 must refuse/);
     assert.equal(ok, true);
   });
 

@@ -464,13 +464,21 @@ describe('the OAuth callers use the right mode', () => {
     assert.equal(u.hits.length, 2);
   });
 
-  test('the fault proxy hangs without forwarding until the client gives up', async () => {
+  test('the fault proxy hangs (without forwarding, or after forwarding) until the client gives up', async () => {
     const s = await scripted([status(200)]);
     const proxy = await proxyTo(s.origin);
     proxy.addRule({ path: /^\/x$/, action: hang });
     await rejection(httpFetch(`${proxy.origin}/x`, {}, { timeoutMs: 150, retry: 'none' }));
     assert.equal(s.hits.length, 0);
     assert.equal(proxy.requests[0]!.forwarded, false);
+
+    // hang with forward: the server acts, the answer never comes back.
+    proxy.clearRules();
+    proxy.addRule({ path: /^\/x$/, action: { kind: 'hang', forward: true } });
+    const err = await rejection(httpFetch(`${proxy.origin}/x`, { method: 'POST', body: '{}' }, { timeoutMs: 300 }));
+    assert.equal(err.code, 'outcome_unknown');
+    assert.equal(s.hits.length, 1, 'the server saw it once');
+    assert.equal(proxy.requests[1]!.upstreamStatus, 200);
   });
 
   test('the fault proxy answers 429 with Retry-After and counts occurrences per rule', async () => {
