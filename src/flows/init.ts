@@ -54,9 +54,14 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
 
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
-  // A client config that does not parse is refused now, before anything remote is created.
-  const { readJsonObject } = await import('../clients/jsonfile.js');
-  await readJsonObject(answers.clientConfigPath);
+  // The client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
+  // start), before anything remote is created.
+  const { writeKiroEntry } = await import('../clients/kiro.js');
+  await writeKiroEntry(
+    answers.clientConfigPath,
+    { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home },
+    { dryRun: true },
+  );
   await adapter.preflight(actx);
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
