@@ -1,39 +1,42 @@
 /**
- * Adapter registry. Each adapter is imported only when chosen, so one IdP's SDK never loads for another.
+ * The provider registry. Each providers/<id>/index.ts is light (flags and a factory); the adapter and its
+ * SDK load only inside createAdapter, so one IdP's SDK never loads for another.
  */
 import { UsageError } from '../src/core/errors.js';
-import type { IdpAdapter, ProviderId } from './types.js';
+import { provider as auth0 } from './auth0/index.js';
+import { provider as cognito } from './cognito/index.js';
+import { provider as entra } from './entra/index.js';
+import { provider as oidc } from './oidc/index.js';
+import { provider as okta } from './okta/index.js';
+import type { AdapterSetupContext, IdpAdapter, ProviderId, ProviderModule, ProviderOptions } from './types.js';
 
-export const PROVIDERS: Array<{ id: ProviderId; name: string; available: boolean; note?: string }> = [
-  { id: 'oidc', name: 'Any OIDC provider with dynamic client registration (sandbox, Keycloak, Hydra, Authentik)', available: true },
-  { id: 'okta', name: 'Okta', available: false, note: 'coming with the Okta adapter' },
-  { id: 'entra', name: 'Microsoft Entra ID', available: false, note: 'coming with the Entra adapter' },
-  { id: 'cognito', name: 'Amazon Cognito', available: false, note: 'coming with the Cognito adapter' },
-  { id: 'auth0', name: 'Auth0', available: false, note: 'coming with the Auth0 adapter' },
-];
+export const PROVIDER_MODULES: ProviderModule[] = [oidc, okta, entra, cognito, auth0];
+export const PROVIDER_IDS = PROVIDER_MODULES.map((p) => p.id);
 
-export interface AdapterOptions {
-  issuer?: string;
-  audience?: string;
+export function providerModule(id: string): ProviderModule {
+  const m = PROVIDER_MODULES.find((p) => p.id === id);
+  if (!m) throw new UsageError(`Unknown provider "${id}".`, { fix: `Pass --provider with one of: ${PROVIDER_IDS.join(', ')}.` });
+  return m;
 }
 
-export async function loadAdapter(id: string, opts: AdapterOptions): Promise<IdpAdapter> {
-  const known = PROVIDERS.find((p) => p.id === id);
-  if (!known) {
-    throw new UsageError(`Unknown provider "${id}".`, { fix: `Pass --provider with one of: ${PROVIDERS.map((p) => p.id).join(', ')}.` });
-  }
-  if (!known.available) {
-    throw new UsageError(`The ${known.name} adapter is not available in this version (${known.note}).`, {
-      fix: 'Use --provider oidc with an IdP that supports dynamic client registration, or the sandbox (agentcore-auth demo).',
-    });
-  }
-  switch (id) {
-    case 'oidc': {
-      if (!opts.issuer) throw new UsageError('--provider oidc needs --issuer URL.', { fix: 'Pass --issuer https://your-idp/ (the sandbox prints its issuer).' });
-      const { createOidcAdapter } = await import('./oidc/adapter.js');
-      return createOidcAdapter({ issuer: opts.issuer, audience: opts.audience });
-    }
-    default:
-      throw new UsageError(`Unknown provider "${id}".`);
-  }
+/** The provider's own flag values (and the generic issuer/audience) out of parsed options: what the journal keeps. */
+export function providerOptionsFrom(id: ProviderId, opts: ProviderOptions): ProviderOptions {
+  const m = providerModule(id);
+  const out: ProviderOptions = {};
+  for (const k of ['issuer', 'audience', ...Object.keys(m.flags)]) if (opts[k] !== undefined) out[k] = opts[k];
+  return out;
+}
+
+export async function loadAdapter(id: string, options: ProviderOptions, ctx: AdapterSetupContext = { logger: silentLogger(), env: process.env }): Promise<IdpAdapter> {
+  return providerModule(id).createAdapter(options, ctx);
+}
+
+function silentLogger() {
+  const n = () => undefined;
+  return { info: n, step: n, success: n, warn: n, error: n, debug: n };
+}
+
+/** The provider options a setup was made with (older journals: just the issuer). */
+export function savedProviderOptions(cfg: { issuer?: string; providerOptions?: unknown }): ProviderOptions {
+  return (cfg.providerOptions as ProviderOptions | undefined) ?? { issuer: cfg.issuer };
 }

@@ -4,7 +4,9 @@
  * mismatches. Everything an adapter needs from the outside comes in through AdapterContext.
  */
 import type { CustomJwtAuthorizer } from '../src/authorizer/types.js';
+import type { OptionSpec } from '../src/commands/types.js';
 import type { Logger } from '../src/core/logger.js';
+import type { Prompter } from '../src/core/prompts.js';
 
 export type ProviderId = 'oidc' | 'okta' | 'entra' | 'cognito' | 'auth0';
 
@@ -62,6 +64,8 @@ export interface AdapterContext {
   logger: Logger;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** Present during init; absent in cleanup/verify/status. Ask only when prompter.interactive. */
+  prompter?: Prompter;
 }
 
 export interface RevokeResult {
@@ -72,6 +76,11 @@ export interface RevokeResult {
 export interface IdpAdapter {
   readonly id: ProviderId;
   readonly displayName: string;
+  /**
+   * True when createApp needs the gateway's resource URL (AppRequest.resource), e.g. Auth0's API identifier.
+   * init then creates a new gateway first with a deny-all authorizer, and sets the real rule after the app exists.
+   */
+  readonly requiresResource?: boolean;
   /** Issuer and claim shape, without contacting anything. */
   tokenProfile(app?: Pick<AppRecord, 'issuer' | 'clientId'>): TokenProfile;
   /** The authorizer the gateway should carry for this app. */
@@ -83,7 +92,35 @@ export interface IdpAdapter {
   createApp(ctx: AdapterContext, req: AppRequest): Promise<AppRecord>;
   /** Current state of the app at the IdP, or null when it is gone. */
   describeApp(ctx: AdapterContext, app: AppRecord): Promise<{ clientId: string; redirectUris: string[]; grantTypes: string[] } | null>;
-  /** Delete the app and its extras. Already gone counts as done (return 'gone'). */
-  deleteApp(ctx: AdapterContext, app: AppRecord): Promise<'deleted' | 'gone'>;
+  /** Delete the app and its extras. Already gone counts as done (return 'gone'). `purge`: Entra's deleted-items purge. */
+  deleteApp(ctx: AdapterContext, app: AppRecord, opts?: { purge?: boolean }): Promise<'deleted' | 'gone'>;
   revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult>;
+}
+
+/** Provider-specific option values: parsed init flags, saved (non-secret) in the journal for later commands. */
+export type ProviderOptions = Record<string, string | boolean | string[] | undefined>;
+
+export interface AdapterSetupContext {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Present during init only. */
+  prompter?: Prompter;
+}
+
+/**
+ * One IdP: its flags (pure data, imported by the init command for parsing and help) and a factory that
+ * loads the adapter and its SDK lazily. providers/<id>/index.ts exports `provider: ProviderModule`.
+ */
+export interface ProviderModule {
+  id: ProviderId;
+  displayName: string;
+  /** Provider-specific init flags, all prefixed with the provider id (e.g. --okta-auth-server). Never secrets. */
+  flags: Record<string, OptionSpec>;
+  /** Env vars the adapter reads for admin credentials (shown in help and in missing-credential errors). */
+  credentialEnv: string[];
+  /**
+   * Build the adapter. `options` holds the provider's own flags plus the generic `issuer` and `audience`,
+   * from the command line (init) or the journal (cleanup, verify, status).
+   */
+  createAdapter(options: ProviderOptions, ctx: AdapterSetupContext): Promise<IdpAdapter>;
 }

@@ -106,7 +106,7 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
           token_endpoint_auth_method: 'none',
           scope: req.scopes.join(' '),
         },
-      });
+      }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });
       ctx.logger.debug(`registered client ${reg.client_id} at ${String(m.registration_endpoint)}`);
       const secrets: Record<string, string> = {};
       if (reg.registration_access_token) secrets.registrationAccessToken = reg.registration_access_token;
@@ -125,7 +125,7 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
       const token = app.secrets?.registrationAccessToken;
       if (!uri || !token) return { clientId: app.clientId, redirectUris: [], grantTypes: [] };
       const { readClient } = await import('../../src/oauth/registration.js');
-      const c = (await readClient({ registrationClientUri: uri, registrationAccessToken: token})) as Record<string, unknown> | null;
+      const c = (await readClient({ registrationClientUri: uri, registrationAccessToken: token }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger })) as Record<string, unknown> | null;
       if (!c) return null;
       return {
         clientId: String(c.client_id),
@@ -144,7 +144,7 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
         });
       }
       const { deleteClient } = await import('../../src/oauth/registration.js');
-      return deleteClient({ registrationClientUri: uri, registrationAccessToken: token});
+      return deleteClient({ registrationClientUri: uri, registrationAccessToken: token }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });
     },
 
     async revoke(ctx, app, tokens): Promise<RevokeResult> {
@@ -162,7 +162,7 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
       const { revokeToken } = await import('../../src/oauth/tokens.js');
       for (const [kind, t] of list) {
         if (!t) continue;
-        const r = await revokeToken({ revocationEndpoint: endpoint, clientId: app.clientId, token: t, tokenTypeHint: kind});
+        const r = await revokeToken({ revocationEndpoint: endpoint, clientId: app.clientId, token: t, tokenTypeHint: kind }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });
         if (r.ok) result.revoked.push(kind);
         else result.notRevoked.push({ what: kind, why: `revocation answered HTTP ${r.status}${r.error ? ` (${r.error})` : ''}` });
       }

@@ -4,6 +4,7 @@ import { isInteractive, whyNotInteractive } from './interactive.js';
 import { createLogger } from './logger.js';
 import { createPrompter } from './prompts.js';
 import { redactObject } from './redact.js';
+import { setHttpLogger } from './http.js';
 import { validateSetupName } from '../journal/journal.js';
 
 export function globalFlags(opts: ParsedOptions): GlobalFlags {
@@ -31,9 +32,11 @@ export function createContext(opts: ParsedOptions, env: NodeJS.ProcessEnv = proc
   globalThis.__agentcoreAuthAbort = abort;
   const color = Boolean(process.stderr.isTTY) && !env.NO_COLOR;
   let emitted = false;
+  const logger = createLogger({ verbose: flags.verbose, color });
+  setHttpLogger(logger); // --verbose shows retries
   return {
     flags,
-    logger: createLogger({ verbose: flags.verbose, color }),
+    logger,
     prompter: createPrompter({ interactive: isInteractive(inter), whyNot: whyNotInteractive(inter), env }),
     env,
     cwd: process.cwd(),

@@ -61,19 +61,31 @@ export async function collectInitAnswers(
   listGateways: () => Promise<Array<{ gatewayId: string; name: string; status: string; authorizerType: string }>>,
 ): Promise<InitAnswers> {
   const { prompter } = ctx;
-  const { PROVIDERS } = await import('../../providers/index.js');
+  const { PROVIDER_MODULES } = await import('../../providers/index.js');
+  const issuerFlag = str(opts, 'issuer') ?? ctx.env.AGENTCORE_AUTH_ISSUER;
+  if (issuerFlag) parseUrl(issuerFlag, '--issuer');
+  let providerFlag = str(opts, 'provider') ?? ctx.env.AGENTCORE_AUTH_PROVIDER;
+  if (!providerFlag && issuerFlag && !prompter.interactive) {
+    // An issuer alone names its IdP by its shape (Okta, Entra, Cognito, Auth0), else the generic OIDC adapter.
+    const { detectProvider } = await import('../../providers/profiles.js');
+    providerFlag = detectProvider(issuerFlag);
+  }
+  if (!providerFlag && !prompter.interactive) {
+    throw new UsageError(`Missing --issuer or --provider: cannot prompt because ${prompter.whyNot}.`, {
+      fix: 'Pass --provider oidc --issuer URL (or --provider okta|entra|cognito|auth0 with its flags), or set AGENTCORE_AUTH_ISSUER / AGENTCORE_AUTH_PROVIDER.',
+    });
+  }
   const provider = await prompter.ask<ProviderId>({
     flag: '--provider',
     message: 'Identity provider:',
-    flagValue: str(opts, 'provider'),
-    envVar: 'AGENTCORE_AUTH_PROVIDER',
-    choices: PROVIDERS.filter((p) => p.available).map((p) => ({ value: p.id, name: p.name })),
-    default: PROVIDERS.filter((p) => p.available).length === 1 ? 'oidc' : undefined,
+    flagValue: providerFlag,
+    choices: PROVIDER_MODULES.map((p) => ({ value: p.id, name: p.displayName })),
   });
-  const issuer = parseUrl(
-    await prompter.ask({ flag: '--issuer', message: 'Issuer URL:', flagValue: str(opts, 'issuer'), envVar: 'AGENTCORE_AUTH_ISSUER' }),
-    '--issuer',
-  );
+  // The generic OIDC adapter needs the issuer; the others derive it from their own settings (org, tenant, pool).
+  const issuer =
+    provider === 'oidc'
+      ? parseUrl(await prompter.ask({ flag: '--issuer', message: 'Issuer URL:', flagValue: issuerFlag }), '--issuer')
+      : (issuerFlag ?? '');
   const endpointUrl = str(opts, 'endpoint-url');
   if (endpointUrl) parseUrl(endpointUrl, '--endpoint-url');
 
@@ -141,7 +153,11 @@ export async function collectInitAnswers(
     callbackPort,
     callbackHost: 'localhost',
     scopes: parseScopes(str(opts, 'scopes')),
-    lifetimes: DEFAULT_LIFETIMES,
+    lifetimes: {
+      accessTokenSeconds: parseSeconds(str(opts, 'access-token-ttl'), '--access-token-ttl', DEFAULT_LIFETIMES.accessTokenSeconds),
+      refreshTokenSeconds: parseSeconds(str(opts, 'refresh-token-ttl'), '--refresh-token-ttl', DEFAULT_LIFETIMES.refreshTokenSeconds),
+      idTokenSeconds: parseSeconds(str(opts, 'id-token-ttl'), '--id-token-ttl', DEFAULT_LIFETIMES.idTokenSeconds),
+    },
     appName: str(opts, 'app-name') ?? `agentcore-auth ${ctx.flags.setup}`,
     verify: opts['no-verify'] !== true,
     wait: opts['no-wait'] !== true,

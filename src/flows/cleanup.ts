@@ -94,8 +94,8 @@ export async function undoEntries(
   const actx: AdapterContext = { logger, env: deps.env, timeoutMs: 15_000 };
   let adapter: IdpAdapter | undefined;
   if (cfg.provider) {
-    const { loadAdapter } = await import('../../providers/index.js');
-    adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined);
+    const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
+    adapter = await loadAdapter(cfg.provider, savedProviderOptions(cfg)).catch(() => undefined);
   }
   const clientEntries = live(entries, 'client-entry');
 

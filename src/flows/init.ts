@@ -3,7 +3,7 @@
  */
 import { dirname } from 'node:path';
 import { loadAdapter } from '../../providers/index.js';
-import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter } from '../../providers/types.js';
+import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter, ProviderOptions } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
@@ -48,7 +48,10 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     const { region } = await import('./answers.js');
     return gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') }).list();
   });
-  const adapter = await loadAdapter(answers.provider, { issuer: answers.issuer, audience: str(opts, 'audience') });
+  const { providerOptionsFrom } = await import('../../providers/index.js');
+  const providerOptions = providerOptionsFrom(answers.provider, { ...opts, issuer: answers.issuer || undefined });
+  const adapter = await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs };
 
@@ -127,7 +130,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     const result: InitResult = { ok: false, setup: answers.setup, plan, dryRun: false };
     let applied: Applied;
     try {
-      applied = await applyPlan(ctx, journal, plan, answers, adapter, gateway, result, waitTimeoutMs);
+      applied = await applyPlan(ctx, journal, plan, answers, adapter, gateway, result, waitTimeoutMs, providerOptions);
     } catch (err) {
       await rollbackOrKeep(ctx, journal, runStart, err);
       throw err;
@@ -179,12 +182,14 @@ async function applyPlan(
   gateway: GatewayPort,
   result: InitResult,
   waitTimeoutMs: number,
+  providerOptions: ProviderOptions,
 ): Promise<Applied> {
   const { logger } = ctx;
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs: 15_000 };
   const step = <K extends PlanStep['kind']>(k: K) => plan.steps.find((s) => s.kind === k) as Extract<PlanStep, { kind: K }>;
   await journal.setConfig({
     provider: answers.provider,
+    providerOptions,
     issuer: answers.issuer,
     region: answers.region,
     endpointUrl: answers.endpointUrl,
@@ -268,7 +273,10 @@ async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, 
   logger.step('Rolling back what this run made');
   const actions = await undoEntries({ logger, env: ctx.env, signal: new AbortController().signal }, journal, mine, undo);
   const left = actions.filter((a) => a.status === 'left');
-  if (left.length) logger.warn(`Rolled back, except: ${left.map((a) => `${a.what} (${a.detail ?? ''})`).join('; ')}. Run \`agentcore-auth cleanup\` to retry.`);
+  if (left.length) {
+    logger.warn('Rolled back, except:');
+    for (const a of left) logger.info(`  - ${a.what}: ${a.detail ?? ''}${a.fix ? `\n    Manual step: ${a.fix}` : ''}`);
+  }
   else logger.success('Rolled back everything this run made.');
 }
 

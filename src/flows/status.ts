@@ -45,8 +45,8 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
         const app = e.result?.app as AppRecord | undefined;
         const item: StatusItem = { kind: 'OIDC client', id: app?.clientId ?? '(registration interrupted)', recorded: String(e.intent.issuer), live: 'unknown' };
         if (app && cfg.provider) {
-          const { loadAdapter } = await import('../../providers/index.js');
-          const adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer });
+          const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
+          const adapter = await loadAdapter(cfg.provider, savedProviderOptions(cfg));
           const full = (await loadJournalApp(ctx, doc.setup)) ?? app;
           const d = await adapter.describeApp({ logger: ctx.logger, env: ctx.env, timeoutMs: 10_000 }, full);
           if (!d) item.live = 'missing';

@@ -136,10 +136,10 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
   let adapter: IdpAdapter | undefined;
   const appRead = (async () => {
     if (!(fromJournal && cfg.provider && cfg.issuer)) return;
-    const { loadAdapter } = await import('../../providers/index.js');
+    const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
     const { Journal } = await import('../journal/journal.js');
     const { loadApp } = await import('../steps/register-app.js');
-    adapter = await loadAdapter(cfg.provider, { issuer: cfg.issuer }).catch(() => undefined);
+    adapter = await loadAdapter(cfg.provider, savedProviderOptions(cfg)).catch(() => undefined);
     app = await loadApp(await Journal.open(ctx.stateDir, ctx.flags.setup, { create: false, dryRun: true }));
     if (adapter && app) {
       // What the IdP really has registered: the redirect URI check compares it with the client's callback.

@@ -7,6 +7,7 @@ import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import { CancelledError, CliError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withProgress } from '../core/progress.js';
+import { httpTimeoutOverride } from '../core/http.js';
 
 export interface GatewayConnection {
   region: string;
@@ -100,7 +101,13 @@ export function explainAwsError(err: unknown, action: string): CliError {
       });
     default: {
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
-      if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND' || e.name === 'TimeoutError') {
+      if (e.name === 'TimeoutError' || cause === 'ETIMEDOUT') {
+        return new CliError(`${action}: no answer from the AgentCore control plane in time (${cause ?? e.name}).`, {
+          code: 'timeout',
+          fix: 'Check --endpoint-url / --region and your network, then run again (it resumes).',
+        });
+      }
+      if (cause === 'ECONNREFUSED' || cause === 'ENOTFOUND') {
         return new CliError(`${action}: cannot reach the AgentCore control plane (${cause ?? e.name}).`, {
           code: 'network',
           fix: 'Check --endpoint-url / --region and your network; for the sandbox, is `agentcore-auth sandbox` running?',
@@ -122,6 +129,7 @@ export class GatewayPort {
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       this.sdk = await import('@aws-sdk/client-bedrock-agentcore-control');
       const endpoint = this.conn.endpointUrl ?? this.conn.env.AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL ?? this.conn.env.AWS_ENDPOINT_URL;
+      const requestTimeout = httpTimeoutOverride(this.conn.env) ?? this.conn.timeoutMs ?? 15_000;
       const haveCreds = Boolean(this.conn.env.AWS_ACCESS_KEY_ID) || Boolean(this.conn.profile) || Boolean(this.conn.env.AWS_PROFILE);
       this.client = new this.sdk.BedrockAgentCoreControlClient({
         region: this.conn.region,
@@ -130,6 +138,8 @@ export class GatewayPort {
         // A loopback endpoint (sandbox, moto) needs no real credentials.
         ...(isLoopback(endpoint) && !haveCreds ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
         maxAttempts: 4,
+        // Without throwOnRequestTimeout the SDK only warns on a hung request: a hung control plane would hang init.
+        requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: Math.min(requestTimeout, 5_000) },
       });
     }
     return { client: this.client, sdk: this.sdk };

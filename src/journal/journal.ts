@@ -46,6 +46,8 @@ export interface SetupConfig {
   client?: string;
   clientConfigPath?: string;
   mcpRemoteArgs?: string[];
+  /** The provider's own (non-secret) init options, to rebuild its adapter in cleanup, verify and status. */
+  providerOptions?: Record<string, string | boolean | string[] | undefined>;
   [key: string]: unknown;
 }
 

@@ -1,6 +1,6 @@
 import { CliError } from '../core/errors.js';
 
-const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not_found', 'usage', 'authorizer_type', 'throttled', 'no_registration', 'issuer_mismatch'];
+const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not_found', 'usage', 'authorizer_type', 'throttled', 'no_registration', 'issuer_mismatch', 'rate_limited'];
 
 /**
  * Did the service certainly NOT act? A refusal it answered (validation, permission, conflict, other 4xx)
@@ -12,5 +12,5 @@ export function definitelyRefused(err: unknown): boolean {
   if (REFUSALS.includes(err.code)) return true;
   const status = /(?:^|_)http_(\d{3})$/.exec(err.code)?.[1];
   if (status) return Number(status) >= 400 && Number(status) < 500;
-  return err.code.startsWith('registration_'); // an OAuth error body: the IdP answered and refused
+  return err.code.startsWith('registration_') && err.code !== 'outcome_unknown'; // an OAuth error body: the IdP answered and refused
 }
