@@ -7,6 +7,7 @@ export const command: CommandSpec = {
   options: {
     'delete-gateway': { type: 'boolean', description: 'Delete the gateway instead of restoring its previous authorizer' },
     'keep-app': { type: 'boolean', description: 'Keep the OIDC client at the IdP' },
+    purge: { type: 'boolean', description: 'Entra ID: also purge the deleted app from deleted items (otherwise restorable for 30 days)' },
   },
   examples: ['agentcore-auth cleanup --dry-run', 'agentcore-auth cleanup --setup team-gw --yes'],
   async run(ctx, opts) {

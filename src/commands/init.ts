@@ -1,12 +1,16 @@
+import { PROVIDER_MODULES } from '../../providers/index.js';
 import type { CommandSpec } from './types.js';
 import { AWS_OPTIONS } from './shared.js';
+
+/** Each provider's own flags (prefixed with its id), from its light providers/<id>/index.ts. */
+const PROVIDER_FLAGS = Object.assign({}, ...PROVIDER_MODULES.map((p) => p.flags));
 
 export const command: CommandSpec = {
   name: 'init',
   summary: 'Register a public OIDC app, set the gateway\'s inbound JWT authorizer, write the MCP client config, then verify',
   usage: 'agentcore-auth init [--provider oidc --issuer URL] [--gateway ID | --create-gateway NAME --role-arn ARN] [flags]',
   options: {
-    provider: { type: 'string', placeholder: 'id', description: 'Identity provider adapter: oidc (env AGENTCORE_AUTH_PROVIDER)' },
+    provider: { type: 'string', placeholder: 'id', description: 'Identity provider: oidc, okta, entra, cognito, auth0 (env AGENTCORE_AUTH_PROVIDER; default: detected from --issuer)' },
     issuer: { type: 'string', placeholder: 'url', description: 'Issuer URL of the identity provider (env AGENTCORE_AUTH_ISSUER)' },
     audience: { type: 'string', placeholder: 'aud', description: 'Also pin tokens to this audience (allowedAudience); the client is always pinned' },
     gateway: { type: 'string', placeholder: 'id|arn|url', description: 'Use this existing gateway (must have a CUSTOM_JWT authorizer)' },
@@ -18,6 +22,10 @@ export const command: CommandSpec = {
     'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port of mcp-remote\'s OAuth callback (default 3334)' },
     scopes: { type: 'string', placeholder: 'list', description: 'Scopes to request (default "openid profile email offline_access")' },
     'app-name': { type: 'string', placeholder: 'name', description: 'Display name of the app at the IdP (default "agentcore-auth <setup>")' },
+    'access-token-ttl': { type: 'string', placeholder: 'duration', description: 'Access token lifetime where the IdP lets us set it (default 1h)' },
+    'refresh-token-ttl': { type: 'string', placeholder: 'duration', description: 'Refresh token lifetime where the IdP lets us set it (default 90d)' },
+    'id-token-ttl': { type: 'string', placeholder: 'duration', description: 'ID token lifetime where the IdP lets us set it (default 1h)' },
+    ...PROVIDER_FLAGS,
     'wait-timeout': { type: 'string', placeholder: 'duration', description: 'How long to wait for the gateway to be READY (default 300s)' },
     'no-wait': { type: 'boolean', description: 'Do not wait for the gateway to be READY' },
     'no-verify': { type: 'boolean', description: 'Skip verify at the end' },

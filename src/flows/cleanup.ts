@@ -39,6 +39,8 @@ export interface UndoOptions {
   clearClientCache: boolean;
   /** 'original': what was there before agentcore-auth (cleanup); 'beforeRun': what this run replaced (rollback). */
   restore?: 'original' | 'beforeRun';
+  /** Entra: purge the deleted app from deleted items. */
+  purge?: boolean;
 }
 
 const live = (entries: JournalEntry[], kind: JournalEntry['kind']) => entries.filter((e) => e.kind === kind && (e.state === 'done' || e.state === 'intent')).reverse();
@@ -198,7 +200,7 @@ export async function undoEntries(
       await act(`Delete OIDC client ${app.clientId}`, async () => ({ status: 'left', detail: `provider ${cfg.provider} is not available` }), `Delete client ${app.clientId} in the IdP's admin console.`);
       continue;
     }
-    await act(`Delete OIDC client ${app.clientId}`, () => adapter!.deleteApp(actx, app), `Delete client ${app.clientId} in the IdP's admin console.`, e);
+    await act(`Delete OIDC client ${app.clientId}`, () => adapter!.deleteApp(actx, app, { purge: opts.purge }), `Delete client ${app.clientId} in the IdP's admin console.`, e);
     if (e.state === 'undone') await forgetAppSecrets(journal, e);
   }
   return actions;
@@ -214,7 +216,7 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
     result.nothingToDo = true;
     return result;
   }
-  const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true };
+  const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true, purge: opts.purge === true };
   const planned = describeUndo(doc.entries, doc.config, undo);
   logger.info(`Cleanup plan for setup "${setup}":`);
   planned.forEach((p, i) => logger.info(`  ${i + 1}. - ${p}`));

@@ -53,7 +53,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const adapter = await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
   answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
-  const actx: AdapterContext = { logger, env: ctx.env, timeoutMs };
+  const actx: AdapterContext = { logger, env: ctx.env, timeoutMs, prompter: ctx.prompter };
 
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
@@ -185,7 +185,7 @@ async function applyPlan(
   providerOptions: ProviderOptions,
 ): Promise<Applied> {
   const { logger } = ctx;
-  const actx: AdapterContext = { logger, env: ctx.env, timeoutMs: 15_000 };
+  const actx: AdapterContext = { logger, env: ctx.env, timeoutMs: 15_000, prompter: ctx.prompter };
   const step = <K extends PlanStep['kind']>(k: K) => plan.steps.find((s) => s.kind === k) as Extract<PlanStep, { kind: K }>;
   await journal.setConfig({
     provider: answers.provider,
@@ -203,17 +203,35 @@ async function applyPlan(
   });
   await journal.setStatus('in-progress');
 
-  // 1. IdP app
   const { registerApp } = await import('../steps/register-app.js');
-  const app = await registerApp(actx, journal, adapter, step('idp-app'));
+  const { configureGateway } = await import('../steps/configure-gateway.js');
+  const gatewayStep = step('gateway');
+
+  // Some IdPs name the app's API after the gateway's resource URL (Auth0). A gateway that does not exist yet is
+  // then created first with a rule that admits no token, and gets its real rule once the app exists.
+  let g: GatewayInfo | undefined;
+  let resource: string | undefined;
+  if (adapter.requiresResource) {
+    if (gatewayStep.action === 'update') resource = (await gateway.require(gatewayStep.gatewayId!)).gatewayUrl;
+    else {
+      logger.step('Creating the gateway first (it admits no token until the app exists), so the app can be named after its URL');
+      const denyAll: CustomJwtAuthorizer = { discoveryUrl: adapter.tokenProfile().discoveryUrl, allowedClients: ['agentcore-auth-provisioning-admits-no-token'] };
+      g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, gatewayStep, denyAll, { waitTimeoutMs });
+      resource = g.gatewayUrl;
+      await journal.setConfig({ gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl });
+    }
+  }
+
+  // 1. IdP app
+  const app = await registerApp(actx, journal, adapter, step('idp-app'), resource);
   await journal.setConfig({ clientId: app.clientId, discoveryUrl: app.discoveryUrl, issuer: app.issuer });
   result.app = { clientId: app.clientId, issuer: app.issuer, provider: app.provider };
   checkAborted(ctx.signal);
 
   // 2. Gateway authorizer
-  const { configureGateway } = await import('../steps/configure-gateway.js');
-  const authorizer = adapter.recommendedAuthorizer(app, {});
-  const g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, step('gateway'), authorizer, { waitTimeoutMs });
+  const authorizer = adapter.recommendedAuthorizer(app, { resource });
+  const finalStep = g ? { ...gatewayStep, action: 'update' as const, gatewayId: g.gatewayId } : gatewayStep;
+  g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, finalStep, authorizer, { waitTimeoutMs });
   await journal.setConfig({ gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl });
   result.gateway = { gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl, status: g.status };
   checkAborted(ctx.signal);
