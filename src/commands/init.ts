@@ -28,6 +28,7 @@ export const command: CommandSpec = {
     ...PROVIDER_FLAGS,
     'wait-timeout': { type: 'string', placeholder: 'duration', description: 'How long to wait for the gateway to be READY (default 300s)' },
     'no-wait': { type: 'boolean', description: 'Do not wait for the gateway to be READY' },
+    'keep-on-failure': { type: 'boolean', description: 'When a step fails, keep what this run made so the next init resumes (default with --yes: roll it back)' },
     'no-verify': { type: 'boolean', description: 'Skip verify at the end' },
     'no-login': { type: 'boolean', description: 'Verify without the test login' },
   },

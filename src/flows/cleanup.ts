@@ -10,9 +10,9 @@ import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, errorMessage } from '../core/errors.js';
+import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { Journal, readJournal, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
+import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
 import { forgetAppSecrets, loadApp } from '../steps/register-app.js';
 
 export interface CleanupAction {
@@ -206,15 +206,23 @@ export async function undoEntries(
   return actions;
 }
 
-export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<CleanupResult> {
+export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetup = typeof opts.setup === 'string'): Promise<CleanupResult> {
   const { logger } = ctx;
   const setup = ctx.flags.setup;
   const result: CleanupResult = { ok: true, setup, dryRun: ctx.flags.dryRun, nothingToDo: false, actions: [] };
   const doc = await readJournal(ctx.stateDir, setup);
   if (!doc) {
-    logger.info(`Nothing to clean up: no setup "${setup}" in ${ctx.stateDir}.`);
-    result.nothingToDo = true;
-    return result;
+    const removed = await removedAt(ctx.stateDir, setup);
+    const known = await listSetups(ctx.stateDir);
+    if (removed || (!explicitSetup && !known.length)) {
+      logger.info(removed ? `Nothing to clean up: setup "${setup}" was already cleaned up (${removed}).` : `Nothing to clean up: no setups in ${ctx.stateDir}.`);
+      result.nothingToDo = true;
+      return result;
+    }
+    throw new CliError(`No setup named "${setup}" in ${ctx.stateDir}.`, {
+      code: 'unknown_setup',
+      fix: known.length ? `Known setups: ${known.join(', ')} (pick one with --setup NAME).` : 'Nothing was set up here; check --setup and AGENTCORE_AUTH_HOME.',
+    });
   }
   const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true, purge: opts.purge === true };
   const planned = describeUndo(doc.entries, doc.config, undo);
@@ -241,6 +249,7 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions): Promise<Cle
       const dir = setupsDir(ctx.stateDir);
       await rm(join(dir, `${setup}.json`), { force: true });
       await rm(join(dir, `${setup}.secrets.json`), { force: true });
+      await markRemoved(ctx.stateDir, setup);
     } else {
       await journal.setStatus('failed').catch(() => undefined);
       await journal.release();

@@ -132,7 +132,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     try {
       applied = await applyPlan(ctx, journal, plan, answers, adapter, gateway, result, waitTimeoutMs, providerOptions);
     } catch (err) {
-      await rollbackOrKeep(ctx, journal, runStart, err);
+      await rollbackOrKeep(ctx, journal, runStart, err, opts['keep-on-failure'] === true);
       throw err;
     }
 
@@ -265,13 +265,13 @@ async function applyPlan(
  * A step failed: offer to roll back what this run made (with --yes, do it), or keep it so the next init
  * resumes. Ctrl-C always keeps (the user asked to stop, not to undo). Says which happened.
  */
-async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, err: unknown): Promise<void> {
+async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, err: unknown, keep: boolean): Promise<void> {
   const { logger } = ctx;
   const mine = journal.doc.entries.filter((e) => e.seq > runStart && (e.state === 'done' || e.state === 'intent'));
   await journal.setStatus('failed').catch(() => undefined);
   if (!mine.length) return;
   const keepMsg = 'Kept what this run made: run `agentcore-auth init` again to resume, or `agentcore-auth cleanup` to remove it.';
-  if (err instanceof CancelledError) {
+  if (err instanceof CancelledError || keep) {
     logger.warn(keepMsg);
     return;
   }

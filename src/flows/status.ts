@@ -3,8 +3,8 @@
  */
 import type { AppRecord } from '../../providers/types.js';
 import type { Context } from '../core/context.js';
-import { errorMessage } from '../core/errors.js';
-import { listSetups, readJournal, type JournalDoc } from '../journal/journal.js';
+import { CliError, errorMessage } from '../core/errors.js';
+import { listSetups, readJournal, removedAt, type JournalDoc } from '../journal/journal.js';
 import { loadApp } from '../steps/register-app.js';
 
 export interface StatusItem {
@@ -25,6 +25,15 @@ export interface SetupStatus {
 
 export async function runStatus(ctx: Context, explicitSetup: boolean): Promise<{ setups: SetupStatus[]; known: string[] }> {
   const known = await listSetups(ctx.stateDir);
+  if (explicitSetup && !known.includes(ctx.flags.setup)) {
+    const removed = await removedAt(ctx.stateDir, ctx.flags.setup);
+    if (!removed) {
+      throw new CliError(`No setup named "${ctx.flags.setup}" in ${ctx.stateDir}.`, {
+        code: 'unknown_setup',
+        fix: known.length ? `Known setups: ${known.join(', ')}.` : 'Run `agentcore-auth init` first.',
+      });
+    }
+  }
   const names = explicitSetup ? [ctx.flags.setup] : known;
   const setups: SetupStatus[] = [];
   for (const name of names) {

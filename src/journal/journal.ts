@@ -161,6 +161,7 @@ export class Journal {
     }
     if (opts.dryRun) return new Journal(stateDir, setup, doc, null);
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await clearRemoved(stateDir, setup);
     await chmod(stateDir, 0o700).catch(() => undefined);
     const lockPath = join(dir, `${setup}.lock`);
     await Journal.lock(lockPath, setup);
@@ -270,4 +271,24 @@ export class Journal {
     if (Object.keys(s).length === 0) await rm(this.secretsPath, { force: true });
     else await writeFileAtomic(this.secretsPath, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
   }
+}
+
+/**
+ * After a complete cleanup only a tombstone is left (`<setup>.removed`: a date, nothing else), so a second
+ * cleanup can say "already cleaned up" (exit 0) while a mistyped setup name is an error.
+ */
+export async function markRemoved(stateDir: string, setup: string): Promise<void> {
+  await writeFileAtomic(join(setupsDir(stateDir), `${setup}.removed`), `${new Date().toISOString()}\n`, { mode: 0o600 });
+}
+
+export async function removedAt(stateDir: string, setup: string): Promise<string | null> {
+  try {
+    return (await readFile(join(setupsDir(stateDir), `${setup}.removed`), 'utf8')).trim();
+  } catch {
+    return null;
+  }
+}
+
+export async function clearRemoved(stateDir: string, setup: string): Promise<void> {
+  await rm(join(setupsDir(stateDir), `${setup}.removed`), { force: true });
 }

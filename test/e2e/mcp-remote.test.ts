@@ -433,7 +433,8 @@ describe('e2e: Kiro entry -> real mcp-remote -> sandbox gateway, then cleanup', 
     // The journal (and its lock and secrets).
     const setups = join(home, '.agentcore-auth', 'setups');
     const left = (await readdir(setups).catch(() => [] as string[])).filter((n) => n.startsWith('default.'));
-    assert.deepEqual(left, [], `the journal files are gone from ${setups}`);
+    // Only the tombstone stays (a date: it lets a second cleanup say "already cleaned up").
+    assert.deepEqual(left, ['default.removed'], `the journal, lock and secrets files are gone from ${setups}`);
 
     const again = await cli(['cleanup', '--yes', '--json']);
     assert.equal(again.code, 0, 'a second cleanup exits 0');
