@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BedrockAgentCoreControlClient, CreateGatewayCommand, DeleteGatewayCommand, ListGatewaysCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { BedrockAgentCoreControlClient, CreateGatewayCommand, CreateGatewayTargetCommand, DeleteGatewayCommand, GetGatewayCommand, ListGatewaysCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { describeRun, freePort, isolatedEnv, parseSingleJson, runCli } from '../helpers/cli.js';
@@ -128,5 +128,43 @@ describe('init that fails half-way', () => {
     assert.equal(status.code, 1, describeRun(status));
     const clean = await runCli(['cleanup', '--yes'], { env: u.env });
     assert.equal(clean.code, 0, describeRun(clean));
+  });
+
+  test('an existing gateway: cleanup restores its exact previous authorizer and keeps every other setting; --delete-gateway deletes its targets first', async () => {
+    const previous = { discoveryUrl: sandbox.discoveryUrl, allowedClients: ['someone-elses-app'], allowedScopes: ['openid'] };
+    const made = await sdk.send(new CreateGatewayCommand({ name: 'existing-gw', roleArn: sandbox.roleArn, description: 'team gateway', protocolType: 'MCP', authorizerType: 'CUSTOM_JWT', authorizerConfiguration: { customJWTAuthorizer: previous } }));
+    const id = made.gatewayId!;
+    const ready = async () => {
+      for (let i = 0; i < 100; i++) {
+        const g = await sdk.send(new GetGatewayCommand({ gatewayIdentifier: id }));
+        if (g.status === 'READY') return g;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('not READY');
+    };
+    await ready();
+    const u = await user('existing');
+    const args = ['init', '--provider', 'oidc', '--issuer', sandbox.issuer, '--endpoint-url', sandbox.controlPlaneEndpoint, '--gateway', id, '--callback-port', String(await freePort()), '--no-verify', '--yes', '--json'];
+    const r = await runCli(args, { env: u.env });
+    assert.equal(r.code, 0, describeRun(r));
+    const clientId = parseSingleJson<{ app: { clientId: string } }>(r).app.clientId;
+    const during = await ready();
+    assert.deepEqual(during.authorizerConfiguration?.customJWTAuthorizer?.allowedClients, [clientId]);
+    assert.equal(during.description, 'team gateway', 'the full-replace update sent the other fields back');
+    const clean = await runCli(['cleanup', '--yes'], { env: u.env });
+    assert.equal(clean.code, 0, describeRun(clean));
+    const after = await ready();
+    assert.deepEqual(after.authorizerConfiguration?.customJWTAuthorizer, previous, 'the previous authorizer is back, exactly');
+    assert.equal(after.description, 'team gateway');
+
+    // Again, now deleting the gateway: its target goes first (a gateway with targets cannot be deleted).
+    const r2 = await runCli(args, { env: u.env });
+    assert.equal(r2.code, 0, describeRun(r2));
+    await ready();
+    await sdk.send(new CreateGatewayTargetCommand({ gatewayIdentifier: id, name: 'tools', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://example.invalid/mcp' } } } as never }));
+    const del = await runCli(['cleanup', '--yes', '--delete-gateway'], { env: u.env });
+    assert.equal(del.code, 0, describeRun(del));
+    assert.match(del.stderr, /Deleted 1 target\(s\) of gateway/);
+    assert.equal((await gatewaysNamed('existing-gw')).length, 0);
   });
 });
