@@ -31,7 +31,7 @@ import type { CustomClaimRule } from '../authorizer/types.js';
 import { CliError, errorMessage } from '../core/errors.js';
 import { httpFetch } from '../core/http.js';
 import { redact } from '../core/redact.js';
-import { MCP_PROTOCOL_VERSION, initializeRequest, parseWwwAuthenticate } from '../oauth/discovery.js';
+import { MCP_PROTOCOL_VERSION, initializeRequest, parseMcpBody, parseWwwAuthenticate } from '../oauth/discovery.js';
 import type { CheckResult } from './types.js';
 
 export interface ForgedProbeInput {
@@ -178,26 +178,6 @@ interface ProbeAnswer {
   rpcResult: boolean;
 }
 
-function parseRpc(text: string, contentType: string | undefined): unknown {
-  const trimmed = text.trim();
-  if (!trimmed) return undefined;
-  if (contentType?.includes('text/event-stream')) {
-    for (const line of trimmed.split(/\r?\n/)) {
-      if (!line.startsWith('data:')) continue;
-      try {
-        return JSON.parse(line.slice(5).trim());
-      } catch {
-        /* next line */
-      }
-    }
-    return undefined;
-  }
-  try {
-    return JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-}
 
 function hasRpcResult(body: unknown): boolean {
   const one = (b: unknown) => !!b && typeof b === 'object' && (b as { jsonrpc?: unknown }).jsonrpc === '2.0' && 'result' in (b as object);
@@ -239,7 +219,7 @@ async function send(gatewayUrl: string, bearer: string, timeoutMs: number): Prom
   } catch {
     /* aborted or endless body: judge by the status */
   }
-  answer.rpcResult = hasRpcResult(parseRpc(text, res.headers.get('content-type') ?? undefined));
+  answer.rpcResult = hasRpcResult(parseMcpBody(text, res.headers.get('content-type') ?? undefined));
   return answer;
 }
 

@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
+import { bodyExcerpt } from '../core/text.js';
 import { readKiroEntry } from '../clients/kiro.js';
 import { mcpRemoteCacheEnv, parseMcpRemoteEntry, shellQuote, type ParsedMcpRemoteEntry } from './client-config.js';
 import { MCP_REMOTE_CALLBACK_PATH, mcpRemoteCacheFiles } from '../clients/mcp-remote.js';
@@ -94,25 +95,7 @@ interface IdpRefusal {
   endpoint: string;
 }
 
-function excerpt(body: string, max = 240): string {
-  let text = body;
-  try {
-    const json = JSON.parse(body) as { error?: unknown; error_description?: unknown };
-    if (json && typeof json === 'object' && json.error) return `${String(json.error)}${json.error_description ? `: ${String(json.error_description)}` : ''}`;
-  } catch {
-    const focused = /class="error"[^>]*>([\s\S]*?)<\/p>/i.exec(body)?.[1];
-    text = (focused ?? body)
-      .replace(/<(script|style|head)[\s\S]*?<\/\1>/gi, ' ')
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, '&');
-  }
-  text = text.replace(/\s+/g, ' ').replace(/\s+([:;,.])/g, '$1').trim();
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
+const excerpt = (body: string, max = 240): string => bodyExcerpt(body, max);
 
 /**
  * GET the authorization URL once, following nothing. A redirect to the client's redirect URI with `error`, or

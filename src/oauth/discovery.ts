@@ -132,7 +132,8 @@ export function initializeRequest(id: number | string = 0): Record<string, unkno
   };
 }
 
-function parseBody(text: string, contentType: string | undefined): unknown {
+/** An MCP HTTP answer's body: JSON, or the first JSON `data:` event of an SSE stream. */
+export function parseMcpBody(text: string, contentType: string | undefined): unknown {
   const trimmed = text.trim();
   if (!trimmed) return undefined;
   if (contentType?.includes('text/event-stream')) {
@@ -185,7 +186,7 @@ export async function probeChallenge(mcpUrl: string, opts: DiscoveryOptions = {}
     /* an aborted or endless stream: judge by status and headers */
   }
   const raw = res.headers.get('www-authenticate') ?? undefined;
-  const bodyJson = parseBody(text, contentType);
+  const bodyJson = parseMcpBody(text, contentType);
   return {
     url: mcpUrl,
     status: res.status,
