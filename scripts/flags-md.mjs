@@ -3,7 +3,7 @@
 // `npm run build && node scripts/flags-md.mjs --write` rewrites the part between the two markers.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const names = ['init', 'verify', 'cleanup', 'status', 'sandbox', 'demo'];
+const names = ['init', 'connect', 'verify', 'cleanup', 'status', 'sandbox', 'demo'];
 const cell = (s) => s.replace(/\|/g, '\\|');
 const table = (opts) =>
   ['| flag | meaning |', '| --- | --- |', ...Object.entries(opts).map(([k, o]) => `| ${cell(`\`--${k}${o.placeholder ? ` <${o.placeholder}>` : ''}\``)}${o.short ? ` (\`-${o.short}\`)` : ''} | ${cell(o.description)} |`)].join('\n');

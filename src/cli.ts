@@ -10,9 +10,10 @@ import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './
 import { GLOBAL_OPTIONS } from './commands/global.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
-  init: { summary: 'Register an OIDC app, set the gateway authorizer, write the MCP client config, verify', load: () => import('./commands/init.js') },
+  init: { summary: 'Register an OIDC app, set the gateway authorizer, write the MCP client configs and team profile, verify', load: () => import('./commands/init.js') },
+  connect: { summary: "For developers: write your MCP clients' config from the team profile, verify with a test login", load: () => import('./commands/connect.js') },
   verify: { summary: 'Health check: 401 challenge, discovery chain, test login, authenticated MCP calls', load: () => import('./commands/verify.js') },
-  cleanup: { summary: 'Undo exactly what init made: tokens, caches, client config, gateway auth, IdP app', load: () => import('./commands/cleanup.js') },
+  cleanup: { summary: 'Undo exactly what init (or connect) made: tokens, caches, client configs, gateway auth, IdP app', load: () => import('./commands/cleanup.js') },
   status: { summary: 'What the journal says exists, checked against the live resources', load: () => import('./commands/status.js') },
   sandbox: { summary: 'Run a local identity provider and AgentCore-compatible gateway', load: () => import('./commands/sandbox.js') },
   demo: { summary: 'The whole journey on the sandbox: init, verify with a test login, cleanup', load: () => import('./commands/demo.js') },

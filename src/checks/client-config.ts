@@ -1,9 +1,11 @@
 /**
- * Checks (stage 'config'): the client side of the chain, read from Kiro's mcp.json and mcp-remote's cache.
+ * Checks (stage 'config'): the client side of the chain, read from an MCP client's config file (Kiro's
+ * mcp.json, or any client in src/clients/registry.ts) and mcp-remote's cache.
  *
  *   client-entry      the entry exists, runs the pinned mcp-remote with the gateway URL (as typed: mcp-remote
- *                     hashes it), the callback port, --host localhost, the client id and the scopes; Kiro can
- *                     start its command (Kiro passes no PATH/HOME of its own)
+ *                     hashes it), the callback port, --host localhost, the client id and the scopes; the client
+ *                     can start its command (Kiro passes no PATH/HOME of its own); a Kiro --kiro-native entry:
+ *                     url, oauth.clientId, the callback port in oauth.redirectUri, oauthScopes
  *   redirect-uri      the IdP app's registered redirect URIs include mcp-remote's exact callback
  *   callback-port     nothing else listens on the callback port
  *   mcp-remote-cache  this server's cached login is not stale (other client, other issuer, expired refresh)
@@ -18,8 +20,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { isErrnoCode } from '../core/fs.js';
-import { buildKiroEntry } from '../clients/kiro.js';
-import { locateJsonError } from '../clients/jsonfile.js';
+import { locateJsonError, parseConfigText } from '../clients/jsonfile.js';
+import { clientLabel, writerFor } from '../clients/registry.js';
 import {
   MCP_REMOTE_CALLBACK_PATH,
   MCP_REMOTE_VERSION,
@@ -32,8 +34,14 @@ import { decodeJwtClaims } from '../oauth/tokens.js';
 import { fromProblems, skipped, type CheckResult, type Problem } from './types.js';
 
 export interface ClientConfigInput {
-  /** Kiro's mcp.json. */
+  /** The client's config file (Kiro's mcp.json, .vscode/mcp.json, ...). */
   configPath: string;
+  /** The registry id of the client (kiro, claude-code, vscode, ...): its display name, top key and dialect. Default kiro. */
+  client?: string;
+  /** The check id for the entry check (default 'client-entry'; more clients: 'client-entry:<client>'). */
+  checkId?: string;
+  /** Only the entry check (the callback, redirect and cache checks run once, for the first client). */
+  entryOnly?: boolean;
   serverName: string;
   gatewayUrl: string;
   clientId?: string;
@@ -52,10 +60,22 @@ export interface ClientConfigInput {
 
 const TITLES = {
   entry: 'Kiro entry (mcp-remote command line)',
+  nativeEntry: "Kiro entry (Kiro's own OAuth)",
   redirect: 'Redirect URI registered at the IdP',
   port: 'Callback port free',
   cache: "mcp-remote's cached login",
 } as const;
+
+/** The client's name in findings ("Kiro", "Claude Code", ...). */
+function who(input: Pick<ClientConfigInput, 'client'>): string {
+  return input.client ? writerFor(input.client).displayName : 'Kiro';
+}
+
+function entryBase(input: ClientConfigInput, native = false): { id: string; stage: 'config'; title: string } {
+  const name = input.client ? clientLabel(input.client) : 'Kiro';
+  const title = native ? `${name} entry (its own OAuth)` : `${name} entry (mcp-remote command line)`;
+  return { id: input.checkId ?? 'client-entry', stage: 'config', title: !input.client || input.client === 'kiro' ? (native ? TITLES.nativeEntry : TITLES.entry) : title };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reading an mcp-remote command line (shared with via-client)
@@ -238,51 +258,63 @@ type EntryRead =
   | { kind: 'fail'; result: CheckResult };
 
 async function readEntry(input: ClientConfigInput): Promise<EntryRead> {
-  const base = { id: 'client-entry', stage: 'config', title: TITLES.entry } as const;
+  const base = entryBase(input);
+  const name = who(input);
+  const w = writerFor(input.client);
+  const top = w.topKey;
   let text: string;
   try {
     text = await readFile(input.configPath, 'utf8');
   } catch (err) {
     if (isErrnoCode(err, 'ENOENT')) {
-      return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} does not exist, so Kiro has no "${input.serverName}" server.`, fix: missingEntryFix(input) } };
+      return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} does not exist, so ${name} has no "${input.serverName}" server.`, fix: missingEntryFix(input) } };
     }
     return { kind: 'fail', result: { ...base, status: 'fail', finding: `Cannot read ${input.configPath}: ${errorMessage(err)}.`, fix: 'Make the file readable, then run again.' } };
   }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let doc: unknown;
-  try {
-    doc = body.trim() === '' ? {} : JSON.parse(body);
-  } catch {
-    const loc = locateJsonError(body);
-    return {
-      kind: 'fail',
-      result: {
-        ...base,
-        status: 'fail',
-        finding: `${input.configPath} is not valid JSON${loc ? ` (line ${loc.line}, column ${loc.column}: ${loc.reason})` : ''}; Kiro cannot load any server from it.`,
-        fix: `Fix ${input.configPath} at that spot (Kiro's mcp.json is strict JSON: no comments, no trailing commas).`,
-      },
-    };
+  if (w.jsonc) {
+    try {
+      doc = parseConfigText(text, input.configPath, true);
+    } catch (err) {
+      return { kind: 'fail', result: { ...base, status: 'fail', finding: `${errorMessage(err).replace(/; it was left untouched\.$/, '')}: ${name} cannot load any server from it.`, fix: `Fix ${input.configPath} at that spot.` } };
+    }
+  } else {
+    try {
+      doc = body.trim() === '' ? {} : JSON.parse(body);
+    } catch {
+      const loc = locateJsonError(body);
+      return {
+        kind: 'fail',
+        result: {
+          ...base,
+          status: 'fail',
+          finding: `${input.configPath} is not valid JSON${loc ? ` (line ${loc.line}, column ${loc.column}: ${loc.reason})` : ''}; ${name} cannot load any server from it.`,
+          fix: `Fix ${input.configPath} at that spot (${name}'s ${w.id === 'kiro' ? 'mcp.json' : 'config file'} is strict JSON: no comments, no trailing commas).`,
+        },
+      };
+    }
   }
-  const servers = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>).mcpServers : undefined;
+  const servers = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)[top] : undefined;
   if (servers !== undefined && (typeof servers !== 'object' || servers === null || Array.isArray(servers))) {
-    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath}: "mcpServers" is not a JSON object.`, fix: `Make "mcpServers" an object of servers in ${input.configPath}.` } };
+    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath}: "${top}" is not a JSON object.`, fix: `Make "${top}" an object of servers in ${input.configPath}.` } };
   }
   const entry = servers ? (servers as Record<string, unknown>)[input.serverName] : undefined;
   if (entry === undefined || !Object.prototype.hasOwnProperty.call(servers ?? {}, input.serverName)) {
-    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} has no mcpServers."${input.serverName}" entry.`, fix: missingEntryFix(input) } };
+    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} has no ${top}."${input.serverName}" entry.`, fix: missingEntryFix(input) } };
   }
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-    return { kind: 'fail', result: { ...base, status: 'fail', finding: `mcpServers."${input.serverName}" in ${input.configPath} is not a JSON object.`, fix: missingEntryFix(input) } };
+    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${top}."${input.serverName}" in ${input.configPath} is not a JSON object.`, fix: missingEntryFix(input) } };
   }
   return { kind: 'ok', entry: entry as Record<string, unknown> };
 }
 
 function missingEntryFix(input: ClientConfigInput): string {
-  const init = 'Run `agentcore-auth init` to write it';
+  const init = 'Run `agentcore-auth init` (or `agentcore-auth connect`) to write it';
   if (!input.clientId || !input.callbackPort) return `${init}.`;
+  const w = writerFor(input.client);
   try {
-    const entry = buildKiroEntry({
+    const entry = w.buildEntry({
       serverName: input.serverName,
       gatewayUrl: input.gatewayUrl,
       callbackPort: input.callbackPort,
@@ -291,7 +323,7 @@ function missingEntryFix(input: ClientConfigInput): string {
       nodeBinDir: dirname(process.execPath),
       home: input.env.HOME || homedir(),
     });
-    return `${init}, or add under "mcpServers" in ${input.configPath}: ${JSON.stringify({ [input.serverName]: entry })}`;
+    return `${init}, or add under "${w.topKey}" in ${input.configPath}: ${JSON.stringify({ [input.serverName]: entry })}`;
   } catch {
     return `${init}.`;
   }
@@ -341,41 +373,80 @@ async function findOnPath(name: string, pathValue: string): Promise<string | und
 /** node's lookup path when the env given to spawn has no PATH. */
 const SPAWN_DEFAULT_PATH = '/usr/bin:/bin';
 
-async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry): Promise<CheckResult> {
-  const base = { id: 'client-entry', stage: 'config', title: TITLES.entry } as const;
-  const problems: Problem[] = [];
-  const where = `mcpServers."${input.serverName}"`;
+/**
+ * Kiro's own remote entry (--kiro-native): `url`, `oauth.clientId`, `oauth.redirectUri` ("host:port") and
+ * `oauthScopes`, checked against the setup (the lighter check: there is no command line to read).
+ */
+function checkNativeEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, entry: Record<string, unknown>, problems: Problem[]): CheckResult {
+  const base = entryBase(input, true);
+  const name = who(input);
+  const url = p.url ?? '';
+  if (url !== input.gatewayUrl) {
+    problems.push({ status: 'fail', finding: `The entry's "url" ${url} is not the gateway URL ${input.gatewayUrl} (${describeUrlDifference(url, input.gatewayUrl)}).`, fix: `Set "url" to ${input.gatewayUrl}.` });
+  }
+  const oauth = entry.oauth && typeof entry.oauth === 'object' && !Array.isArray(entry.oauth) ? (entry.oauth as Record<string, unknown>) : undefined;
+  const clientId = typeof oauth?.clientId === 'string' ? oauth.clientId : undefined;
+  const redirect = typeof oauth?.redirectUri === 'string' ? oauth.redirectUri : undefined;
+  if (!clientId) {
+    problems.push({
+      status: 'fail',
+      finding: `The entry has no "oauth.clientId": ${name} then tries dynamic client registration, which the gateway's IdP does not offer.`,
+      fix: `Add "oauth": {"clientId": "${input.clientId ?? '<client id>'}", "redirectUri": "localhost:${input.callbackPort ?? '<port>'}"} (agentcore-auth init --kiro-native writes it).`,
+    });
+  } else if (input.clientId && clientId !== input.clientId) {
+    problems.push({ status: 'fail', finding: `The entry signs in as client ${clientId}, not ${input.clientId}.`, fix: `Set "oauth.clientId" to "${input.clientId}".` });
+  }
+  const port = redirect ? Number(/:(\d+)$/.exec(redirect)?.[1]) : NaN;
+  if (!redirect) {
+    problems.push({
+      status: input.callbackPort ? 'fail' : 'warn',
+      finding: `The entry has no "oauth.redirectUri": ${name} listens on a random port, which IdPs that compare the whole redirect URI (Okta, Cognito, Auth0) refuse.`,
+      fix: `Add "redirectUri": "localhost:${input.callbackPort ?? '<port>'}" to "oauth".`,
+    });
+  } else if (input.callbackPort && port !== input.callbackPort) {
+    problems.push({ status: 'fail', finding: `"oauth.redirectUri" ${redirect} uses port ${Number.isFinite(port) ? port : '?'}, not ${input.callbackPort}, the one registered at the IdP.`, fix: `Set it to "localhost:${input.callbackPort}".` });
+  }
+  const scopes = Array.isArray(entry.oauthScopes) ? entry.oauthScopes.filter((x): x is string => typeof x === 'string') : undefined;
+  const required = input.scopes ?? [];
+  if (!scopes) {
+    problems.push({ status: 'warn', finding: 'The entry has no "oauthScopes": Kiro asks for what the gateway advertises, which may lack offline_access.', fix: `Add "oauthScopes": ${JSON.stringify(required.length ? required : ['openid', 'profile', 'email', 'offline_access'])}.` });
+  } else {
+    const missing = required.filter((x) => !scopes.includes(x) && x !== 'offline_access');
+    if (missing.length) problems.push({ status: 'fail', finding: `"oauthScopes" lacks ${missing.join(', ')}.`, fix: `Set "oauthScopes" to ${JSON.stringify(required)}.` });
+    if (!scopes.includes('offline_access')) problems.push({ status: 'warn', finding: '"oauthScopes" lacks offline_access: no refresh token, so the browser opens again whenever the access token expires.', fix: 'Add "offline_access" to "oauthScopes".' });
+  }
+  const result = fromProblems(base, problems, `${input.configPath}: ${name}'s own OAuth to ${url}, client ${clientId ?? '?'}, callback ${redirect ?? '?'}.`);
+  return { ...result, details: { configPath: input.configPath, url, clientId, redirectUri: redirect, native: true } };
+}
 
-  if (p.disabled) problems.push({ status: 'warn', finding: `The entry is disabled ("disabled": true): Kiro does not start it.`, fix: `Set "disabled": false in ${where} (or enable the server in Kiro's MCP panel).` });
+async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, entry: Record<string, unknown> = {}): Promise<CheckResult> {
+  const base = entryBase(input);
+  const problems: Problem[] = [];
+  const name = who(input);
+  const where = `${writerFor(input.client).topKey}."${input.serverName}"`;
+
+  if (p.disabled) problems.push({ status: 'warn', finding: `The entry is disabled ("disabled": true): ${name} does not start it.`, fix: `Set "disabled": false in ${where} (or enable the server in ${name}'s MCP panel).` });
 
   if (!p.command) {
-    if (p.url !== undefined) {
-      const urlOk = p.url === input.gatewayUrl;
-      problems.push(
-        urlOk
-          ? { status: 'warn', finding: 'The entry uses Kiro\'s native remote transport ("url"), not mcp-remote: the client id, callback and scopes are Kiro\'s own, and this check cannot see them.', fix: 'Run `agentcore-auth init` to use the mcp-remote entry verify can check, or check the sign-in in Kiro.' }
-          : { status: 'fail', finding: `The entry's "url" ${p.url} is not the gateway URL ${input.gatewayUrl} (${describeUrlDifference(p.url, input.gatewayUrl)}).`, fix: `Set "url" to ${input.gatewayUrl}.` },
-      );
-      return fromProblems(base, problems, '');
-    }
-    problems.push({ status: 'fail', finding: `The entry has no "command": Kiro cannot start it.`, fix: missingEntryFix(input) });
+    if (p.url !== undefined) return checkNativeEntry(input, p, entry, problems);
+    problems.push({ status: 'fail', finding: `The entry has no "command": ${name} cannot start it.`, fix: missingEntryFix(input) });
     return fromProblems(base, problems, '');
   }
 
-  // Can Kiro start the command, with only the entry's env?
+  // Can the client start the command, with only the entry's env (Kiro passes none of its own)?
   const entryPath = p.env.PATH;
   if (p.command.includes('/') || p.command.includes('\\')) {
     if (!isAbsolute(p.command)) {
-      problems.push({ status: 'warn', finding: `The command ${p.command} is a relative path: it depends on the folder Kiro starts servers in.`, fix: `Use an absolute path for "command".` });
+      problems.push({ status: 'warn', finding: `The command ${p.command} is a relative path: it depends on the folder ${name} starts servers in.`, fix: `Use an absolute path for "command".` });
     } else if (!(await isExecutable(p.command))) {
-      problems.push({ status: 'fail', finding: `The command ${p.command} does not exist or is not executable: Kiro cannot start the server.`, fix: 'Run `agentcore-auth init` again (it writes the npx next to the current node), or fix "command".' });
+      problems.push({ status: 'fail', finding: `The command ${p.command} does not exist or is not executable: ${name} cannot start the server.`, fix: 'Run `agentcore-auth init` (or connect) again (it writes the npx next to the current node), or fix "command".' });
     }
   } else {
     const found = await findOnPath(p.command, entryPath ?? SPAWN_DEFAULT_PATH);
     if (!found) {
       problems.push({
         status: 'fail',
-        finding: `The command "${p.command}" is not on ${entryPath ? "the entry's env.PATH" : `the default path ${SPAWN_DEFAULT_PATH} (the entry sets no PATH and Kiro passes none)`}: Kiro cannot start it.`,
+        finding: `The command "${p.command}" is not on ${entryPath ? "the entry's env.PATH" : `the default path ${SPAWN_DEFAULT_PATH} (the entry sets no PATH and ${name === 'Kiro' ? 'Kiro passes none' : 'GUI clients pass none'})`}: ${name} cannot start it.`,
         fix: `Give "command" as an absolute path, or add its folder to env.PATH in ${where}.`,
       });
     }
@@ -391,7 +462,7 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry): Pr
   if (missingEnv.length) {
     problems.push({
       status: 'warn',
-      finding: `The entry's env has no ${missingEnv.join(' or ')}: Kiro passes none of its own to servers${missingEnv.includes('HOME') ? ', and HOME decides where mcp-remote caches the login' : ''}.`,
+      finding: `The entry's env has no ${missingEnv.join(' or ')}: ${name === 'Kiro' ? 'Kiro passes' : 'Kiro and GUI clients pass'} none of its own to servers${missingEnv.includes('HOME') ? ', and HOME decides where mcp-remote caches the login' : ''}.`,
       fix: `Add ${missingEnv.map((k) => `"${k}"`).join(' and ')} to env in ${where} (agentcore-auth init writes both).`,
     });
   }
@@ -794,8 +865,9 @@ export async function checkClientConfig(input: ClientConfigInput): Promise<Check
     entryResult = read.result;
   } else {
     parsed = await parseMcpRemoteEntry(read.entry);
-    entryResult = await checkEntry(input, parsed);
+    entryResult = await checkEntry(input, parsed, read.entry);
   }
+  if (input.entryOnly) return [entryResult];
   // An entry that is not mcp-remote tells nothing about the callback or the cache: use the inputs alone.
   const mr = parsed?.runsMcpRemote ? parsed : undefined;
   const [port, cache] = await Promise.all([checkCallbackPort(input, mr), checkCache(input, mr)]);

@@ -31,8 +31,10 @@ export interface VerifyInput {
   expiredToken?: string;
   /** The IdP adapter of the setup (custom domains cannot be recognised from the issuer). */
   provider?: ProviderId;
-  /** The MCP client entry to check (Kiro's mcp.json and the server name), when known. */
-  clientConfig?: { path: string; serverName: string };
+  /** The MCP client entry to check (Kiro's mcp.json and the server name), when known; --via-client runs it. */
+  clientConfig?: { path: string; serverName: string; client?: string };
+  /** Every configured client's entry (default: just clientConfig). The first mcp-remote one gets the deep checks. */
+  clientConfigs?: Array<{ path: string; serverName: string; client?: string }>;
   /** Redirect URIs registered at the IdP for the client (the adapter's describeApp), when known. */
   registeredRedirectUris?: string[];
   /** Also run the sign-in and calls through the client entry, exactly as Kiro would (spawns mcp-remote). */
@@ -80,18 +82,44 @@ const TITLES = {
 
 /** Check 6, client side: the entry, the registered redirect URI, the callback port, mcp-remote's cache. */
 async function clientConfigChecks(input: VerifyInput): Promise<CheckResult[]> {
-  if (!input.clientConfig) return [];
+  const all = input.clientConfigs?.length ? input.clientConfigs : input.clientConfig ? [input.clientConfig] : [];
+  if (!all.length) return [];
   const { checkClientConfig } = await import('./client-config.js');
-  return checkClientConfig({
-    configPath: input.clientConfig.path,
-    serverName: input.clientConfig.serverName,
+  const { readClientEntry, isBridgeEntry } = await import('../clients/registry.js');
+  // The callback port, redirect URI and cache checks are about mcp-remote: they run once, with the first
+  // entry that runs it (every bridge entry of a setup has the same command line, so the same cache).
+  let primary = 0;
+  for (let i = 0; i < all.length; i++) {
+    const e = await readClientEntry(all[i]!.client, all[i]!.path, all[i]!.serverName).catch(() => null);
+    if (isBridgeEntry(e)) {
+      primary = i;
+      break;
+    }
+  }
+  const common = {
     gatewayUrl: input.gatewayUrl,
     clientId: input.clientId,
     scopes: input.scopes,
     callbackPort: input.callbackPort,
     registeredRedirectUris: input.registeredRedirectUris,
     env: input.env ?? process.env,
-  });
+  };
+  const many = all.length > 1;
+  const results = await Promise.all(
+    all.map((c, i) =>
+      checkClientConfig({
+        ...common,
+        configPath: c.path,
+        serverName: c.serverName,
+        ...(c.client ? { client: c.client } : {}),
+        // One client keeps the plain 'client-entry' id; several are told apart by their client id.
+        ...(many && c.client ? { checkId: `client-entry:${c.client}` } : {}),
+        entryOnly: i !== primary,
+      }),
+    ),
+  );
+  // Every entry first, then the mcp-remote checks.
+  return [...results.map((r) => r[0]!), ...results[primary]!.slice(1)];
 }
 
 /** Check 7 through the client: mcp-remote started from the entry exactly as Kiro would. */
@@ -104,6 +132,7 @@ async function viaClientChecks(input: VerifyInput, logger: Logger): Promise<Chec
     {
       configPath: input.clientConfig.path,
       serverName: input.clientConfig.serverName,
+      ...(input.clientConfig.client ? { client: input.clientConfig.client } : {}),
       timeoutMs: input.loginTimeoutMs ?? 300_000,
       requestTimeoutMs: input.timeoutMs,
       callTool: input.callTool,

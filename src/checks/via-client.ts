@@ -19,15 +19,17 @@ import { CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
 import { bodyExcerpt } from '../core/text.js';
-import { readKiroEntry } from '../clients/kiro.js';
+import { readClientEntry } from '../clients/registry.js';
 import { mcpRemoteCacheEnv, parseMcpRemoteEntry, shellQuote, type ParsedMcpRemoteEntry } from './client-config.js';
 import { MCP_REMOTE_CALLBACK_PATH, mcpRemoteCacheFiles } from '../clients/mcp-remote.js';
 import type { CheckResult } from './types.js';
 
 export interface ViaClientInput {
-  /** Kiro's mcp.json. */
+  /** Kiro's mcp.json (or another client's config file: see `client`). */
   configPath: string;
   serverName: string;
+  /** The registry id of the client whose file this is (default: Kiro's shape). */
+  client?: string;
   /** For starting the server: spawn, discovery, the browser sign-in when needed, and `initialize`. */
   timeoutMs: number;
   callTool?: { name: string; args?: Record<string, unknown> };
@@ -402,7 +404,7 @@ export async function checkViaClient(input: ViaClientInput, deps: { logger: Logg
 
   let entry: unknown;
   try {
-    entry = await readKiroEntry(input.configPath, input.serverName);
+    entry = await readClientEntry(input.client, input.configPath, input.serverName);
   } catch (err) {
     results.push({ ...init, status: 'fail', finding: errorMessage(err), fix: err instanceof CliError && err.fix ? err.fix : `Fix ${input.configPath}.` });
     return skipRest('Skipped: the client entry cannot be read.');

@@ -4,6 +4,12 @@
  * Rules (FACTS §6): strict JSON out; every other key, entry and their order kept; the file's indentation,
  * line endings, trailing newline and byte-order mark kept; a backup `<file>.bak-<timestamp>` (same folder,
  * same mode) before any change; atomic write; never rewrite a file that does not parse; no change, no write.
+ *
+ * Client writers use editJsonMember: it changes only the text of one `<parentKey>.<name>` member, so every
+ * other byte stays (number spellings, escapes, blank lines, and comments in the JSONC mode that clients such
+ * as VS Code accept); strict mode refuses comments and trailing commas like any other parse error. The
+ * edited text is parsed again and compared before it is written. editJsonFile (parse, edit, re-serialize)
+ * remains for whole-document edits.
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, copyFile, stat } from 'node:fs/promises';
@@ -121,11 +127,16 @@ export async function editJsonFile(
   const after = formatJson(result, before === null ? DEFAULT_FORMAT : detectJsonFormat(before));
   if (!changed) return { path, changed: false, created: false, before, after: before ?? after };
 
+  const backupPath = await commitFile(path, before, after, opts);
+  return { path, changed: true, created, ...(backupPath ? { backupPath } : {}), before, after };
+}
+
+/** Checks, backup, atomic write (or nothing but the checks on a dry run). Returns the backup's path. */
+async function commitFile(path: string, before: string | null, after: string, opts: EditJsonOptions): Promise<string | undefined> {
   const target = await resolveWriteTarget(path);
   if (before !== null) await assertWritableFile(path, target);
   await assertWritableFolder(path, dirname(target));
-  if (opts.dryRun) return { path, changed: true, created, before, after };
-
+  if (opts.dryRun) return undefined;
   let backupPath: string | undefined;
   if (before === null) {
     await ensureDir(dirname(target));
@@ -133,7 +144,7 @@ export async function editJsonFile(
     backupPath = await backupFile(path, target);
   }
   await writeFileAtomic(path, after, before === null ? { mode: opts.createMode ?? 0o644 } : {});
-  return { path, changed: true, created, ...(backupPath ? { backupPath } : {}), before, after };
+  return backupPath;
 }
 
 async function readConfigText(path: string): Promise<string | null> {
@@ -218,6 +229,477 @@ async function backupFile(path: string, target: string): Promise<string> {
       if (isErrnoCode(err, 'EEXIST') && n < 100) continue;
       throw err;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One member, edited in place
+
+export interface MemberEditOptions extends EditJsonOptions {
+  /**
+   * The client reads JSON with comments and trailing commas (VS Code's mcp.json): accept them, and keep
+   * them. Otherwise (the default) a comment or a trailing comma is refused like any other parse error.
+   */
+  jsonc?: boolean;
+}
+
+/** What to do with the member: put this value there, remove it, or leave it (null). */
+export type MemberChange = { set: unknown } | { remove: true } | null;
+
+export interface MemberEditResult extends EditJsonResult {
+  /** Whether `parentKey.name` existed before, and its value then (null when it did not). */
+  existed: boolean;
+  previous: unknown | null;
+}
+
+/**
+ * Set or remove `doc[parentKey][name]` by changing only that member's text. Every other byte of the file
+ * stays as it was: other entries and keys, their order and spelling, comments (JSONC), blank lines, the
+ * BOM, line endings. A new value is indented like its neighbours with the file's indent unit and line
+ * ending. `decide` sees the current value and returns the change. The edited text is parsed again before
+ * anything is written, and must say exactly what was meant with everything else equal.
+ */
+export async function editJsonMember(
+  path: string,
+  parentKey: string,
+  name: string,
+  decide: (current: { exists: boolean; value: unknown }) => MemberChange,
+  opts: MemberEditOptions = {},
+): Promise<MemberEditResult> {
+  const before = await readConfigText(path);
+  const unchanged = (existed: boolean, previous: unknown | null): MemberEditResult => ({
+    path,
+    changed: false,
+    created: false,
+    before,
+    after: before ?? '',
+    existed,
+    previous,
+  });
+  if (before === null) {
+    const change = decide({ exists: false, value: undefined });
+    if (!change || 'remove' in change) return unchanged(false, null);
+    const after = formatJson(single(parentKey, single(name, change.set)));
+    await commitFile(path, null, after, opts);
+    return { path, changed: true, created: true, before, after, existed: false, previous: null };
+  }
+
+  const bom = before.charCodeAt(0) === 0xfeff;
+  const body = bom ? before.slice(1) : before;
+  const format = detectJsonFormat(before);
+  let newBody: string;
+  let existed = false;
+  let previous: unknown | null = null;
+  let expected: { set: unknown } | { remove: true };
+  let rootValue: JsonObject = {};
+  if (body.trim() === '') {
+    const change = decide({ exists: false, value: undefined });
+    if (!change || 'remove' in change) return unchanged(false, null);
+    expected = change;
+    newBody = formatJson(single(parentKey, single(name, change.set)), { ...DEFAULT_FORMAT, eol: format.eol });
+  } else {
+    const root = parseJsonTree(body, path, opts.jsonc === true);
+    rootValue = root.value as JsonObject;
+    const parent = lastMember(root, parentKey);
+    if (parent && parent.value.kind !== 'object') {
+      throw new CliError(`${path}: "${parentKey}" is not a JSON object; the file was left untouched.`, { fix: INVALID_FIX, code: 'invalid_config' });
+    }
+    const member = parent ? lastMember(parent.value, name) : undefined;
+    existed = member !== undefined;
+    previous = member ? structuredClone(member.value.value) : null;
+    const change = decide({ exists: existed, value: member ? structuredClone(member.value.value) : undefined });
+    if (!change) return unchanged(existed, previous);
+    const unit = typeof format.indent === 'number' ? ' '.repeat(format.indent) : format.indent;
+    const style = { unit, eol: format.eol };
+    if ('remove' in change) {
+      if (!parent || !member) return unchanged(false, null);
+      newBody = removeMember(body, parent.value, member);
+    } else if (member) {
+      if (JSON.stringify(member.value.value) === JSON.stringify(change.set)) return unchanged(true, previous);
+      newBody = body.slice(0, member.value.start) + render(change.set, lineIndent(body, member.keyStart), style) + body.slice(member.value.end);
+    } else if (parent) {
+      newBody = insertMember(body, parent.value, name, change.set, style);
+    } else {
+      newBody = insertMember(body, root, parentKey, single(name, change.set), style);
+    }
+    expected = change;
+  }
+  assertEditResult(newBody, path, opts.jsonc === true, rootValue, parentKey, name, expected);
+  const after = (bom ? '\ufeff' : '') + newBody;
+  const backupPath = await commitFile(path, before, after, opts);
+  return { path, changed: true, created: false, ...(backupPath ? { backupPath } : {}), before, after, existed, previous };
+}
+
+/** The value of `doc[parentKey][name]`, or null (no file, no parent, no such member). */
+export async function readJsonMember(path: string, parentKey: string, name: string, opts: { jsonc?: boolean } = {}): Promise<unknown | null> {
+  const text = await readConfigText(path);
+  if (text === null) return null;
+  const doc = parseConfigText(text, path, opts.jsonc === true);
+  const parent = Object.prototype.hasOwnProperty.call(doc, parentKey) ? doc[parentKey] : undefined;
+  if (parent === undefined) return null;
+  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) {
+    throw new CliError(`${path}: "${parentKey}" is not a JSON object; the file was left untouched.`, { fix: INVALID_FIX, code: 'invalid_config' });
+  }
+  return Object.prototype.hasOwnProperty.call(parent, name) ? (parent as JsonObject)[name] : null;
+}
+
+/** Parse a config text as strict JSON, or (jsonc) as JSON with comments and trailing commas. Empty text is `{}`. */
+export function parseConfigText(text: string, path: string, jsonc: boolean): JsonObject {
+  if (!jsonc) return parseJsonObject(text, path);
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') return {};
+  return parseJsonTree(body, path, true).value as JsonObject;
+}
+
+/** `{ key: value }` without `__proto__` surprises. */
+function single(key: string, value: unknown): JsonObject {
+  const o: JsonObject = {};
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  return o;
+}
+
+interface JsonNode {
+  kind: 'object' | 'array' | 'string' | 'number' | 'literal';
+  start: number;
+  /** Just after the last character. */
+  end: number;
+  value: unknown;
+  members: JsonMember[];
+}
+
+interface JsonMember {
+  key: string;
+  keyStart: number;
+  value: JsonNode;
+  /** Offset of the comma right after the value, or -1. */
+  commaAfter: number;
+}
+
+function lastMember(node: JsonNode, key: string): JsonMember | undefined {
+  for (let i = node.members.length - 1; i >= 0; i--) if (node.members[i]!.key === key) return node.members[i];
+  return undefined;
+}
+
+/** Parse to a tree with offsets. Strict JSON errors are the same CliError as parseJsonObject's. */
+function parseJsonTree(body: string, path: string, jsonc: boolean): JsonNode {
+  if (!jsonc) parseJsonObject(body, path); // the usual message, with line and column, for anything invalid
+  let root: JsonNode;
+  try {
+    root = new TreeParser(body, jsonc).document();
+  } catch (err) {
+    if (!(err instanceof ScanError)) {
+      throw new CliError(`${path} cannot be read as JSON; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json', cause: err });
+    }
+    const { line, column } = lineColumn(body, err.offset);
+    throw new CliError(`${path} is not valid JSON with comments at line ${line}, column ${column} (${err.reason}); it was left untouched.`, {
+      fix: INVALID_FIX,
+      code: 'invalid_json',
+      cause: err,
+    });
+  }
+  if (root.kind !== 'object') {
+    throw new CliError(`${path} does not hold a JSON object at the top level; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json' });
+  }
+  return root;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStartAt = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStartAt = i + 1;
+    }
+  }
+  return { line, column: offset - lineStartAt + 1 };
+}
+
+function lineStart(s: string, i: number): number {
+  return s.lastIndexOf('\n', i - 1) + 1;
+}
+
+/** The leading whitespace of the line that holds offset i. */
+function lineIndent(s: string, i: number): string {
+  return /^[ \t]*/.exec(s.slice(lineStart(s, i)))![0];
+}
+
+/** Whether only spaces or tabs stand between the start of i's line and i. */
+function firstOnLine(s: string, i: number): boolean {
+  return /^[ \t]*$/.test(s.slice(lineStart(s, i), i));
+}
+
+interface Style {
+  unit: string;
+  eol: '\n' | '\r\n';
+}
+
+/** A value as JSON text whose continuation lines start at `base` (the member line's indentation). */
+function render(value: unknown, base: string, style: Style): string {
+  return JSON.stringify(value, null, style.unit).split('\n').join(style.eol + base);
+}
+
+function insertMember(body: string, obj: JsonNode, key: string, value: unknown, style: Style): string {
+  const close = obj.end - 1;
+  const keyText = JSON.stringify(key);
+  const outer = lineIndent(body, obj.start);
+  const last = obj.members.at(-1);
+  if (!last && body.slice(obj.start + 1, close).trim() === '') {
+    // {} or an empty multi-line object: the member on its own line, the brace on the next.
+    const inner = outer + style.unit;
+    return `${body.slice(0, obj.start + 1)}${style.eol}${inner}${keyText}: ${render(value, inner, style)}${style.eol}${outer}${body.slice(close)}`;
+  }
+  if (last && !body.slice(obj.start, obj.end).includes('\n')) {
+    // A one-line object stays on one line.
+    const at = last.commaAfter >= 0 ? last.commaAfter + 1 : last.value.end;
+    return `${body.slice(0, at)}${last.commaAfter >= 0 ? ' ' : ', '}${keyText}: ${JSON.stringify(value)}${body.slice(at)}`;
+  }
+  const indent = last && firstOnLine(body, last.keyStart) ? lineIndent(body, last.keyStart) : outer + style.unit;
+  const memberText = `${keyText}: ${render(value, indent, style)}`;
+  let out: string;
+  if (firstOnLine(body, close)) {
+    const at = lineStart(body, close);
+    out = `${body.slice(0, at)}${indent}${memberText}${style.eol}${body.slice(at)}`;
+  } else {
+    out = `${body.slice(0, close)}${style.eol}${indent}${memberText}${style.eol}${outer}${body.slice(close)}`;
+  }
+  // The separating comma goes right after the last value (before any comment on its line). Everything
+  // inserted above lies after that offset, so it is still valid in `out`.
+  if (last && last.commaAfter < 0) out = `${out.slice(0, last.value.end)},${out.slice(last.value.end)}`;
+  return out;
+}
+
+function removeMember(body: string, obj: JsonNode, m: JsonMember): string {
+  const idx = obj.members.indexOf(m);
+  const ownLine = firstOnLine(body, m.keyStart);
+  const start = ownLine ? lineStart(body, m.keyStart) : m.keyStart;
+  let end = m.commaAfter >= 0 ? m.commaAfter + 1 : m.value.end;
+  const rest = /^[ \t]*(\r?\n|$)/.exec(body.slice(end));
+  if (ownLine && rest) end += rest[0].length;
+  else if (!ownLine && m.commaAfter >= 0) end += /^[ \t]*/.exec(body.slice(end))![0].length;
+  let out = body.slice(0, start) + body.slice(end);
+  let removed = end - start;
+  if (m.commaAfter < 0 && idx > 0) {
+    // It was the last member: the comma before it now trails.
+    const prev = obj.members[idx - 1]!;
+    if (prev.commaAfter >= 0 && prev.commaAfter < start) {
+      out = out.slice(0, prev.commaAfter) + out.slice(prev.commaAfter + 1);
+      removed++;
+    }
+  }
+  if (obj.members.length === 1) {
+    const innerStart = obj.start + 1;
+    const close = obj.end - 1 - removed;
+    if (out.slice(innerStart, close).trim() === '') out = out.slice(0, innerStart) + out.slice(close);
+  }
+  return out;
+}
+
+/** The safety net: the new text parses, holds exactly the intended member, and everything else is equal. */
+function assertEditResult(
+  newBody: string,
+  path: string,
+  jsonc: boolean,
+  beforeDoc: JsonObject,
+  parentKey: string,
+  name: string,
+  change: { set: unknown } | { remove: true },
+): void {
+  const hadParent = Object.prototype.hasOwnProperty.call(beforeDoc, parentKey);
+  const strip = (doc: JsonObject): string => {
+    const copy = structuredClone(doc);
+    const parent = copy[parentKey];
+    if (parent && typeof parent === 'object' && !Array.isArray(parent)) {
+      delete (parent as JsonObject)[name];
+      if (!hadParent && Object.keys(parent).length === 0) delete copy[parentKey];
+    }
+    return JSON.stringify(copy);
+  };
+  let ok = false;
+  try {
+    const after = new TreeParser(newBody, jsonc).document().value as JsonObject;
+    const parent = after[parentKey] as JsonObject | undefined;
+    const has = parent !== undefined && Object.prototype.hasOwnProperty.call(parent, name);
+    const memberOk = 'remove' in change ? !has : has && JSON.stringify(parent[name]) === JSON.stringify(change.set);
+    ok = memberOk && strip(after) === strip(beforeDoc);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new CliError(`Could not edit ${path} without disturbing the rest of it; it was left untouched.`, {
+      fix: `Add or remove "${name}" under "${parentKey}" by hand (this is a bug in agentcore-auth: please report it with the file's shape).`,
+      code: 'edit_failed',
+    });
+  }
+}
+
+/** A JSON (or, with `jsonc`, JSON-with-comments) parser that keeps every value's offsets. */
+class TreeParser {
+  private i = 0;
+  constructor(
+    private readonly s: string,
+    private readonly jsonc: boolean,
+  ) {}
+
+  document(): JsonNode {
+    this.ws();
+    const v = this.value();
+    this.ws();
+    if (this.i < this.s.length) this.fail('unexpected content after the end');
+    return v;
+  }
+
+  private fail(reason?: string): never {
+    if (this.i >= this.s.length) throw new ScanError(this.i, reason ?? 'unexpected end of file');
+    const ch = this.s[this.i]!;
+    if (!reason) {
+      if (ch === '/' && (this.s[this.i + 1] === '/' || this.s[this.i + 1] === '*')) reason = 'comments are not allowed';
+      else reason = `unexpected character ${JSON.stringify(ch)}`;
+    }
+    throw new ScanError(this.i, reason);
+  }
+
+  private ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s[this.i];
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
+      else if (this.jsonc && c === '/' && s[this.i + 1] === '/') {
+        const nl = s.indexOf('\n', this.i);
+        this.i = nl === -1 ? s.length : nl;
+      } else if (this.jsonc && c === '/' && s[this.i + 1] === '*') {
+        const endAt = s.indexOf('*/', this.i + 2);
+        if (endAt === -1) this.fail('unterminated comment');
+        this.i = endAt + 2;
+      } else break;
+    }
+  }
+
+  private node(kind: JsonNode['kind'], start: number, value: unknown, members: JsonMember[] = []): JsonNode {
+    return { kind, start, end: this.i, value, members };
+  }
+
+  private value(): JsonNode {
+    const c = this.s[this.i];
+    const start = this.i;
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') {
+      const v = this.string();
+      return this.node('string', start, v);
+    }
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      const re = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+      re.lastIndex = this.i;
+      const m = re.exec(this.s);
+      if (!m) this.fail('bad number');
+      this.i += m[0].length;
+      return this.node('number', start, JSON.parse(m[0]));
+    }
+    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.s.startsWith(lit, this.i)) {
+        this.i += lit.length;
+        return this.node('literal', start, v);
+      }
+    }
+    this.fail();
+  }
+
+  private object(): JsonNode {
+    const start = this.i++;
+    const members: JsonMember[] = [];
+    const value: JsonObject = {};
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return this.node('object', start, value, members);
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] === '}') {
+        if (!this.jsonc) this.fail('trailing comma');
+        this.i++;
+        break;
+      }
+      if (this.s[this.i] !== '"') this.fail();
+      const keyStart = this.i;
+      const key = this.string();
+      this.ws();
+      if (this.s[this.i] !== ':') this.fail("expected ':'");
+      this.i++;
+      this.ws();
+      const v = this.value();
+      const m: JsonMember = { key, keyStart, value: v, commaAfter: -1 };
+      members.push(m);
+      Object.defineProperty(value, key, { value: v.value, enumerable: true, writable: true, configurable: true });
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ',') {
+        m.commaAfter = this.i++;
+        continue;
+      }
+      if (c === '}') {
+        this.i++;
+        break;
+      }
+      this.fail("expected ',' or '}'");
+    }
+    return this.node('object', start, value, members);
+  }
+
+  private array(): JsonNode {
+    const start = this.i++;
+    const items: unknown[] = [];
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return this.node('array', start, items);
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] === ']') {
+        if (!this.jsonc) this.fail('trailing comma');
+        this.i++;
+        break;
+      }
+      items.push(this.value().value);
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ',') {
+        this.i++;
+        continue;
+      }
+      if (c === ']') {
+        this.i++;
+        break;
+      }
+      this.fail("expected ',' or ']'");
+    }
+    return this.node('array', start, items);
+  }
+
+  private string(): string {
+    const start = this.i++;
+    while (this.i < this.s.length) {
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x22) {
+        this.i++;
+        return JSON.parse(this.s.slice(start, this.i)) as string;
+      }
+      if (c < 0x20) this.fail('control character in a string');
+      if (c === 0x5c) {
+        const e = this.s[this.i + 1];
+        if (e !== undefined && '"\\/bfnrt'.includes(e)) this.i += 2;
+        else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(this.s.slice(this.i + 2, this.i + 6))) this.i += 6;
+        else {
+          this.i++;
+          this.fail('bad escape in a string');
+        }
+        continue;
+      }
+      this.i++;
+    }
+    this.fail();
   }
 }
 

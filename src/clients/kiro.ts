@@ -10,7 +10,7 @@ import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from '../core/errors.js';
-import { editJsonFile, readJsonObject, type JsonObject } from './jsonfile.js';
+import { editJsonMember, readJsonMember } from './jsonfile.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
 
 export type KiroScope = 'user' | 'workspace';
@@ -101,23 +101,6 @@ export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
   return entry;
 }
 
-function serversOf(doc: JsonObject, path: string, create: boolean): JsonObject | undefined {
-  const servers = doc.mcpServers;
-  if (servers === undefined) {
-    if (!create) return undefined;
-    const fresh: JsonObject = {};
-    doc.mcpServers = fresh;
-    return fresh;
-  }
-  if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) {
-    throw new CliError(`${path}: "mcpServers" is not a JSON object; the file was left untouched.`, {
-      fix: 'Fix or move the file, then run again',
-      code: 'invalid_config',
-    });
-  }
-  return servers as JsonObject;
-}
-
 async function assertExecutable(file: string): Promise<void> {
   try {
     await access(file, fsConstants.X_OK);
@@ -159,27 +142,22 @@ async function setKiroEntry(
   entry: unknown,
   opts: { dryRun?: boolean },
 ): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
-  if (serverName === '' || serverName === '__proto__') {
-    throw new CliError(`Invalid MCP server name ${JSON.stringify(serverName)}.`, { fix: 'Choose another server name', code: 'usage' });
-  }
-  let previousEntry: unknown | null = null;
-  const res = await editJsonFile(
-    path,
-    (doc) => {
-      const servers = serversOf(doc, path, true)!;
-      previousEntry = Object.prototype.hasOwnProperty.call(servers, serverName) ? structuredClone(servers[serverName]) : null;
-      // Assigning an existing own key keeps its position in the object (and so in the output).
-      servers[serverName] = entry;
-    },
-    { dryRun: opts.dryRun ?? false },
-  );
+  assertServerName(serverName);
+  // Only this member's text changes: other servers, keys, their order and spelling stay byte for byte.
+  const res = await editJsonMember(path, 'mcpServers', serverName, () => ({ set: entry }), { dryRun: opts.dryRun ?? false });
   return {
     path: res.path,
     changed: res.changed,
     created: res.created,
     ...(res.backupPath ? { backupPath: res.backupPath } : {}),
-    previousEntry,
+    previousEntry: res.previous,
   };
+}
+
+export function assertServerName(serverName: string): void {
+  if (serverName === '' || serverName === '__proto__') {
+    throw new CliError(`Invalid MCP server name ${JSON.stringify(serverName)}.`, { fix: 'Choose another server name', code: 'usage' });
+  }
 }
 
 /**
@@ -191,26 +169,17 @@ export async function removeKiroEntry(
   serverName: string,
   opts: { dryRun?: boolean; onlyIfMatches?: (entry: unknown) => boolean } = {},
 ): Promise<{ removed: boolean; path: string; backupPath?: string }> {
-  let removed = false;
-  const res = await editJsonFile(
+  const res = await editJsonMember(
     path,
-    (doc) => {
-      const servers = serversOf(doc, path, false);
-      if (!servers || !Object.prototype.hasOwnProperty.call(servers, serverName)) return;
-      if (opts.onlyIfMatches && !opts.onlyIfMatches(servers[serverName])) return;
-      delete servers[serverName];
-      removed = true;
-    },
+    'mcpServers',
+    serverName,
+    (cur) => (cur.exists && (!opts.onlyIfMatches || opts.onlyIfMatches(cur.value)) ? { remove: true } : null),
     { dryRun: opts.dryRun ?? false },
   );
-  return { removed, path, ...(res.backupPath ? { backupPath: res.backupPath } : {}) };
+  return { removed: res.changed, path, ...(res.backupPath ? { backupPath: res.backupPath } : {}) };
 }
 
 /** The entry at `mcpServers.<serverName>`, or null (no file, no mcpServers, no such entry). */
 export async function readKiroEntry(path: string, serverName: string): Promise<unknown | null> {
-  const doc = await readJsonObject(path);
-  if (!doc) return null;
-  const servers = serversOf(doc, path, false);
-  if (!servers || !Object.prototype.hasOwnProperty.call(servers, serverName)) return null;
-  return servers[serverName];
+  return readJsonMember(path, 'mcpServers', serverName);
 }

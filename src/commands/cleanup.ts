@@ -2,7 +2,7 @@ import type { CommandSpec } from './types.js';
 
 export const command: CommandSpec = {
   name: 'cleanup',
-  summary: 'Undo exactly what init made: revoke tokens, clear caches, remove the client entry, restore or delete the gateway auth, delete the IdP app',
+  summary: 'Undo exactly what init (or connect) made: revoke tokens, clear caches, remove the client entries, restore or delete the gateway auth, delete the IdP app',
   usage: 'agentcore-auth cleanup [--setup NAME] [--yes] [--dry-run]',
   options: {
     'delete-gateway': { type: 'boolean', description: 'Delete the gateway instead of restoring its previous authorizer' },

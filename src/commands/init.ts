@@ -7,7 +7,7 @@ const PROVIDER_FLAGS = Object.assign({}, ...PROVIDER_MODULES.map((p) => p.flags)
 
 export const command: CommandSpec = {
   name: 'init',
-  summary: 'Register a public OIDC app, set the gateway\'s inbound JWT authorizer, write the MCP client config, then verify',
+  summary: 'Register a public OIDC app, set the gateway\'s inbound JWT authorizer, write the MCP client configs and the team profile, then verify',
   usage: 'agentcore-auth init [--provider oidc --issuer URL] [--gateway ID | --create-gateway NAME --role-arn ARN] [flags]',
   options: {
     provider: { type: 'string', placeholder: 'id', description: 'Identity provider: oidc, okta, entra, cognito, auth0 (env AGENTCORE_AUTH_PROVIDER; default: detected from --issuer)' },
@@ -17,7 +17,8 @@ export const command: CommandSpec = {
     'create-gateway': { type: 'string', placeholder: 'name', description: 'Create a new MCP gateway with a JWT authorizer' },
     'role-arn': { type: 'string', placeholder: 'arn', description: 'IAM role for --create-gateway (trusted by bedrock-agentcore.amazonaws.com)' },
     ...AWS_OPTIONS,
-    client: { type: 'string', placeholder: 'kiro|kiro-workspace', description: 'MCP client config to write (default kiro: ~/.kiro/settings/mcp.json)' },
+    client: { type: 'string', placeholder: 'list', description: 'MCP clients to configure, comma-separated: kiro, kiro-workspace, claude-code, claude-code-user, cursor, cursor-workspace, vscode, amazon-q, amazon-q-workspace, gemini, gemini-workspace, claude-desktop (default kiro; interactive: installed ones preselected)' },
+    'kiro-native': { type: 'boolean', description: "Kiro: use Kiro's own remote OAuth entry (url + oauth.clientId) instead of mcp-remote" },
     'server-name': { type: 'string', placeholder: 'name', description: 'Name of the MCP server entry (default gateway-tools)' },
     'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port of mcp-remote\'s OAuth callback (default 3334)' },
     scopes: { type: 'string', placeholder: 'list', description: 'Scopes to request (default "openid profile email offline_access")' },
@@ -29,6 +30,8 @@ export const command: CommandSpec = {
     'wait-timeout': { type: 'string', placeholder: 'duration', description: 'How long to wait for the gateway to be READY (default 300s)' },
     'no-wait': { type: 'boolean', description: 'Do not wait for the gateway to be READY' },
     'keep-on-failure': { type: 'boolean', description: 'When a step fails, keep what this run made so the next init resumes (default with --yes: roll it back)' },
+    'team-profile': { type: 'string', placeholder: 'path', description: 'Where to write the team profile for `agentcore-auth connect` (default ~/.agentcore-auth/teams/<setup>/agentcore-auth.team.json)' },
+    'no-team-profile': { type: 'boolean', description: 'Do not write the team profile' },
     'no-verify': { type: 'boolean', description: 'Skip verify at the end' },
     'no-login': { type: 'boolean', description: 'Verify without the test login' },
   },

@@ -16,7 +16,7 @@ export const command: CommandSpec = {
     'no-login': { type: 'boolean', description: 'Skip the test login and authenticated calls' },
     call: { type: 'string', placeholder: 'tool', description: 'Also call this tool with the test login\'s token' },
     'call-args': { type: 'string', placeholder: 'json', description: 'Arguments for --call, as a JSON object' },
-    client: { type: 'string', placeholder: 'kiro|kiro-workspace', description: 'Check this client config\'s entry (default: the setup\'s)' },
+    client: { type: 'string', placeholder: 'list', description: 'Check these clients\' entries, comma-separated (default: every client the setup configured)' },
     'server-name': { type: 'string', placeholder: 'name', description: 'The MCP server entry to check (default: the setup\'s, or gateway-tools)' },
     'via-client': { type: 'boolean', description: 'Also sign in and call through the client entry (mcp-remote), exactly as Kiro would' },
     timeout: { type: 'string', placeholder: 'duration', description: 'Timeout for each network call (default 10s)' },

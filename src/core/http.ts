@@ -11,6 +11,7 @@ import {
   type FailureKind,
   type RetryMode,
   type RetryPolicy,
+  parseRateLimitReset,
 } from './retry.js';
 
 export type { RetryMode, RetryPolicy } from './retry.js';
@@ -125,7 +126,7 @@ export async function httpFetch(url: string | URL, init: RequestInit = {}, opts:
     let error: unknown;
     try {
       res = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
-      outcome = { status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) };
+      outcome = { status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) ?? parseRateLimitReset(res.headers.get('x-rate-limit-reset')) };
     } catch (err) {
       error = err;
       outcome = { failure: classifyFetchError(err, { timeout, caller: init.signal ?? undefined }) };

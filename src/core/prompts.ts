@@ -15,10 +15,23 @@ export interface AskSpec<T extends string = string> {
   validate?: (value: string) => string | true;
 }
 
+/** A multiple choice (a checkbox list); its flag takes a comma-separated list. */
+export interface ChooseManySpec<T extends string = string> {
+  flag: string;
+  message: string;
+  flagValue?: string;
+  choices: Array<{ value: T; name?: string; checked?: boolean }>;
+  /** Used when not interactive and no flag was given; without it that is an error naming the flag. */
+  default?: T[];
+  /** A fix hint for the missing-flag error (e.g. what was detected). */
+  fix?: string;
+}
+
 export interface Prompter {
   readonly interactive: boolean;
   readonly whyNot: string;
   ask<T extends string = string>(spec: AskSpec<T>): Promise<T>;
+  chooseMany<T extends string = string>(spec: ChooseManySpec<T>): Promise<T[]>;
   confirm(opts: { message: string; flag: string; yes: boolean; default?: boolean }): Promise<boolean>;
 }
 
@@ -62,6 +75,29 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
       if (spec.default !== undefined) return check(spec, spec.default) as T;
       throw new UsageError(`Missing ${spec.flag} (${spec.message.replace(/[?:]\s*$/, '')}); cannot prompt because ${opts.whyNot}.`, {
         fix: `Pass ${spec.flag}${spec.envVar ? ` or set ${spec.envVar}` : ''}.`,
+      });
+    },
+    async chooseMany<T extends string>(spec: ChooseManySpec<T>): Promise<T[]> {
+      const known = spec.choices.map((c) => c.value as string);
+      const fromList = (list: string): T[] => {
+        const values = [...new Set(list.split(/[\s,]+/).filter(Boolean))];
+        if (!values.length) throw new UsageError(`${spec.flag} is empty.`, { fix: `Pass one or more of: ${known.join(', ')} (comma-separated).` });
+        const bad = values.filter((v) => !known.includes(v));
+        if (bad.length) throw new UsageError(`${spec.flag}: unknown value ${bad.map((b) => `"${b}"`).join(', ')}.`, { fix: `Use one or more of: ${known.join(', ')} (comma-separated).` });
+        return values as T[];
+      };
+      if (spec.flagValue !== undefined) return fromList(spec.flagValue);
+      if (opts.interactive) {
+        const p = await inquirer();
+        try {
+          return (await p.checkbox({ message: spec.message, choices: spec.choices, required: true })) as T[];
+        } catch (err) {
+          wrapCancel(err);
+        }
+      }
+      if (spec.default?.length) return [...spec.default];
+      throw new UsageError(`Missing ${spec.flag} (${spec.message.replace(/[?:]\s*$/, '')}); cannot prompt because ${opts.whyNot}.`, {
+        fix: spec.fix ?? `Pass ${spec.flag} with one or more of: ${known.join(', ')}.`,
       });
     },
     async confirm({ message, flag, yes, default: def = true }) {

@@ -71,6 +71,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, at - now);
 }
 
+/** Okta-style `X-Rate-Limit-Reset` (epoch seconds when the window resets) as a wait in ms. */
+export function parseRateLimitReset(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value || !/^\d+$/.test(value.trim())) return undefined;
+  return Math.max(0, Number(value.trim()) * 1000 - now);
+}
+
 /** Backoff before retry number `retry` (1 = the first retry): between half and all of min(cap, base * 2^(retry-1)). */
 export function backoffDelay(retry: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'> = DEFAULT_RETRY_POLICY, random: () => number = Math.random): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));

@@ -4,7 +4,8 @@
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { DEFAULT_LIFETIMES, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
+import { join, resolve } from 'node:path';
+import { DEFAULT_LIFETIMES, type ClientChoice, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
 import type { ProviderId } from '../../providers/types.js';
 
 export const DEFAULT_CALLBACK_PORT = 3334;
@@ -49,6 +50,58 @@ export function parseScopes(value: string | undefined): string[] {
   return s;
 }
 
+export function parseServerName(value: string | undefined, flag = '--server-name'): string {
+  const serverName = value ?? DEFAULT_SERVER_NAME;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(serverName)) throw new UsageError(`${flag} "${serverName}" is not a usable MCP server name.`, { fix: 'Use letters, digits, ".", "-" and "_".' });
+  return serverName;
+}
+
+/**
+ * Which MCP clients to configure: --client a,b; else (interactive) a checkbox of every client with the ones
+ * installed here preselected; else `fallback`; else fail naming --client (and what is installed here).
+ */
+export async function collectClients(
+  ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd'>,
+  opts: ParsedOptions,
+  fallback: string[] | undefined,
+): Promise<ClientChoice[]> {
+  const { CLIENT_TARGETS, clientLabel, clientPath, detectClients, parseClientList } = await import('../clients/registry.js');
+  const where = { home: ctx.home, cwd: ctx.cwd, platform: process.platform, env: ctx.env };
+  const flag = str(opts, 'client');
+  let ids: string[];
+  if (flag !== undefined) ids = parseClientList(flag);
+  else {
+    const detected = detectClients({ home: ctx.home, cwd: ctx.cwd, env: ctx.env });
+    const preselect = detected.length ? detected : (fallback ?? []);
+    const tilde = (p: string) => (p.startsWith(`${ctx.home}/`) ? `~${p.slice(ctx.home.length)}` : p);
+    ids = await ctx.prompter.chooseMany({
+      flag: '--client',
+      message: 'MCP clients to configure (space toggles, enter confirms):',
+      choices: CLIENT_TARGETS.map((t) => ({
+        value: t.id,
+        name: `${clientLabel(t.id)}${detected.includes(t.id) ? ' [installed]' : ''}: ${tilde(clientPath(t.id, where))}`,
+        checked: preselect.includes(t.id),
+      })),
+      ...(fallback ? { default: fallback } : {}),
+      fix: `Pass --client with one or more of: ${CLIENT_TARGETS.map((t) => t.id).join(', ')}${detected.length ? ` (installed here: ${detected.join(', ')})` : ''}.`,
+    });
+  }
+  return ids.map((client) => ({ client, path: clientPath(client, where) }));
+}
+
+/** --team-profile PATH, --no-team-profile, or the default: the state folder (private, never a repo). */
+export function teamProfilePath(ctx: Pick<Context, 'cwd' | 'flags'> & { stateDir: string }, opts: ParsedOptions): string | undefined {
+  const flag = str(opts, 'team-profile');
+  if (opts['no-team-profile'] === true) {
+    if (flag !== undefined) throw new UsageError('--team-profile and --no-team-profile cannot be used together.', { fix: 'Pick one.' });
+    return undefined;
+  }
+  if (flag === '') throw new UsageError('--team-profile is empty.', { fix: 'Pass a file path, e.g. --team-profile ./agentcore-auth.team.json.' });
+  return flag !== undefined ? resolve(ctx.cwd, flag) : join(ctx.stateDir, 'teams', ctx.flags.setup, TEAM_PROFILE_FILE);
+}
+
+export const TEAM_PROFILE_FILE = 'agentcore-auth.team.json';
+
 export function region(opts: ParsedOptions, env: NodeJS.ProcessEnv): string {
   const r = str(opts, 'region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r)) throw new UsageError(`--region "${r}" is not an AWS region name.`, { fix: 'Pass e.g. --region us-east-1.' });
@@ -56,7 +109,7 @@ export function region(opts: ParsedOptions, env: NodeJS.ProcessEnv): string {
 }
 
 export async function collectInitAnswers(
-  ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd' | 'flags'>,
+  ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd' | 'flags' | 'stateDir'>,
   opts: ParsedOptions,
   listGateways: () => Promise<Array<{ gatewayId: string; name: string; status: string; authorizerType: string }>>,
 ): Promise<InitAnswers> {
@@ -124,20 +177,13 @@ export async function collectInitAnswers(
     throw new UsageError(`Which gateway? Cannot prompt because ${prompter.whyNot}.`, { fix: 'Pass --gateway ID (or ARN or URL), or --create-gateway NAME --role-arn ARN.' });
   }
 
-  const client = await prompter.ask<'kiro' | 'kiro-workspace'>({
-    flag: '--client',
-    message: 'MCP client config to write:',
-    flagValue: str(opts, 'client'),
-    choices: [
-      { value: 'kiro', name: 'Kiro, user settings (~/.kiro/settings/mcp.json)' },
-      { value: 'kiro-workspace', name: 'Kiro, this workspace (.kiro/settings/mcp.json)' },
-    ],
-    default: 'kiro',
-  });
-  const { kiroConfigPath } = await import('../clients/kiro.js');
-  const clientConfigPath = kiroConfigPath(client === 'kiro' ? 'user' : 'workspace', { home: ctx.home, cwd: ctx.cwd });
-  const serverName = str(opts, 'server-name') ?? DEFAULT_SERVER_NAME;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(serverName)) throw new UsageError(`--server-name "${serverName}" is not a usable MCP server name.`, { fix: 'Use letters, digits, ".", "-" and "_".' });
+  const clients = await collectClients(ctx, opts, ['kiro']);
+  const kiroNative = opts['kiro-native'] === true;
+  if (kiroNative && !clients.some((c) => c.client === 'kiro' || c.client === 'kiro-workspace')) {
+    throw new UsageError('--kiro-native changes the Kiro entry, but no Kiro client is chosen.', { fix: 'Add --client kiro (or kiro-workspace), or drop --kiro-native.' });
+  }
+  const teamProfile = teamProfilePath(ctx, opts);
+  const serverName = parseServerName(str(opts, 'server-name'));
   const callbackPort = parsePort(str(opts, 'callback-port'), '--callback-port', DEFAULT_CALLBACK_PORT);
   return {
     setup: ctx.flags.setup,
@@ -147,8 +193,9 @@ export async function collectInitAnswers(
     region: region(opts, ctx.env),
     endpointUrl,
     profile: str(opts, 'profile'),
-    client,
-    clientConfigPath,
+    clients,
+    kiroNative,
+    ...(teamProfile ? { teamProfile } : {}),
     serverName,
     callbackPort,
     callbackHost: 'localhost',

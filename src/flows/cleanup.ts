@@ -4,8 +4,8 @@
  * the gateway's authorizer, delete the IdP app. "Already gone" counts as done; running it twice is fine.
  * The same undo machinery rolls back a failed init run (undoEntries with that run's entries).
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
@@ -57,6 +57,7 @@ export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: Un
   const created = createdGatewayIds(entries);
   if (opts.clearClientCache && cfg.gatewayUrl) out.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl} and delete its cache files for that server`);
   for (const e of live(entries, 'client-entry')) out.push(`${e.result?.previousEntry ? 'Restore' : 'Remove'} MCP server "${String(e.intent.serverName)}" in ${String(e.intent.path)}`);
+  if (opts.restore !== 'beforeRun' && typeof cfg.teamProfile === 'string') out.push(`Delete the team profile ${cfg.teamProfile}`);
   for (const e of live(entries, 'gateway-authorizer').filter((x) => !created.has(String(x.intent.gatewayId)))) {
     out.push(opts.deleteGateway ? `Delete gateway ${String(e.intent.gatewayId)} (--delete-gateway)` : `Restore gateway ${String(e.intent.gatewayId)}'s previous authorizer`);
   }
@@ -95,7 +96,11 @@ export async function undoEntries(
   };
   const actx: AdapterContext = { logger, env: deps.env, timeoutMs: 15_000 };
   let adapter: IdpAdapter | undefined;
-  if (cfg.provider) {
+  // A developer's connect setup has no app record and no admin rights: its tokens are revoked with the public
+  // client id at the issuer (RFC 7009), and nothing at the IdP or the gateway is touched.
+  const connect = cfg.kind === 'connect' ? await import('./connect.js').then((m) => m.userRevoker(cfg)) : undefined;
+  if (connect) adapter = connect.adapter;
+  else if (cfg.provider && cfg.kind !== 'connect') {
     const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
     adapter = await loadAdapter(cfg.provider, savedProviderOptions(cfg)).catch(() => undefined);
   }
@@ -105,17 +110,25 @@ export async function undoEntries(
   //    (Kiro passes no HOME) and hashes the entry's own args, so both come from the entry we wrote.
   if (opts.clearClientCache && cfg.gatewayUrl) {
     const mr = await import('../clients/mcp-remote.js');
-    const { readKiroEntry } = await import('../clients/kiro.js');
-    const first = clientEntries[0];
-    const written = first ? ((await readKiroEntry(String(first.intent.path), String(first.intent.serverName)).catch(() => null)) as { args?: string[]; env?: Record<string, string> } | null) : null;
+    const { readClientEntry, isBridgeEntry } = await import('../clients/registry.js');
+    // The first entry that runs mcp-remote (a Kiro --kiro-native entry keeps no mcp-remote cache).
+    let written: { args?: string[]; env?: Record<string, string> } | null = null;
+    for (const e of clientEntries) {
+      const entry = await readClientEntry(String(e.intent.client ?? ''), String(e.intent.path), String(e.intent.serverName)).catch(() => null);
+      if (isBridgeEntry(entry)) {
+        written = entry as { args?: string[]; env?: Record<string, string> };
+        break;
+      }
+    }
     const fromArgs = written?.args ? mr.mcpRemoteHashInputFromArgs(written.args) : undefined;
     const serverUrl = fromArgs?.serverUrl ?? cfg.gatewayUrl;
     const cacheOpts = fromArgs?.opts ?? {};
     const cacheEnv = { ...deps.env, ...(written?.env ?? {}) };
-    const app = await loadApp(journal);
+    const app = (await loadApp(journal)) ?? connect?.app;
     await act(`Revoke cached tokens for ${serverUrl}`, async () => {
       const tokens = (await mr.readMcpRemoteTokens(serverUrl, cacheOpts, cacheEnv)) as { access_token?: string; refresh_token?: string } | null;
       if (!tokens) return { status: 'skipped', detail: 'mcp-remote has no tokens cached for this server' };
+      if (cfg.kind === 'connect' && (!app || !adapter)) return { status: 'skipped', detail: 'the issuer is not known (no --issuer in the profile); the tokens expire on their own' };
       if (!app || !adapter) return { status: 'left', detail: 'no app record to revoke with' };
       const r = await adapter.revoke(actx, app, { refreshToken: tokens.refresh_token, accessToken: tokens.access_token });
       const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
@@ -128,23 +141,46 @@ export async function undoEntries(
     }, `Delete the files for this server under ${mr.mcpRemoteCacheDir(cacheEnv)}.`);
   }
 
-  // 2. Client entries, newest first: restore what was there before, or remove ours.
-  const { removeKiroEntry, restoreKiroEntry, readKiroEntry } = await import('../clients/kiro.js');
+  // 2. Client entries (every client, through its registry writer), newest first: restore what was there
+  //    before, or remove ours. An entry someone changed since is left alone.
+  const clients = await import('../clients/registry.js');
   for (const e of clientEntries) {
+    const client = typeof e.intent.client === 'string' ? e.intent.client : 'kiro';
     const path = String(e.intent.path);
     const name = String(e.intent.serverName);
     const previous = opts.restore === 'beforeRun' ? e.result?.beforeEntry : e.result?.previousEntry;
     const ours = (entry: unknown) => JSON.stringify(entry ?? null).includes(String(e.intent.gatewayUrl ?? '\u0000'));
     await act(`${previous ? 'Restore' : 'Remove'} MCP server "${name}" in ${path}`, async () => {
       if (previous) {
-        const now = await readKiroEntry(path, name);
+        const now = await clients.readClientEntry(client, path, name);
         if (now !== null && !ours(now)) return { status: 'skipped', detail: 'changed by someone else since init; left as it is' };
-        const r = await restoreKiroEntry(path, name, previous);
+        const r = await clients.setClientEntry(client, path, name, previous);
         return r.changed ? 'done' : 'gone';
       }
-      const r = await removeKiroEntry(path, name, { onlyIfMatches: ours });
+      const r = await clients.removeClientEntry(client, path, name, { onlyIfMatches: ours });
       return r.removed ? 'done' : 'gone';
     }, `Remove "${name}" from ${path} by hand.`, e);
+  }
+
+  // 2b. The team profile init wrote (it names an app that is about to be deleted): only while it still says so.
+  if (opts.restore !== 'beforeRun' && typeof cfg.teamProfile === 'string') {
+    const file = cfg.teamProfile;
+    await act(`Delete the team profile ${file}`, async () => {
+      const { readTextIfExists } = await import('../core/fs.js');
+      const text = await readTextIfExists(file);
+      if (text === null) return 'gone';
+      let same = false;
+      try {
+        const p = JSON.parse(text) as { gatewayUrl?: unknown; clientId?: unknown };
+        same = p.gatewayUrl === cfg.gatewayUrl && p.clientId === cfg.clientId;
+      } catch {
+        same = false;
+      }
+      if (!same) return { status: 'skipped', detail: 'it names another gateway or client now; left as it is' };
+      await rm(file, { force: true });
+      if (basename(dirname(dirname(file))) === 'teams') await rmdir(dirname(file)).catch(() => undefined); // our default folder, when empty
+      return 'done';
+    }, `Delete ${file} by hand.`);
   }
 
   // 3. Gateway: restore the authorizer we replaced, or delete what init created (targets first).

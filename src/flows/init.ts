@@ -12,6 +12,7 @@ import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/a
 import { Journal } from '../journal/journal.js';
 import { buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
 import { loadApp } from '../steps/register-app.js';
+import { clientNextStepLines } from '../clients/registry.js';
 import { collectInitAnswers, parseSeconds, str } from './answers.js';
 import type { VerifySummary } from './verify.js';
 
@@ -22,7 +23,12 @@ export interface InitResult {
   dryRun: boolean;
   app?: { clientId: string; issuer: string; provider: string };
   gateway?: { gatewayId: string; gatewayUrl: string; status: string };
+  /** The first client's entry (kept for scripts that read one client). */
   client?: { path: string; serverName: string };
+  /** Every client entry written, in order. */
+  clients?: Array<{ client: string; path: string; serverName: string }>;
+  /** The team profile for `agentcore-auth connect`, and the one line to share. */
+  teamProfile?: { path: string; connectCommand: string };
   verify?: VerifySummary;
 }
 
@@ -57,14 +63,17 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
 
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
-  // The client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
+  // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
-  const { writeKiroEntry } = await import('../clients/kiro.js');
-  await writeKiroEntry(
-    answers.clientConfigPath,
-    { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home },
-    { dryRun: true },
-  );
+  const { writeClientConfig } = await import('../clients/registry.js');
+  for (const c of answers.clients) {
+    await writeClientConfig(
+      c.client,
+      c.path,
+      { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home, kiroNative: answers.kiroNative === true },
+      { dryRun: true },
+    );
+  }
   await adapter.preflight(actx);
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
@@ -135,6 +144,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       await rollbackOrKeep(ctx, journal, runStart, err, opts['keep-on-failure'] === true);
       throw err;
     }
+    if (answers.teamProfile) await writeProfile(ctx, journal, answers, applied, result);
 
     // 4. Verify
     result.ok = true;
@@ -152,7 +162,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         authorizer,
         timeoutMs,
         provider: answers.provider,
-        clientConfig: { path: answers.clientConfigPath, serverName: answers.serverName },
+        clientConfig: answers.clients[0] ? { client: answers.clients[0].client, path: answers.clients[0].path, serverName: answers.serverName } : undefined,
+        clientConfigs: answers.clients.map((c) => ({ client: c.client, path: c.path, serverName: answers.serverName })),
         registeredRedirectUris: (await adapter.describeApp({ logger, env: ctx.env, timeoutMs }, app).catch(() => null))?.redirectUris,
         env: ctx.env,
         cwd: ctx.cwd,
@@ -163,6 +174,31 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   } finally {
     await journal.release();
   }
+}
+
+/** The team profile for `agentcore-auth connect`: written after the setup is applied, named in the journal. */
+async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers, applied: Applied, result: InitResult): Promise<void> {
+  const { writeTeamProfile, connectCommand, TEAM_PROFILE_VERSION } = await import('./team-profile.js');
+  const path = answers.teamProfile!;
+  const r = await writeTeamProfile(path, {
+    version: TEAM_PROFILE_VERSION,
+    gatewayUrl: applied.gateway.gatewayUrl,
+    clientId: applied.app.clientId,
+    issuer: applied.app.issuer,
+    provider: applied.app.provider,
+    scopes: applied.requirements.scopes,
+    callbackPort: answers.callbackPort,
+    mcpRemoteArgs: applied.requirements.mcpRemoteArgs,
+    serverName: answers.serverName,
+    ...(applied.requirements.resource ? { resource: applied.requirements.resource } : {}),
+  }).catch((err: Error) => ({ written: false, reason: err.message }));
+  if (!r.written) {
+    ctx.logger.warn(`Team profile not written: ${r.reason}. Pass --team-profile PATH to write it elsewhere.`);
+    return;
+  }
+  await journal.setConfig({ teamProfile: path });
+  result.teamProfile = { path, connectCommand: connectCommand(path, ctx.cwd, answers.clients.map((c) => c.client)) };
+  ctx.logger.success(`Wrote the team profile ${path} (no secrets)`);
 }
 
 interface Applied {
@@ -198,8 +234,11 @@ async function applyPlan(
     callbackPort: answers.callbackPort,
     callbackHost: answers.callbackHost,
     serverName: answers.serverName,
-    client: answers.client,
-    clientConfigPath: answers.clientConfigPath,
+    clients: answers.clients,
+    // The first client, as older journals (and older agentcore-auth) read it.
+    client: answers.clients[0]?.client,
+    clientConfigPath: answers.clients[0]?.path,
+    kiroNative: answers.kiroNative === true,
   });
   await journal.setStatus('in-progress');
 
@@ -236,7 +275,7 @@ async function applyPlan(
   result.gateway = { gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl, status: g.status };
   checkAborted(ctx.signal);
 
-  // 3. Client config
+  // 3. Client configs, one entry per client
   const req = adapter.clientRequirements(app, { scopes: answers.scopes, resource: g.gatewayUrl });
   const { writeClientEntry } = await import('../steps/write-client.js');
   const { buildMcpRemoteArgs } = await import('../clients/mcp-remote.js');
@@ -246,16 +285,22 @@ async function applyPlan(
     callbackPort: answers.callbackPort,
     clientId: app.clientId,
     scopes: req.scopes,
-    extraArgs: req.mcpRemoteArgs,
+    mcpRemoteArgs: req.mcpRemoteArgs,
     nodeBinDir: dirname(process.execPath),
     home: ctx.home,
+    kiroNative: answers.kiroNative === true,
   };
-  await writeClientEntry({ logger, dryRun: false }, journal, step('client-entry'), entryInput);
+  const clientSteps = plan.steps.filter((s): s is Extract<PlanStep, { kind: 'client-entry' }> => s.kind === 'client-entry');
+  if (clientSteps.some((s) => s.transport === 'kiro-native') && req.mcpRemoteArgs.length) {
+    logger.warn(`Kiro's own OAuth cannot send what ${adapter.displayName} needs (${req.mcpRemoteArgs.join(' ')}): its sign-in may fail. Drop --kiro-native to use the mcp-remote entry.`);
+  }
+  for (const s of clientSteps) await writeClientEntry({ logger, dryRun: false }, journal, s, entryInput);
   await journal.setConfig({
     scopes: req.scopes,
     mcpRemoteArgs: buildMcpRemoteArgs({ gatewayUrl: g.gatewayUrl, callbackPort: answers.callbackPort, host: 'localhost', clientId: app.clientId, scopes: req.scopes, extraArgs: req.mcpRemoteArgs }),
   });
-  result.client = { path: answers.clientConfigPath, serverName: answers.serverName };
+  result.clients = clientSteps.map((s) => ({ client: s.client, path: s.path, serverName: s.serverName }));
+  if (clientSteps[0]) result.client = { path: clientSteps[0].path, serverName: clientSteps[0].serverName };
   await journal.setStatus('ready');
   checkAborted(ctx.signal);
   return { app, gateway: g, authorizer, requirements: req };
@@ -304,9 +349,12 @@ export function printInitSummary(ctx: Context, r: InitResult): void {
   logger.info('');
   if (r.ok) logger.success(`Setup "${r.setup}" is ready.`);
   else logger.error(`Setup "${r.setup}" was applied, but verify found problems (see above).`);
-  if (r.client) {
-    logger.info(`  Kiro: the MCP server "${r.client.serverName}" is in ${r.client.path}. Reload MCP servers in Kiro; the first tool call opens your browser to sign in.`);
+  for (const line of clientNextStepLines(r.clients ?? [])) logger.info(`  ${line}`);
+  if (r.teamProfile) {
+    logger.info(`  Team profile (no secrets): ${r.teamProfile.path}. Share it; each developer then runs:`);
+    logger.info(`      ${r.teamProfile.connectCommand}`);
   }
   logger.info('  Check again any time: agentcore-auth verify' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));
   logger.info('  Undo everything:      agentcore-auth cleanup' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));
 }
+

@@ -87,8 +87,8 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
       } else if (e.kind === 'client-entry') {
         const path = String(e.intent.path);
         const name = String(e.intent.serverName);
-        const { readKiroEntry } = await import('../clients/kiro.js');
-        const entry = await readKiroEntry(path, name);
+        const { readClientEntry } = await import('../clients/registry.js');
+        const entry = await readClientEntry(typeof e.intent.client === 'string' ? e.intent.client : undefined, path, name);
         const item: StatusItem = { kind: 'MCP client entry', id: name, recorded: path, live: 'unknown' };
         if (!entry) item.live = 'missing';
         else if (!JSON.stringify(entry).includes(String(e.intent.gatewayUrl ?? ''))) {

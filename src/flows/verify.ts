@@ -113,28 +113,35 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
   if (!input.noLogin && !input.clientId) {
     throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });
   }
-  // The client entry: the setup's, or the one named by --client/--server-name.
+  // The client entries: the setup's (every configured client), or the ones named by --client/--server-name.
   const clientFlag = str(opts, 'client');
-  if (clientFlag && clientFlag !== 'kiro' && clientFlag !== 'kiro-workspace') throw new UsageError(`--client must be kiro or kiro-workspace (got "${clientFlag}").`);
+  const { clientPath, parseClientList } = await import('../clients/registry.js');
+  const where = { home: ctx.home, cwd: ctx.cwd, platform: process.platform, env: ctx.env };
   if (clientFlag || str(opts, 'server-name')) {
-    const { kiroConfigPath } = await import('../clients/kiro.js');
-    input.clientConfig = {
-      path: kiroConfigPath(clientFlag === 'kiro-workspace' ? 'workspace' : 'user', { home: ctx.home, cwd: ctx.cwd }),
-      serverName: str(opts, 'server-name') ?? 'gateway-tools',
-    };
-  } else if (cfg.clientConfigPath && cfg.serverName) {
-    input.clientConfig = { path: cfg.clientConfigPath, serverName: cfg.serverName };
+    const serverName = str(opts, 'server-name') ?? cfg.serverName ?? 'gateway-tools';
+    const ids = clientFlag ? parseClientList(clientFlag) : savedClients(cfg).map((c) => c.client);
+    input.clientConfigs = (ids.length ? ids : ['kiro']).map((client) => ({ client, path: clientPath(client, where), serverName }));
+  } else if (cfg.serverName && savedClients(cfg).length) {
+    input.clientConfigs = savedClients(cfg).map((c) => ({ client: c.client, path: c.path, serverName: cfg.serverName! }));
   }
+  input.clientConfig = input.clientConfigs?.[0];
   input.viaClient = opts['via-client'] === true;
   input.env = ctx.env;
   input.cwd = ctx.cwd;
   if (input.viaClient && !input.clientConfig) {
-    throw new UsageError('--via-client needs a client entry to run.', { fix: 'Run it from a setup, or name the entry with --client kiro|kiro-workspace and --server-name NAME.' });
+    throw new UsageError('--via-client needs a client entry to run.', { fix: 'Run it from a setup, or name the entry with --client ID and --server-name NAME.' });
   }
 
   let app: AppRecord | undefined;
   let adapter: IdpAdapter | undefined;
   const appRead = (async () => {
+    if (fromJournal && cfg.kind === 'connect') {
+      // A developer's connect setup: no app record, no admin rights; the test login's tokens are revoked with
+      // the public client id at the issuer's RFC 7009 endpoint.
+      const { userRevoker } = await import('./connect.js');
+      ({ app, adapter } = (await userRevoker(cfg)) ?? {});
+      return;
+    }
     if (!(fromJournal && cfg.provider && cfg.issuer)) return;
     const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
     const { Journal } = await import('../journal/journal.js');
@@ -156,8 +163,8 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
 /** An access token mcp-remote cached for this server that has expired: the one honest expired-token probe. */
 async function cachedExpiredToken(input: VerifyInput): Promise<string | undefined> {
   if (!input.clientConfig) return undefined;
-  const { readKiroEntry } = await import('../clients/kiro.js');
-  const entry = (await readKiroEntry(input.clientConfig.path, input.clientConfig.serverName)) as { args?: string[]; env?: Record<string, string> } | null;
+  const { readClientEntry } = await import('../clients/registry.js');
+  const entry = (await readClientEntry(input.clientConfig.client, input.clientConfig.path, input.clientConfig.serverName)) as { args?: string[]; env?: Record<string, string> } | null;
   if (!entry?.args) return undefined;
   const mr = await import('../clients/mcp-remote.js');
   const { serverUrl, opts } = mr.mcpRemoteHashInputFromArgs(entry.args);
@@ -166,4 +173,12 @@ async function cachedExpiredToken(input: VerifyInput): Promise<string | undefine
   const { decodeJwtClaims } = await import('../oauth/tokens.js');
   const exp = tokens?.access_token ? Number(decodeJwtClaims(tokens.access_token)?.payload.exp) : NaN;
   return Number.isFinite(exp) && exp * 1000 < Date.now() ? tokens!.access_token : undefined;
+}
+
+/** A setup's client entries: `clients` (this version), else the single `client` + `clientConfigPath` (older journals). */
+export function savedClients(cfg: { clients?: unknown; client?: string; clientConfigPath?: string }): Array<{ client: string; path: string }> {
+  if (Array.isArray(cfg.clients)) {
+    return cfg.clients.filter((c): c is { client: string; path: string } => !!c && typeof c.client === 'string' && typeof c.path === 'string');
+  }
+  return cfg.clientConfigPath ? [{ client: cfg.client ?? 'kiro', path: cfg.clientConfigPath }] : [];
 }

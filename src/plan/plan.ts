@@ -4,6 +4,7 @@
  */
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ProviderId } from '../../providers/types.js';
+import { clientLabel } from '../clients/registry.js';
 
 export const CLIENT_PLACEHOLDER = '<client id from step 1>';
 
@@ -27,8 +28,12 @@ export interface InitAnswers {
   region: string;
   endpointUrl?: string;
   profile?: string;
-  client: 'kiro' | 'kiro-workspace';
-  clientConfigPath: string;
+  /** The MCP clients to configure (registry ids) and their config files, in order. */
+  clients: ClientChoice[];
+  /** Kiro entries use Kiro's own remote transport and OAuth instead of mcp-remote (--kiro-native). */
+  kiroNative?: boolean;
+  /** Where to write the team profile for `agentcore-auth connect` (absent: --no-team-profile). */
+  teamProfile?: string;
   serverName: string;
   callbackPort: number;
   callbackHost: 'localhost' | '127.0.0.1';
@@ -37,6 +42,12 @@ export interface InitAnswers {
   appName: string;
   verify: boolean;
   wait: boolean;
+}
+
+export interface ClientChoice {
+  /** Registry id: kiro, kiro-workspace, claude-code, claude-code-user, cursor, vscode, ... */
+  client: string;
+  path: string;
 }
 
 /** What already exists for this setup (from the journal): the plan reuses it instead of creating twice. */
@@ -75,7 +86,9 @@ export type PlanStep =
   | {
       kind: 'client-entry';
       action: 'write';
-      client: InitAnswers['client'];
+      client: string;
+      /** How the client reaches the gateway: the mcp-remote stdio bridge, or Kiro's own remote OAuth. */
+      transport: 'mcp-remote' | 'kiro-native';
       path: string;
       serverName: string;
       callbackPort: number;
@@ -86,6 +99,26 @@ export type PlanStep =
 export interface InitPlan {
   setup: string;
   steps: PlanStep[];
+  /** The team profile init writes at the end (not a step: nothing to undo at the IdP or gateway). */
+  teamProfile?: string;
+}
+
+/** One client-entry step per client, in the given order. */
+export function clientEntrySteps(
+  clients: ClientChoice[],
+  a: { serverName: string; callbackPort: number; kiroNative?: boolean },
+  redirectUri: string,
+): Array<Extract<PlanStep, { kind: 'client-entry' }>> {
+  return clients.map((c) => ({
+    kind: 'client-entry' as const,
+    action: 'write' as const,
+    client: c.client,
+    transport: a.kiroNative && (c.client === 'kiro' || c.client === 'kiro-workspace') ? ('kiro-native' as const) : ('mcp-remote' as const),
+    path: c.path,
+    serverName: a.serverName,
+    callbackPort: a.callbackPort,
+    redirectUri,
+  }));
 }
 
 export function redirectUriFor(host: string, port: number): string {
@@ -128,9 +161,9 @@ export function buildInitPlan(
   } else {
     steps.push({ kind: 'gateway', action: 'create', name: a.gateway.name, roleArn: a.gateway.roleArn, region: a.region, endpointUrl: a.endpointUrl, authorizer, wait: a.wait });
   }
-  steps.push({ kind: 'client-entry', action: 'write', client: a.client, path: a.clientConfigPath, serverName: a.serverName, callbackPort: a.callbackPort, redirectUri });
+  steps.push(...clientEntrySteps(a.clients, a, redirectUri));
   if (a.verify) steps.push({ kind: 'verify', callbackPort: a.callbackPort });
-  return { setup: a.setup, steps };
+  return { setup: a.setup, steps, ...(a.teamProfile ? { teamProfile: a.teamProfile } : {}) };
 }
 
 function describeAuthorizer(z: CustomJwtAuthorizer): string[] {
@@ -172,13 +205,24 @@ export function formatPlan(plan: InitPlan, opts: { home?: string } = {}): string
         out.push(s.wait ? '       then wait until READY' : '       (not waiting for READY: --no-wait)');
         break;
       case 'client-entry':
-        out.push(`  ${n} ~ Write MCP server "${s.serverName}" to ${tilde(s.path)} (${s.client}, via mcp-remote, callback ${s.redirectUri})`);
-        out.push('       other entries and keys kept; the old file backed up');
+        out.push(...formatClientStep(s, n, tilde));
         break;
       case 'verify':
         out.push(`  ${n}   Verify: 401 challenge, metadata, JWKS, test login on port ${s.callbackPort}, tools/list`);
         break;
     }
   });
+  if (plan.teamProfile) {
+    out.push(`  + Write the team profile ${tilde(plan.teamProfile)} for \`agentcore-auth connect\` (gateway URL, client id, scopes; no secrets)`);
+  }
   return out;
+}
+
+/** A client-entry step as plan lines (shared with connect). */
+export function formatClientStep(s: Extract<PlanStep, { kind: 'client-entry' }>, n: string, tilde: (p: string) => string = (p) => p): string[] {
+  const how = s.transport === 'kiro-native' ? "Kiro's own OAuth" : 'via mcp-remote';
+  return [
+    `  ${n} ~ Write MCP server "${s.serverName}" to ${tilde(s.path)} (${clientLabel(s.client)}, ${how}, callback ${s.redirectUri})`,
+    '       other entries and keys kept; the old file backed up',
+  ];
 }

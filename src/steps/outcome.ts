@@ -1,6 +1,6 @@
 import { CliError } from '../core/errors.js';
 
-const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not_found', 'usage', 'authorizer_type', 'throttled', 'no_registration', 'issuer_mismatch', 'rate_limited'];
+const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not_found', 'usage', 'authorizer_type', 'throttled', 'no_registration', 'issuer_mismatch', 'rate_limited', 'rolled_back'];
 
 /**
  * Did the service certainly NOT act? A refusal it answered (validation, permission, conflict, other 4xx)

@@ -1,0 +1,166 @@
+/**
+ * The team profile: the small, secret-free JSON file an admin's `init` writes so that every developer can run
+ * `agentcore-auth connect --profile <file>` without IdP or AWS rights. It holds what an MCP client entry needs
+ * (gateway URL, client id, scopes, callback port, server name, the IdP-specific mcp-remote flags) and what
+ * verify uses to explain failures (issuer, provider, resource). Nothing here is a secret: a public client's id
+ * and a gateway URL are what any client sends anyway.
+ *
+ * A profile can come from a file or an https URL (http only on loopback). Its mcp-remote flags are limited to
+ * an allow-list, so a tampered profile cannot make the entry send headers or read local files.
+ */
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { ensureDir, readTextIfExists, writeFileAtomic } from '../core/fs.js';
+
+export const TEAM_PROFILE_VERSION = 1;
+
+export interface TeamProfile {
+  version: number;
+  gatewayUrl: string;
+  clientId: string;
+  /** The IdP's issuer (verify and cleanup revoke the developer's tokens there). */
+  issuer?: string;
+  provider?: string;
+  scopes: string[];
+  callbackPort: number;
+  /** Only the IdP-specific flags (e.g. --disable-resource-parameter, --authorize-param audience=...). */
+  mcpRemoteArgs: string[];
+  serverName: string;
+  /** The RFC 8707 resource the IdP needs, when it differs from the gateway URL. */
+  resource?: string;
+}
+
+/** mcp-remote flags a profile may carry: flag -> takes a value. */
+export const PROFILE_MCP_REMOTE_FLAGS: Record<string, boolean> = {
+  '--disable-resource-parameter': false,
+  '--resource': true,
+  '--authorize-param': true,
+  '--transport': true,
+};
+
+/** Refuse anything but the allow-listed flags (and their values). */
+export function checkMcpRemoteArgs(args: string[], source: string): string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!Object.prototype.hasOwnProperty.call(PROFILE_MCP_REMOTE_FLAGS, a)) {
+      throw new UsageError(`${source}: the mcp-remote flag ${JSON.stringify(a)} is not one connect passes on.`, {
+        fix: `Only ${Object.keys(PROFILE_MCP_REMOTE_FLAGS).join(', ')} are allowed; ask your admin for a profile written by \`agentcore-auth init\`.`,
+      });
+    }
+    if (PROFILE_MCP_REMOTE_FLAGS[a]) {
+      if (i + 1 >= args.length || args[i + 1]!.startsWith('--')) throw new UsageError(`${source}: ${a} needs a value.`, { fix: `Give it as ${a} VALUE.` });
+      i++;
+    }
+  }
+  return args;
+}
+
+function fail(source: string, what: string): never {
+  throw new UsageError(`${source} is not a usable team profile: ${what}.`, {
+    fix: 'Ask your admin for the file `agentcore-auth init` wrote (or pass --gateway-url and --client-id instead).',
+  });
+}
+
+/** Check a parsed profile's shape; unknown keys are ignored (a newer init may add some). */
+export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, 'not a JSON object');
+  const p = raw as Record<string, unknown>;
+  if (typeof p.version !== 'number') fail(source, 'no "version"');
+  if (p.version > TEAM_PROFILE_VERSION) {
+    throw new UsageError(`${source} was written by a newer agentcore-auth (profile version ${p.version}, this one reads ${TEAM_PROFILE_VERSION}).`, {
+      fix: 'Upgrade: npx agentcore-auth@latest connect ...',
+    });
+  }
+  const url = (k: string) => {
+    if (typeof p[k] !== 'string') fail(source, `"${k}" is missing`);
+    try {
+      const u = new URL(p[k] as string);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+    } catch {
+      fail(source, `"${k}" is not an http(s) URL`);
+    }
+    return p[k] as string;
+  };
+  const gatewayUrl = url('gatewayUrl');
+  if (typeof p.clientId !== 'string' || !p.clientId) fail(source, '"clientId" is missing');
+  const scopes = p.scopes;
+  if (!Array.isArray(scopes) || !scopes.length || !scopes.every((s) => typeof s === 'string' && s && !/\s/.test(s))) fail(source, '"scopes" is not a list of scopes');
+  const port = p.callbackPort;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(source, '"callbackPort" is not a port number');
+  if (typeof p.serverName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(p.serverName)) fail(source, '"serverName" is not a usable MCP server name');
+  const args = p.mcpRemoteArgs ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) fail(source, '"mcpRemoteArgs" is not a list of strings');
+  const profile: TeamProfile = {
+    version: p.version,
+    gatewayUrl,
+    clientId: p.clientId,
+    scopes: scopes as string[],
+    callbackPort: port,
+    mcpRemoteArgs: checkMcpRemoteArgs(args as string[], source),
+    serverName: p.serverName,
+  };
+  if (p.issuer !== undefined) profile.issuer = url('issuer');
+  if (typeof p.provider === 'string') profile.provider = p.provider;
+  if (p.resource !== undefined) profile.resource = url('resource');
+  return profile;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
+}
+
+/** Read a profile from a file (relative to cwd) or an https URL (http only on loopback). */
+export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutMs?: number } = {}): Promise<{ profile: TeamProfile; source: string }> {
+  let text: string | null;
+  let source = ref;
+  if (/^https?:\/\//i.test(ref)) {
+    const u = new URL(ref);
+    if (u.protocol === 'http:' && !isLoopback(u.hostname)) {
+      throw new UsageError(`--profile ${ref}: a team profile is fetched over https only (http only from this machine).`, { fix: `Use https://${u.host}${u.pathname}, or download the file and pass its path.` });
+    }
+    const { httpFetch } = await import('../core/http.js');
+    const res = await httpFetch(ref, { headers: { accept: 'application/json' } }, { timeoutMs: opts.timeoutMs ?? 10_000, purpose: 'team profile' });
+    text = await res.text();
+    if (!res.ok) throw new UsageError(`--profile ${ref} answered HTTP ${res.status}.`, { fix: 'Check the URL (or download the file and pass its path).' });
+  } else {
+    source = isAbsolute(ref) ? ref : resolve(cwd, ref);
+    text = await readTextIfExists(source);
+    if (text === null) throw new UsageError(`--profile ${ref}: no such file (${source}).`, { fix: 'Pass the path of the agentcore-auth.team.json your admin shared.' });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    fail(source, 'not valid JSON');
+  }
+  return { profile: validateTeamProfile(raw, source), source };
+}
+
+/**
+ * Write the profile (pretty JSON, mode 0644: it holds no secret). A file at that path that is not a team
+ * profile is left alone (returns written: false with the reason).
+ */
+export async function writeTeamProfile(path: string, profile: TeamProfile): Promise<{ written: boolean; reason?: string }> {
+  const existing = await readTextIfExists(path).catch(() => null);
+  if (existing !== null) {
+    let ok = false;
+    try {
+      const v = JSON.parse(existing) as Record<string, unknown>;
+      ok = typeof v === 'object' && v !== null && typeof v.version === 'number' && typeof v.gatewayUrl === 'string';
+    } catch {
+      ok = false;
+    }
+    if (!ok) return { written: false, reason: `${path} exists and is not a team profile; it was left untouched` };
+  }
+  await ensureDir(dirname(path));
+  await writeFileAtomic(path, `${JSON.stringify(profile, null, 2)}\n`, existing === null ? { mode: 0o644 } : {});
+  return { written: true };
+}
+
+/** The one line an admin shares: `npx agentcore-auth connect --profile <path> --client <ids>`. */
+export function connectCommand(profilePath: string, cwd: string, clients: string[]): string {
+  const rel = relative(cwd, profilePath);
+  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : profilePath;
+  const q = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return `npx agentcore-auth connect --profile ${q(shown)} --client ${clients.join(',') || 'kiro'}`;
+}

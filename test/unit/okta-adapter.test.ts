@@ -1,0 +1,488 @@
+/**
+ * The Okta adapter against a stand-in Okta org (test/helpers/okta-standin.ts) that keeps state and checks every
+ * request against Okta's OpenAPI documents: a request the real Management API would refuse fails these tests.
+ * Also: Okta-shaped access tokens against the recommended gateway rule (src/authorizer/evaluate.ts), both admin
+ * credentials (API token; service app with private_key_jwt and DPoP), and every refusal naming what to change.
+ *
+ * Run: npx tsc -p tsconfig.json && node --test dist/test/unit/okta-adapter.test.js
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { provider } from '../../providers/okta/index.js';
+import type { AdapterContext, AppRecord, AppRequest, IdpAdapter, ProviderOptions } from '../../providers/types.js';
+import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
+import { CliError, UsageError } from '../../src/core/errors.js';
+import { createMemoryLogger } from '../../src/core/logger.js';
+import type { AskSpec, ChooseManySpec, Prompter } from '../../src/core/prompts.js';
+import { startOktaStandin, type OktaStandin, type StandinOptions } from '../helpers/okta-standin.js';
+
+const REDIRECT = 'http://localhost:3334/oauth/callback';
+const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+const LIFETIMES = { accessTokenSeconds: 3600, refreshTokenSeconds: 90 * 86400, idTokenSeconds: 3600 };
+const request = (over: Partial<AppRequest> = {}): AppRequest => ({ name: 'agentcore-auth default', redirectUris: [REDIRECT], scopes: SCOPES, lifetimes: LIFETIMES, ...over });
+
+const open: OktaStandin[] = [];
+let dir: string;
+
+async function standin(o: StandinOptions = {}): Promise<OktaStandin> {
+  const s = await startOktaStandin({ users: [{ login: 'jane@example.com' }], groups: [{ name: 'Engineering' }], ...o });
+  open.push(s);
+  return s;
+}
+
+function setup(s: OktaStandin, envOver: NodeJS.ProcessEnv = {}) {
+  const logger = createMemoryLogger();
+  const env: NodeJS.ProcessEnv = { OKTA_ORG_URL: s.orgUrl, OKTA_API_TOKEN: s.apiToken, HOME: dir, ...envOver };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const ctx: AdapterContext = { logger, env, timeoutMs: 5_000 };
+  return { logger, env, ctx, adapter: (options: ProviderOptions = {}, prompter?: Prompter) => provider.createAdapter(options, { logger, env, prompter }) };
+}
+
+/** A Prompter that answers from a table (by flag; lists comma-separated) and records what was asked. */
+function fakePrompter(answers: Record<string, string>, interactive = true): Prompter & { asked: Array<AskSpec | ChooseManySpec> } {
+  const asked: Array<AskSpec | ChooseManySpec> = [];
+  return {
+    interactive,
+    whyNot: '',
+    asked,
+    async ask<T extends string>(spec: AskSpec<T>): Promise<T> {
+      asked.push(spec as AskSpec);
+      return (answers[spec.flag] ?? spec.default ?? '') as T;
+    },
+    async chooseMany<T extends string>(spec: ChooseManySpec<T>): Promise<T[]> {
+      asked.push(spec as ChooseManySpec);
+      const names = (answers[spec.flag] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      return spec.choices.filter((c) => names.includes(c.name ?? c.value)).map((c) => c.value);
+    },
+    async confirm(): Promise<boolean> {
+      return true;
+    },
+  };
+}
+
+async function made(s: OktaStandin, options: ProviderOptions = { 'okta-assign-group': ['Engineering'], 'okta-assign-user': ['jane@example.com'] }): Promise<{ adapter: IdpAdapter; app: AppRecord; ctx: AdapterContext; logger: ReturnType<typeof createMemoryLogger> }> {
+  const { ctx, adapter, logger } = setup(s);
+  const a = await adapter(options);
+  await a.preflight(ctx);
+  return { adapter: a, app: await a.createApp(ctx, request()), ctx, logger };
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'okta-unit-'));
+});
+afterEach(async () => {
+  // Every request the test made must have matched Okta's contract.
+  const these = open.splice(0);
+  await Promise.all(these.map((s) => s.close()));
+  for (const s of these) assert.deepEqual(s.violations, [], 'requests the real Okta API would refuse');
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('createApp', () => {
+  test('registers a native public client (PKCE, no secret) with exactly the redirect URI, assigns the users and groups, and scopes a 60 min / 90 d access policy to it', async () => {
+    const s = await standin();
+    const { app } = await made(s);
+
+    assert.equal(s.apps.size, 1);
+    const [appId, live] = [...s.apps.entries()][0]!;
+    const oc = (live.credentials as { oauthClient: Record<string, unknown> }).oauthClient;
+    const st = (live.settings as { oauthClient: Record<string, unknown> }).oauthClient;
+    assert.equal(live.signOnMode, 'OPENID_CONNECT');
+    assert.equal(live.status, 'ACTIVE');
+    assert.equal(live.label, 'agentcore-auth default');
+    assert.equal(oc.token_endpoint_auth_method, 'none');
+    assert.equal(oc.pkce_required, true);
+    assert.equal(st.application_type, 'native');
+    assert.deepEqual(st.grant_types, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(st.response_types, ['code']);
+    assert.deepEqual(st.redirect_uris, [REDIRECT]);
+    assert.deepEqual(st.refresh_token, { rotation_type: 'ROTATE', leeway: 30 });
+
+    // Assigned: the group and the user (nobody else can sign in).
+    const group = [...s.groups.values()].find((g) => (g.profile as { name: string }).name === 'Engineering')!;
+    const user = [...s.users.values()][0]!;
+    assert.deepEqual([...(s.appGroups.get(appId)?.keys() ?? [])], [group.id]);
+    assert.deepEqual([...(s.appUsers.get(appId)?.keys() ?? [])], [user.id]);
+
+    // One policy for this client only, first in line, with one rule holding the lifetimes.
+    const policy = [...s.policies.values()][0]!;
+    assert.equal(s.policies.size, 1);
+    assert.equal(policy.authServerId, 'default');
+    assert.equal(policy.priority, 1);
+    assert.deepEqual((policy.conditions as { clients: { include: string[] } }).clients.include, [app.clientId]);
+    const rule = [...s.rules.values()][0]!;
+    assert.equal(rule.policyId, policy.id);
+    assert.deepEqual((rule.actions as { token: unknown }).token, { accessTokenLifetimeMinutes: 60, refreshTokenLifetimeMinutes: 129600, refreshTokenWindowMinutes: 129600 });
+    assert.deepEqual((rule.conditions as { grantTypes: unknown }).grantTypes, { include: ['authorization_code'] });
+
+    // The record: everything cleanup needs, nothing secret.
+    assert.equal(app.provider, 'okta');
+    assert.equal(app.clientId, oc.client_id);
+    assert.equal(app.issuer, `${s.orgUrl}/oauth2/default`);
+    assert.equal(app.discoveryUrl, `${s.orgUrl}/oauth2/default/.well-known/openid-configuration`);
+    assert.deepEqual(
+      { ...app.extras },
+      { orgUrl: s.orgUrl, appId, authServerId: 'default', policyId: policy.id, ruleId: rule.id, audience: 'api://default', assignedGroups: group.id, assignedUsers: user.id },
+    );
+    assert.equal(app.secrets, undefined);
+    assert.ok(!JSON.stringify(app).includes(s.apiToken));
+    // Every Management API call carried the API token as Okta wants it.
+    assert.ok(s.calls.every((c) => c.auth === 'ssws'));
+  });
+
+  test('lifetimes outside Okta\'s ranges are usage errors naming the flag, and nothing is created', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    const a = await adapter();
+    await a.preflight(ctx);
+    const cases: Array<[Partial<AppRequest['lifetimes']>, RegExp]> = [
+      [{ accessTokenSeconds: 120 }, /--access-token-ttl: Okta allows .* from 5 to 1440 minutes/],
+      [{ accessTokenSeconds: 2 * 86400 }, /--access-token-ttl/],
+      [{ accessTokenSeconds: 3601 }, /--access-token-ttl: Okta sets .* in whole minutes/],
+      [{ refreshTokenSeconds: 300 }, /--refresh-token-ttl: Okta allows .* from 10 to 2628000 minutes/],
+      [{ refreshTokenSeconds: 1800, accessTokenSeconds: 3600 }, /--refresh-token-ttl .* shorter than --access-token-ttl/],
+      [{ idTokenSeconds: 7200 }, /--id-token-ttl: Okta fixes ID tokens at 60 minutes/],
+    ];
+    for (const [l, re] of cases) {
+      await assert.rejects(a.createApp(ctx, request({ lifetimes: { ...LIFETIMES, ...l } })), (err: unknown) => err instanceof UsageError && re.test(err.message), JSON.stringify(l));
+    }
+    assert.equal(s.calls.filter((c) => c.method !== 'GET').length, 0, 'no write reached Okta');
+  });
+
+  test('other lifetimes in range go onto the rule as given', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    const a = await adapter();
+    await a.preflight(ctx);
+    await a.createApp(ctx, request({ lifetimes: { accessTokenSeconds: 15 * 60, refreshTokenSeconds: 7 * 86400, idTokenSeconds: 3600 } }));
+    assert.deepEqual(([...s.rules.values()][0]!.actions as { token: unknown }).token, { accessTokenLifetimeMinutes: 15, refreshTokenLifetimeMinutes: 10080, refreshTokenWindowMinutes: 10080 });
+  });
+
+  test('a failure after the app exists removes what was made (app deactivated and deleted), so nothing is left behind', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    const a = await adapter({ 'okta-assign-group': ['Engineering'] });
+    await a.preflight(ctx);
+    s.failNext({ method: 'POST', path: /\/rules$/, status: 500, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    await assert.rejects(a.createApp(ctx, request()), (err: unknown) => err instanceof CliError && /removed again/.test(err.message) && err.code === 'rolled_back');
+    assert.equal(s.apps.size, 0);
+    assert.equal(s.policies.size, 0);
+    assert.equal(s.appGroups.size, 0);
+  });
+});
+
+describe('authorization servers', () => {
+  test('the org authorization server is refused with the reason, by id and by issuer', async () => {
+    const s = await standin();
+    const { adapter } = setup(s);
+    for (const options of [{ 'okta-auth-server': 'org' }, { issuer: s.orgUrl }, { issuer: `${s.orgUrl}/` }]) {
+      await assert.rejects(adapter(options), (err: unknown) => {
+        assert.ok(err instanceof UsageError, String(err));
+        assert.match(err.message, /org authorization server/);
+        assert.match(err.message, /nobody else can validate them/);
+        assert.match(err.fix ?? '', /--okta-auth-server default/);
+        return true;
+      });
+    }
+    assert.equal(s.calls.length, 0);
+  });
+
+  test('a custom server named by --issuer or --okta-auth-server sets the issuer and the audience from the server', async () => {
+    const s = await standin({ authServers: [{ id: 'default' }, { id: 'aus1mcp', name: 'mcp', audiences: ['api://mcp-tools'] }] });
+    const { ctx, adapter } = setup(s);
+    for (const options of [{ issuer: `${s.orgUrl}/oauth2/aus1mcp` }, { 'okta-auth-server': 'aus1mcp' }]) {
+      const a = await adapter(options);
+      assert.equal(a.tokenProfile().issuer, `${s.orgUrl}/oauth2/aus1mcp`);
+      await a.preflight(ctx);
+      const app = await a.createApp(ctx, request());
+      assert.equal(app.issuer, `${s.orgUrl}/oauth2/aus1mcp`);
+      assert.deepEqual(a.recommendedAuthorizer(app, {}).allowedAudience, ['api://mcp-tools']);
+      assert.equal([...s.policies.values()].at(-1)!.authServerId, 'aus1mcp');
+    }
+  });
+
+  test('an unknown server names the ones that exist; an org without custom servers is told why it needs one', async () => {
+    const s = await standin({ authServers: [{ id: 'default' }, { id: 'aus2' }] });
+    const { ctx, adapter } = setup(s);
+    await assert.rejects((await adapter({ 'okta-auth-server': 'nope' })).preflight(ctx), (err: unknown) => err instanceof CliError && /no custom authorization server "nope"/.test(err.message) && /default, aus2/.test(err.fix ?? ''));
+
+    const bare = await standin({ authServers: [] });
+    const b = setup(bare);
+    await assert.rejects((await b.adapter()).preflight(b.ctx), (err: unknown) => err instanceof CliError && /API Access Management/.test(err.fix ?? '') && /org authorization server cannot be used/.test(err.fix ?? ''));
+  });
+
+  test('an --audience the server does not issue is refused; an inactive server is refused', async () => {
+    const s = await standin({ authServers: [{ id: 'default' }, { id: 'ausoff', status: 'INACTIVE' }] });
+    const { ctx, adapter } = setup(s);
+    await assert.rejects((await adapter({ audience: 'api://other' })).preflight(ctx), (err: unknown) => err instanceof UsageError && /--audience api:\/\/other/.test(err.message) && /"api:\/\/default"/.test(err.message));
+    await assert.rejects((await adapter({ 'okta-auth-server': 'ausoff' })).preflight(ctx), (err: unknown) => err instanceof CliError && /is INACTIVE/.test(err.message));
+  });
+
+  test('interactive init lists the custom servers to choose from (default first), and the groups and users to assign, each by its flag', async () => {
+    const s = await standin({ authServers: [{ id: 'default' }, { id: 'aus1mcp', name: 'mcp', audiences: ['api://mcp'] }] });
+    const { ctx, adapter } = setup(s);
+    const p = fakePrompter({ '--okta-auth-server': 'aus1mcp', '--okta-assign-group': 'Engineering, Everyone', '--okta-assign-user': 'jane@example.com' });
+    const a = await adapter({}, p);
+    const serverAsk = p.asked.find((x) => x.flag === '--okta-auth-server') as AskSpec;
+    assert.deepEqual(serverAsk.choices?.map((c) => c.value), ['default', 'aus1mcp']);
+    assert.equal(serverAsk.default, 'default');
+    assert.equal(a.tokenProfile().issuer, `${s.orgUrl}/oauth2/aus1mcp`);
+    await a.preflight({ ...ctx, prompter: p });
+    assert.deepEqual(p.asked.map((x) => x.flag), ['--okta-auth-server', '--okta-assign-group', '--okta-assign-user']);
+    const groupAsk = p.asked[1] as ChooseManySpec;
+    assert.deepEqual(groupAsk.choices.map((c) => c.name).sort(), ['Engineering', 'Everyone']);
+    await a.createApp(ctx, request());
+    const appId = [...s.apps.keys()][0]!;
+    assert.equal(s.appGroups.get(appId)?.size, 2);
+    assert.equal(s.appUsers.get(appId)?.size, 1);
+  });
+});
+
+describe('token profile and gateway rule', () => {
+  test('Okta-shaped access tokens of this client pass the recommended rule; other clients, other servers and ID tokens do not', async () => {
+    const s = await standin({ authServers: [{ id: 'default' }, { id: 'ausother', audiences: ['api://other'] }] });
+    const { adapter, app } = await made(s);
+    const rule = adapter.recommendedAuthorizer(app, {});
+    assert.deepEqual(rule.allowedAudience, ['api://default']);
+    assert.equal(rule.allowedClients, undefined, 'Okta access tokens have no client_id claim');
+    assert.deepEqual(adapter.tokenProfile(app), { provider: 'okta', issuer: app.issuer, discoveryUrl: app.discoveryUrl, audienceClaim: 'aud', clientClaim: 'cid', scopeClaim: 'scp' });
+
+    // The gateway's view: discovery -> issuer and keys -> verified claims -> the rule.
+    const meta = (await (await fetch(rule.discoveryUrl)).json()) as { issuer: string; jwks_uri: string };
+    assert.equal(meta.issuer, app.issuer);
+    const keys = createRemoteJWKSet(new URL(meta.jwks_uri));
+    const verify = async (token: string) => (await jwtVerify(token, keys, { issuer: meta.issuer })).payload as Record<string, unknown>;
+
+    const ok = await verify(await s.mintAccessToken({ clientId: app.clientId }));
+    assert.deepEqual(evaluateAuthorizer(rule, ok), { allow: true });
+
+    const otherClient = await verify(await s.mintAccessToken({ clientId: '0oaSomeoneElse00000' }));
+    const d1 = evaluateAuthorizer(rule, otherClient);
+    assert.equal(d1.allow, false);
+    assert.equal(!d1.allow && d1.rule, 'customClaims[0]');
+
+    const otherServer = (await jwtVerify(await s.mintAccessToken({ clientId: app.clientId, authServerId: 'ausother' }), createRemoteJWKSet(new URL(`${s.issuer('ausother')}/v1/keys`)))).payload as Record<string, unknown>;
+    const d2 = evaluateAuthorizer(rule, otherServer);
+    assert.equal(!d2.allow && d2.rule, 'allowedAudience');
+
+    // An ID token: aud is the client id and there is no cid.
+    const idToken = await verify(await s.mintAccessToken({ clientId: app.clientId, claims: { aud: app.clientId, cid: undefined, scp: undefined } }));
+    assert.equal(evaluateAuthorizer(rule, idToken).allow, false);
+  });
+
+  test('clientRequirements: the default scopes, no extra mcp-remote flags', async () => {
+    const s = await standin();
+    const { adapter, app } = await made(s, {});
+    assert.deepEqual(adapter.clientRequirements(app, { scopes: [] }), { scopes: SCOPES, mcpRemoteArgs: [] });
+    assert.deepEqual(adapter.clientRequirements(app, { scopes: ['openid', 'offline_access'] }).scopes, ['openid', 'offline_access']);
+  });
+});
+
+describe('describe, revoke, delete', () => {
+  test('describeApp reads the live app; null once it is gone', async () => {
+    const s = await standin();
+    const { adapter, app, ctx } = await made(s);
+    assert.deepEqual(await adapter.describeApp(ctx, app), { clientId: app.clientId, redirectUris: [REDIRECT], grantTypes: ['authorization_code', 'refresh_token'] });
+    await adapter.deleteApp(ctx, app);
+    assert.equal(await adapter.describeApp(ctx, app), null);
+  });
+
+  test('revoke posts both tokens to {issuer}/v1/revoke as the public client', async () => {
+    const s = await standin();
+    const { adapter, app, ctx } = await made(s);
+    const refreshToken = s.issueRefreshToken(app.clientId);
+    const accessToken = await s.mintAccessToken({ clientId: app.clientId });
+    const r = await adapter.revoke(ctx, app, { refreshToken, accessToken });
+    assert.deepEqual(r, { revoked: ['refresh_token', 'access_token'], notRevoked: [] });
+    assert.ok(s.revoked.has(refreshToken) && s.revoked.has(accessToken));
+    const revokes = s.calls.filter((c) => c.path === '/oauth2/default/v1/revoke');
+    assert.deepEqual(revokes.map((c) => (c.body as Record<string, string>).token_type_hint), ['refresh_token', 'access_token']);
+    assert.ok(revokes.every((c) => (c.body as Record<string, string>).client_id === app.clientId));
+  });
+
+  test('deleteApp: deactivates the app, deletes the rule and the policy, then the app (assignments go with it); again: gone', async () => {
+    const s = await standin();
+    const { adapter, app, ctx } = await made(s);
+    const from = s.calls.length;
+    assert.equal(await adapter.deleteApp(ctx, app), 'deleted');
+    const { appId, policyId, ruleId } = app.extras;
+    assert.deepEqual(
+      s.calls.slice(from).map((c) => `${c.method} ${c.path} ${c.status}`),
+      [
+        `POST /api/v1/apps/${appId}/lifecycle/deactivate 200`,
+        `DELETE /api/v1/authorizationServers/default/policies/${policyId}/rules/${ruleId} 204`,
+        `DELETE /api/v1/authorizationServers/default/policies/${policyId} 204`,
+        `DELETE /api/v1/apps/${appId} 204`,
+      ],
+    );
+    assert.equal(s.apps.size + s.policies.size + s.rules.size + s.appUsers.size + s.appGroups.size, 0);
+    assert.equal(await adapter.deleteApp(ctx, app), 'gone');
+  });
+
+  test('later commands work from the app record alone (no org flag), and refuse credentials of another org', async () => {
+    const s = await standin();
+    const { app } = await made(s);
+    const later = setup(s, { OKTA_ORG_URL: undefined });
+    const a = await later.adapter({});
+    assert.ok(await a.describeApp(later.ctx, app));
+    const wrong = setup(s, { OKTA_ORG_URL: 'https://other.okta.com' });
+    await assert.rejects((await wrong.adapter({})).deleteApp(wrong.ctx, app), (err: unknown) => err instanceof CliError && err.code === 'credentials' && err.message.includes(s.orgUrl));
+    assert.equal(s.apps.size, 1);
+    assert.equal(await a.deleteApp(later.ctx, app), 'deleted');
+  });
+});
+
+describe('assignments', () => {
+  test('an unknown user or group is a usage error naming the flag, before anything is created', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    await assert.rejects((await adapter({ 'okta-assign-user': ['nobody@example.com'] })).preflight(ctx), (err: unknown) => err instanceof UsageError && /--okta-assign-user "nobody@example.com"/.test(err.message));
+    await assert.rejects((await adapter({ 'okta-assign-group': ['Nope'] })).preflight(ctx), (err: unknown) => err instanceof UsageError && /--okta-assign-group "Nope"/.test(err.message));
+    assert.equal(s.calls.filter((c) => c.method !== 'GET').length, 0);
+  });
+
+  test('a group name two groups share asks for the id; ids work directly', async () => {
+    const s = await standin({ groups: [{ name: 'Ops', id: '00gOpsOne0000000000' }, { name: 'Ops', id: '00gOpsTwo0000000000' }] });
+    const { ctx, adapter } = setup(s);
+    await assert.rejects((await adapter({ 'okta-assign-group': ['Ops'] })).preflight(ctx), (err: unknown) => err instanceof UsageError && /00gOpsOne0000000000, 00gOpsTwo0000000000/.test(err.fix ?? ''));
+    const a = await adapter({ 'okta-assign-group': ['00gOpsTwo0000000000'] });
+    await a.preflight(ctx);
+    await a.createApp(ctx, request());
+    assert.deepEqual([...[...s.appGroups.values()][0]!.keys()], ['00gOpsTwo0000000000']);
+  });
+
+  test('no assignment: a warning that only assigned users and groups can sign in', async () => {
+    const s = await standin();
+    const { ctx, adapter, logger } = setup(s);
+    await (await adapter({})).preflight(ctx);
+    assert.ok(logger.lines.some((l) => /^! No Okta users or groups to assign: only users and groups assigned to the app can sign in/.test(l)), logger.lines.join('\n'));
+    assert.ok(logger.lines.some((l) => /ID tokens last 60 minutes \(fixed by Okta\)/.test(l)));
+  });
+});
+
+describe('admin credentials and refusals', () => {
+  test('missing credentials name every env var; a wrong token is a 401 naming OKTA_API_TOKEN; nothing prints the token', async () => {
+    const s = await standin();
+    const none = setup(s, { OKTA_API_TOKEN: undefined });
+    await assert.rejects((await none.adapter()).preflight(none.ctx), (err: unknown) => err instanceof CliError && err.code === 'credentials' && /OKTA_API_TOKEN/.test(err.fix ?? '') && /OKTA_OAUTH_CLIENT_ID/.test(err.fix ?? '') && /OKTA_OAUTH_PRIVATE_KEY_FILE/.test(err.fix ?? ''));
+    const bad = setup(s, { OKTA_API_TOKEN: '00notTheRightTokenAtAll0000000000' });
+    await assert.rejects((await bad.adapter()).preflight(bad.ctx), (err: unknown) => {
+      assert.ok(err instanceof CliError && err.code === 'credentials');
+      assert.match(err.message, /HTTP 401/);
+      assert.match(err.fix ?? '', /OKTA_API_TOKEN is invalid/);
+      assert.ok(!`${err.message}${err.fix}`.includes('00notTheRightTokenAtAll'));
+      return true;
+    });
+    assert.ok(!bad.logger.lines.join('\n').includes('00notTheRightTokenAtAll'));
+    // A half-set service app is named too.
+    const half = setup(s, { OKTA_API_TOKEN: undefined, OKTA_OAUTH_CLIENT_ID: '0oasvc' });
+    await assert.rejects((await half.adapter()).preflight(half.ctx), (err: unknown) => err instanceof CliError && /OKTA_OAUTH_PRIVATE_KEY_FILE is not/.test(err.message));
+    // No org at all during init (non-interactive): named.
+    const noOrg = setup(s, { OKTA_ORG_URL: undefined });
+    await assert.rejects(noOrg.adapter({}, fakePrompter({}, false)), (err: unknown) => err instanceof CliError && /--okta-org-url or set OKTA_ORG_URL/.test(err.message));
+  });
+
+  test('a 403 names the missing permission; a 429 says to wait; the org URL is checked', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    const a = await adapter();
+    await a.preflight(ctx);
+    s.failNext({ method: 'POST', path: /^\/api\/v1\/apps$/, status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' } });
+    await assert.rejects(a.createApp(ctx, request()), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /create, assign, deactivate and delete apps/.test(err.message) && /administrator/.test(err.fix ?? ''));
+    s.failNext({ method: 'GET', path: /^\/api\/v1\/authorizationServers\/default$/, status: 429, headers: { 'X-Rate-Limit-Reset': String(Math.floor(Date.now() / 1000) + 30) }, times: 10 });
+    await assert.rejects((await adapter()).preflight(ctx), (err: unknown) => err instanceof CliError && err.code === 'rate_limited' && /wait \d+ s and run the command again/.test(err.fix ?? ''));
+    assert.equal(s.apps.size, 0);
+
+    for (const [url, re] of [['http://acme.okta.com', /not https/], ['https://acme-admin.okta.com', /Admin Console host/], ['https://acme.okta.com/oauth2/default', /--okta-auth-server default/]] as const) {
+      await assert.rejects(adapter({ 'okta-org-url': url }), (err: unknown) => err instanceof UsageError && re.test(`${err.message} ${err.fix}`), url);
+    }
+  });
+
+  for (const requireDpop of [true, false]) {
+    test(`a service app (private_key_jwt${requireDpop ? ', DPoP-bound tokens' : ', bearer tokens'}) creates and deletes the app with one token`, async () => {
+      // RSA (RS256) for one, EC P-256 (ES256) for the other: both are what Okta's private_key_jwt takes.
+      const { privateKey, publicKey } = requireDpop ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const keyFile = join(dir, `sa-${requireDpop}.pem`);
+      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const s = await standin({
+        serviceApps: [{ clientId: '0oaServiceApp000000', publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: 'key-1' }, scopes: ['okta.apps.manage', 'okta.authorizationServers.manage', 'okta.groups.read'], requireDpop }],
+      });
+      const env = { OKTA_API_TOKEN: undefined, OKTA_OAUTH_CLIENT_ID: '0oaServiceApp000000', OKTA_OAUTH_PRIVATE_KEY_FILE: keyFile, OKTA_OAUTH_KEY_ID: 'key-1' };
+      const { ctx, adapter } = setup(s, env);
+      const a = await adapter({ 'okta-assign-group': ['Engineering'] });
+      await a.preflight(ctx);
+      const app = await a.createApp(ctx, request());
+      assert.equal(await a.deleteApp(ctx, app), 'deleted');
+      const api = s.calls.filter((c) => c.path.startsWith('/api/'));
+      assert.ok(api.every((c) => c.auth === (requireDpop ? 'dpop' : 'bearer') && c.status < 300), api.map((c) => `${c.method} ${c.path} ${c.status} ${c.auth}`).join('\n'));
+      const tokens = s.calls.filter((c) => c.path === '/oauth2/v1/token');
+      assert.equal(tokens.filter((c) => c.status === 200).length, 1, 'one token for the whole run');
+      assert.equal((tokens[0]!.body as Record<string, string>).scope, 'okta.apps.manage okta.authorizationServers.manage okta.groups.read');
+      assert.equal(s.apps.size, 0);
+
+      // A scope the app was not granted is named, with where to grant it.
+      const b = await adapter({ 'okta-assign-user': ['jane@example.com'] });
+      await assert.rejects(b.preflight(ctx), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /may not request okta\.users\.read/.test(err.message) && /Okta API Scopes/.test(err.fix ?? ''));
+    });
+  }
+
+  test('a service app key that is not the registered one is refused naming the key file', async () => {
+    const registered = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyFile = join(dir, 'wrong.json');
+    await writeFile(keyFile, JSON.stringify(other.privateKey.export({ format: 'jwk' })), { mode: 0o600 });
+    const s = await standin({ serviceApps: [{ clientId: '0oaServiceApp000001', publicJwk: registered.publicKey.export({ format: 'jwk' }), scopes: ['okta.apps.manage', 'okta.authorizationServers.manage'] }] });
+    const { ctx, adapter } = setup(s, { OKTA_API_TOKEN: undefined, OKTA_OAUTH_CLIENT_ID: '0oaServiceApp000001', OKTA_OAUTH_PRIVATE_KEY_FILE: keyFile });
+    await assert.rejects((await adapter()).preflight(ctx), (err: unknown) => err instanceof CliError && err.code === 'credentials' && /client assertion/.test(err.message) && /OKTA_OAUTH_PRIVATE_KEY_FILE/.test(err.fix ?? ''));
+    const notAKey = join(dir, 'not-a-key.pem');
+    await writeFile(notAKey, 'hello');
+    const n = setup(s, { OKTA_API_TOKEN: undefined, OKTA_OAUTH_CLIENT_ID: '0oaServiceApp000001', OKTA_OAUTH_PRIVATE_KEY_FILE: notAKey });
+    await assert.rejects((await n.adapter()).preflight(n.ctx), (err: unknown) => err instanceof CliError && /not a private key in PEM or JWK form/.test(err.message));
+  });
+});
+
+describe('the stand-in refuses what Okta refuses (so these tests can fail)', () => {
+  test('typos, wrong enums, missing fields, read-only fields, undeclared query parameters, unknown paths, deleting an active app', async () => {
+    const s = await standin();
+    const h = { authorization: `SSWS ${s.apiToken}`, 'content-type': 'application/json' };
+    const good = () => ({ name: 'oidc_client', label: 'x', signOnMode: 'OPENID_CONNECT', credentials: { oauthClient: { token_endpoint_auth_method: 'none', pkce_required: true } }, settings: { oauthClient: { application_type: 'native', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT] } } });
+    const post = async (mutate: (b: ReturnType<typeof good>) => void, path = '/api/v1/apps') => {
+      const b = good();
+      mutate(b);
+      const before = s.violations.length;
+      const r = await fetch(`${s.orgUrl}${path}`, { method: 'POST', headers: h, body: JSON.stringify(b) });
+      return { status: r.status, violations: s.violations.splice(before) };
+    };
+    const cases: Array<[string, (b: any) => void, RegExp, string?]> = [
+      ['typo', (b) => (b.credentials.oauthClient.pkceRequired = true), /pkceRequired is not a property/],
+      ['enum', (b) => (b.settings.oauthClient.application_type = 'desktop'), /application_type is "desktop", not one of/],
+      ['grant enum', (b) => (b.settings.oauthClient.grant_types = ['authorization-code']), /grant_types\[0\]/],
+      ['required', (b) => delete b.label, /body\.label is required/],
+      ['read-only', (b) => (b.id = '0oa1'), /body\.id is read-only/],
+      ['type', (b) => (b.credentials.oauthClient.pkce_required = 'true'), /must be a boolean/],
+      ['web needs a secret', (b) => (b.settings.oauthClient.application_type = 'web'), /web needs client authentication/],
+      ['query', () => undefined, /query parameter "activated" is not declared/, '/api/v1/apps?activated=true'],
+    ];
+    for (const [name, mutate, re, path] of cases) {
+      const r = await post(mutate, path);
+      assert.equal(r.status, 400, name);
+      assert.ok(r.violations.some((v) => re.test(v)), `${name}: ${r.violations.join(' | ')}`);
+    }
+    const before = s.violations.length;
+    assert.equal((await fetch(`${s.orgUrl}/api/v1/applications`, { headers: h })).status, 404);
+    assert.equal((await fetch(`${s.orgUrl}/api/v1/apps`, { method: 'PATCH', headers: h })).status, 405);
+    assert.equal(s.violations.splice(before).length, 2);
+
+    const created = (await (await fetch(`${s.orgUrl}/api/v1/apps`, { method: 'POST', headers: h, body: JSON.stringify(good()) })).json()) as { id: string };
+    const del = await fetch(`${s.orgUrl}/api/v1/apps/${created.id}`, { method: 'DELETE', headers: h });
+    assert.equal(del.status, 403, 'an active app cannot be deleted');
+    assert.equal(s.apps.size, 1);
+  });
+});
