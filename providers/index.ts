@@ -23,7 +23,8 @@ export function providerModule(id: string): ProviderModule {
 export function providerOptionsFrom(id: ProviderId, opts: ProviderOptions): ProviderOptions {
   const m = providerModule(id);
   const out: ProviderOptions = {};
-  for (const k of ['issuer', 'audience', ...Object.keys(m.flags)]) if (opts[k] !== undefined) out[k] = opts[k];
+  // region and profile are the gateway's; adapters on AWS (Cognito) fall back to them.
+  for (const k of ['issuer', 'audience', 'region', 'profile', ...Object.keys(m.flags)]) if (opts[k] !== undefined) out[k] = opts[k];
   return out;
 }
 

@@ -14,6 +14,8 @@ export interface LoginCheckInput {
   clientId?: string;
   scopes: string[];
   resource?: string;
+  /** Extra authorization request parameters the client sends (mcp-remote --authorize-param, e.g. Auth0's audience). */
+  authorizeParams?: Record<string, string>;
   host: 'localhost' | '127.0.0.1';
   port: number;
   logger: Logger;
@@ -52,6 +54,7 @@ export async function checkLogin(input: LoginCheckInput): Promise<{ result: Chec
       opener: input.opener,
       timeoutMs: input.loginTimeoutMs,
       httpTimeoutMs: input.timeoutMs,
+      extraAuthorizeParams: input.authorizeParams,
     });
   } catch (err) {
     return {

@@ -27,6 +27,8 @@ export interface VerifyInput {
   resource?: string;
   /** Send no resource parameter (mcp-remote's --disable-resource-parameter; Entra needs it). */
   disableResource?: boolean;
+  /** Extra authorization request parameters, as the client sends them (mcp-remote --authorize-param; Auth0's audience). */
+  authorizeParams?: Record<string, string>;
   /** An access token the IdP signed that has expired (e.g. from mcp-remote's cache), for the expired-token probe. */
   expiredToken?: string;
   /** The IdP adapter of the setup (custom domains cannot be recognised from the issuer). */
@@ -276,6 +278,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
       clientId: input.clientId,
       scopes,
       resource,
+      authorizeParams: input.authorizeParams,
       host: input.callbackHost ?? 'localhost',
       port: input.callbackPort ?? DEFAULT_CALLBACK_PORT,
       logger,

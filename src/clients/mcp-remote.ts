@@ -233,3 +233,17 @@ export async function readMcpRemoteTokens(
     return null;
   }
 }
+
+/**
+ * What a sign-in through these mcp-remote args sends beyond the defaults, so verify's test login asks exactly
+ * what the client will ask: no resource (--disable-resource-parameter), another resource, extra parameters.
+ */
+export function loginParamsFromArgs(args: readonly string[]): { disableResource: boolean; resource?: string; authorizeParams?: Record<string, string> } {
+  const { opts } = mcpRemoteHashInputFromArgs(['mcp-remote', 'https://placeholder.invalid/mcp', ...args.filter((a) => !/^mcp-remote(@|$)/.test(a))]);
+  const disableResource = args.includes('--disable-resource-parameter') || (args.includes('--resource') && !opts.resource);
+  return {
+    disableResource,
+    ...(opts.resource ? { resource: opts.resource } : {}),
+    ...(opts.authorizeParams && Object.keys(opts.authorizeParams).length ? { authorizeParams: opts.authorizeParams } : {}),
+  };
+}

@@ -64,7 +64,7 @@ export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: Un
   for (const e of live(entries, 'gateway-create')) out.push(`Delete gateway ${String(e.result?.gatewayId ?? `"${String(e.intent.name)}"`)} (created by init)`);
   for (const e of live(entries, 'idp-app')) {
     const id = appOf(e);
-    out.push(opts.keepApp ? `Keep OIDC client ${id ?? '?'} (--keep-app)` : id ? `Delete OIDC client ${id} at ${String(e.intent.issuer)}` : `Look for the OIDC client whose registration was interrupted at ${String(e.intent.issuer)}`);
+    out.push(opts.keepApp ? `Keep OIDC client ${id ?? '?'} (--keep-app)` : id ? `Delete OIDC client ${id} at ${String(e.intent.issuer)}${opts.purge ? ' (and purge it from deleted items)' : ''}` : `Look for the OIDC client whose registration was interrupted at ${String(e.intent.issuer)}`);
   }
   return out;
 }

@@ -10,7 +10,7 @@ import type { Context } from '../core/context.js';
 import { CancelledError, CliError } from '../core/errors.js';
 import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/agentcore.js';
 import { Journal } from '../journal/journal.js';
-import { buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
+import { CLIENT_PLACEHOLDER, buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
 import { loadApp } from '../steps/register-app.js';
 import { clientNextStepLines } from '../clients/registry.js';
 import { collectInitAnswers, parseSeconds, str } from './answers.js';
@@ -57,6 +57,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const { providerOptionsFrom } = await import('../../providers/index.js');
   const providerOptions = providerOptionsFrom(answers.provider, { ...opts, issuer: answers.issuer || undefined });
   const adapter = await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  const issuerGiven = Boolean(answers.issuer);
   answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs, prompter: ctx.prompter };
@@ -75,6 +76,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     );
   }
   await adapter.preflight(actx);
+  // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
+  if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
     const g = await gateway.require(answers.gateway.id);
@@ -125,7 +128,14 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {});
   const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview);
   const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
-  for (const line of formatPlan(preview, { home: ctx.home })) logger.info(line);
+  const placeholderApp = { provider: adapter.id, clientId: CLIENT_PLACEHOLDER, issuer: answers.issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} };
+  let clientScopes: string[] | undefined;
+  try {
+    clientScopes = adapter.clientRequirements(placeholderApp, { scopes: answers.scopes }).scopes;
+  } catch {
+    clientScopes = undefined; // the adapter needs the real app to say; the plan shows the asked scopes
+  }
+  for (const line of formatPlan(preview, { home: ctx.home, clientScopes })) logger.info(line);
   if (ctx.flags.dryRun) {
     logger.info('Dry run: nothing was changed.');
     return { ok: true, setup: answers.setup, plan: preview, dryRun: true };
@@ -151,11 +161,15 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     if (plan.steps.some((s) => s.kind === 'verify')) {
       const { app, gateway: g, authorizer, requirements: req } = applied;
       const { verifySetup } = await import('./verify.js');
+      const { loginParamsFromArgs } = await import('../clients/mcp-remote.js');
+      const login = loginParamsFromArgs(req.mcpRemoteArgs);
       result.verify = await verifySetup(ctx, {
         gatewayUrl: g.gatewayUrl,
         clientId: app.clientId,
         scopes: req.scopes,
-        resource: req.resource,
+        resource: req.resource ?? login.resource,
+        disableResource: login.disableResource,
+        authorizeParams: login.authorizeParams,
         callbackHost: answers.callbackHost,
         callbackPort: answers.callbackPort,
         noLogin: opts['no-login'] === true,
@@ -321,7 +335,8 @@ async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, 
     return;
   }
   const { describeUndo, undoEntries } = await import('./cleanup.js');
-  const undo = { deleteGateway: false, keepApp: false, clearClientCache: false, restore: 'beforeRun' as const };
+  // An app this run made is purged too (Entra keeps deleted apps for 30 days otherwise).
+  const undo = { deleteGateway: false, keepApp: false, clearClientCache: false, restore: 'beforeRun' as const, purge: true };
   logger.error(`init failed: ${(err as Error).message}`);
   logger.info('Undoing what this run made would:');
   for (const l of describeUndo(mine, journal.doc.config, undo)) logger.info(`  - ${l}`);

@@ -125,6 +125,14 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     input.clientConfigs = savedClients(cfg).map((c) => ({ client: c.client, path: c.path, serverName: cfg.serverName! }));
   }
   input.clientConfig = input.clientConfigs?.[0];
+  // The test login asks what the client asks: the setup's mcp-remote flags (no resource for Entra, an audience for Auth0).
+  if (Array.isArray(cfg.mcpRemoteArgs)) {
+    const { loginParamsFromArgs } = await import('../clients/mcp-remote.js');
+    const login = loginParamsFromArgs(cfg.mcpRemoteArgs);
+    input.disableResource = login.disableResource;
+    input.resource = login.resource;
+    input.authorizeParams = login.authorizeParams;
+  }
   input.viaClient = opts['via-client'] === true;
   input.env = ctx.env;
   input.cwd = ctx.cwd;

@@ -184,7 +184,8 @@ function days(s: number): string {
 }
 
 /** Human rendering: numbered steps, "+" create, "~" change, "=" reuse. */
-export function formatPlan(plan: InitPlan, opts: { home?: string } = {}): string[] {
+/** `clientScopes`: what the MCP client will request, when the IdP adapter changes the asked scopes (Entra, Cognito). */
+export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?: string[] } = {}): string[] {
   const tilde = (p: string) => (opts.home && p.startsWith(`${opts.home}/`) ? `~${p.slice(opts.home.length)}` : p);
   const out = [`Plan for setup "${plan.setup}":`];
   plan.steps.forEach((s, i) => {
@@ -195,7 +196,7 @@ export function formatPlan(plan: InitPlan, opts: { home?: string } = {}): string
         else {
           out.push(`  ${n} + Register public OIDC client "${s.appName}" at ${s.issuer} (${s.provider})`);
           out.push(`       redirect ${s.redirectUri}; PKCE S256; no secret; grants ${s.grantTypes.join(', ')}`);
-          out.push(`       scopes ${s.scopes.join(' ')}; access token ${days(s.lifetimes.accessTokenSeconds)}, refresh token ${days(s.lifetimes.refreshTokenSeconds)}`);
+          out.push(`       scopes ${(opts.clientScopes ?? s.scopes).join(' ')}; access token ${days(s.lifetimes.accessTokenSeconds)}, refresh token ${days(s.lifetimes.refreshTokenSeconds)}`);
         }
         break;
       case 'gateway':

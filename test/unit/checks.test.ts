@@ -352,6 +352,31 @@ describe('verify with a sign-in', () => {
     }
   });
 
+  test('the test login asks what the client entry asks: --authorize-param (Auth0 audience) and --disable-resource-parameter (Entra)', async () => {
+    const { loginParamsFromArgs } = await import('../../src/clients/mcp-remote.js');
+    const ep = await startEndpoint({});
+    const run = (args: string[]) =>
+      runVerify(
+        {
+          gatewayUrl: ep.gatewayUrl,
+          clientId: 'kiro-client',
+          scopes: ['openid'],
+          callbackHost: '127.0.0.1',
+          callbackPort: 0,
+          ...loginParamsFromArgs(args),
+          timeoutMs: 5000,
+          loginTimeoutMs: 5000,
+        },
+        { logger: createMemoryLogger(), opener: browserThatFollowsRedirects },
+      );
+    await run(['--authorize-param', 'audience=https://api.example/mcp']);
+    assert.equal(ep.lastAuthorize()?.get('audience'), 'https://api.example/mcp');
+    assert.equal(ep.lastAuthorize()?.get('resource'), ep.gatewayUrl, 'mcp-remote sends the PRM resource by default');
+    await run(['--disable-resource-parameter']);
+    assert.equal(ep.lastAuthorize()?.get('resource'), null);
+    assert.equal(ep.lastAuthorize()?.get('audience'), null);
+  });
+
   test('a token the gateway refuses: the call fails with invalid_token and token-claims names the rule', async () => {
     const ep = await startEndpoint({ allowedClient: 'the-registered-app' });
     const result = await runVerify(
