@@ -21,6 +21,7 @@
  * readable errors) which, for a loopback domain (127.0.0.1:PORT, localhost:PORT), speaks plain http: that is
  * how tests point the adapter at a local stand-in.
  */
+import { isLoopbackHost } from '../../src/core/net.js';
 import type { ManagementClient } from 'auth0';
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
@@ -80,7 +81,6 @@ export function missingScopes(granted: Iterable<string>, groups: ScopeGroup[]): 
   return groups.filter((g) => !g.some((s) => have.has(s))).map((g) => g[0]!);
 }
 
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 /** `my-tenant.us.auth0.com` out of what a user may type (a bare host, host:port, or an https URL with no path). */
 export function normaliseDomain(raw: string, source: string): string {
@@ -94,7 +94,7 @@ export function normaliseDomain(raw: string, source: string): string {
 }
 
 export function isLoopbackDomain(domain: string): boolean {
-  return LOOPBACK_HOSTS.includes(domain.replace(/:\d+$/, ''));
+  return isLoopbackHost(domain.replace(/:\d+$/, ''));
 }
 
 /** https://{domain}, or http:// for a loopback domain (local stand-ins in tests). */
@@ -122,7 +122,7 @@ export function normaliseAuth0Issuer(issuer: string): string {
   } catch {
     throw new UsageError(`--issuer "${issuer}" is not a URL.`, { fix: 'Pass the tenant issuer, e.g. --issuer https://my-tenant.us.auth0.com/' });
   }
-  if (u.protocol !== 'https:' && !LOOPBACK_HOSTS.includes(u.hostname)) {
+  if (u.protocol !== 'https:' && !isLoopbackHost(u.hostname)) {
     throw new UsageError(`--issuer ${issuer} is not https.`, { fix: 'Auth0 issuers are https://{tenant}/ (or your custom domain).' });
   }
   return s.endsWith('/') ? s : `${s}/`;

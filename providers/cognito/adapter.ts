@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
+import { isLoopbackUrl } from '../../src/core/net.js';
 import { describeIssuer, discoveryUrlForIssuer, recommendedRule } from '../profiles.js';
 import type {
   AdapterContext,
@@ -327,15 +328,6 @@ export function resolveCognitoOptions(o: ProviderOptions, env: NodeJS.ProcessEnv
 // ---------------------------------------------------------------------------------------------------------
 // SDK access
 
-function isLoopback(url: string | undefined): boolean {
-  if (!url) return false;
-  try {
-    const h = new URL(url).hostname;
-    return h === 'localhost' || h === '[::1]' || h === '::1' || /^127\./.test(h);
-  } catch {
-    return false;
-  }
-}
 
 /** The Cognito endpoint override the SDK would use (service-specific first), if any. */
 export function cognitoEndpoint(env: NodeJS.ProcessEnv): string | undefined {
@@ -360,7 +352,7 @@ class CognitoApi {
           ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
           : undefined;
         // An explicit profile wins over env keys (as in the AWS CLI); a loopback endpoint (moto) needs no real credentials.
-        const credentials = this.profile ? undefined : envKeys ?? (isLoopback(endpoint) && !env.AWS_PROFILE ? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } : undefined);
+        const credentials = this.profile ? undefined : envKeys ?? (isLoopbackUrl(endpoint) && !env.AWS_PROFILE ? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } : undefined);
         const client = new sdk.CognitoIdentityProviderClient({
           region,
           ...(endpoint ? { endpoint } : {}),

@@ -49,7 +49,4 @@ export function fromProblems(base: Omit<CheckResult, 'status' | 'finding' | 'fix
   };
 }
 
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
+export { isLoopbackHost } from '../core/net.js';

@@ -8,6 +8,7 @@
  * A profile can come from a file or an https URL (http only on loopback). Its mcp-remote flags are limited to
  * an allow-list, so a tampered profile cannot make the entry send headers or read local files.
  */
+import { isLoopbackHost } from '../core/net.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { ensureDir, readTextIfExists, writeFileAtomic } from '../core/fs.js';
@@ -105,9 +106,6 @@ export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
   return profile;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host.endsWith('.localhost');
-}
 
 /** Read a profile from a file (relative to cwd) or an https URL (http only on loopback). */
 export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutMs?: number } = {}): Promise<{ profile: TeamProfile; source: string }> {
@@ -115,7 +113,7 @@ export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutM
   let source = ref;
   if (/^https?:\/\//i.test(ref)) {
     const u = new URL(ref);
-    if (u.protocol === 'http:' && !isLoopback(u.hostname)) {
+    if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
       throw new UsageError(`--profile ${ref}: a team profile is fetched over https only (http only from this machine).`, { fix: `Use https://${u.host}${u.pathname}, or download the file and pass its path.` });
     }
     const { httpFetch } = await import('../core/http.js');

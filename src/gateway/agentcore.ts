@@ -8,6 +8,7 @@ import { CancelledError, CliError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withProgress } from '../core/progress.js';
 import { httpTimeoutOverride } from '../core/http.js';
+import { isLoopbackUrl } from '../core/net.js';
 
 export interface GatewayConnection {
   region: string;
@@ -35,15 +36,8 @@ export type GatewayStatus = 'CREATING' | 'READY' | 'UPDATING' | 'UPDATE_UNSUCCES
 type Sdk = typeof import('@aws-sdk/client-bedrock-agentcore-control');
 type SdkClient = InstanceType<Sdk['BedrockAgentCoreControlClient']>;
 
-export function isLoopback(url: string | undefined): boolean {
-  if (!url) return false;
-  try {
-    const h = new URL(url).hostname;
-    return h === 'localhost' || h === '[::1]' || h === '::1' || /^127\./.test(h);
-  } catch {
-    return false;
-  }
-}
+/** Kept for callers of the gateway port; see src/core/net.ts. */
+export const isLoopback = isLoopbackUrl;
 
 /** Normalise a gateway URL to end in /mcp (some responses lack it). */
 export function normaliseGatewayUrl(url: string): string {

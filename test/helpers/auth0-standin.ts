@@ -21,6 +21,7 @@
  * and an audience: an Auth0-profile JWT (azp), an RFC 9068 JWT (client_id, typ at+jwt), or, with no audience
  * and no tenant default audience, an opaque (JWE-looking) token: the trap the adapter must avoid.
  */
+import { specPath } from './specs.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,7 +32,7 @@ import { SignJWT, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
 import { PROJECT_ROOT } from './cli.js';
 
-export const AUTH0_SPEC_PATH = join(PROJECT_ROOT, '..', 'shared', 'specs', 'auth0-management.yaml');
+export const AUTH0_SPEC_PATH = specPath('auth0-management.yaml');
 
 // ---------------------------------------------------------------------------------------------------------
 // The OpenAPI document and a validator for the subset of OpenAPI 3.0 schema keywords it uses

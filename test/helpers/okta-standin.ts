@@ -1,7 +1,7 @@
 /**
  * A local stand-in for an Okta org, for the Okta adapter's tests. It keeps state (apps, assignments, access
  * policies and rules, tokens) and checks EVERY request against Okta's published contract:
- * /work/shared/specs/okta-management.yaml for /api/v1/* and okta-oauth.yaml for /oauth2/*:
+ * ../shared/specs/okta-management.yaml for /api/v1/* and okta-oauth.yaml for /oauth2/*:
  *   - the path and method exist in the spec (else 404 / 405, like Okta);
  *   - every query parameter is declared by the operation, with the declared type;
  *   - the body matches the operation's request schema: required fields, types, enums, lengths, no unknown or
@@ -15,13 +15,13 @@
  *
  * The specs are loaded once per process (about 0.5 s for the 3.4 MB management spec).
  */
+import { specPath } from './specs.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 
-const SPEC_DIR = '/work/shared/specs';
 
 // ---------------------------------------------------------------------------------------------------------
 // The contract: OpenAPI documents and a validator for the parts of OpenAPI 3.0 they use
@@ -78,7 +78,7 @@ let specsLoaded: { mgmt: Spec; oauth: Spec } | undefined;
 function loadSpec(file: string): Spec {
   const require = createRequire(import.meta.url);
   const yaml = require('js-yaml') as { load(text: string): unknown };
-  const doc = yaml.load(readFileSync(`${SPEC_DIR}/${file}`, 'utf8')) as Doc;
+  const doc = yaml.load(readFileSync(specPath(file), 'utf8')) as Doc;
   const routes = Object.entries(doc.paths).map(([template, item]) => {
     const names: string[] = [];
     const regex = new RegExp(
