@@ -13,7 +13,8 @@
  * Access tokens carry the client in `cid`, the audience of the authorization server (api://default for
  * `default`) in `aud`, scopes in `scp`: the gateway rule is allowedAudience [audience] + cid EQUALS clientId.
  *
- * Plain fetch against the Management API (src/core/http.ts) instead of @okta/okta-sdk-nodejs: see providers/okta/api.ts.
+ * Management API calls go through the typed APIs of @okta/okta-sdk-nodejs on our own transport (src/core/http.ts),
+ * with no implicit okta.yaml / OKTA_CLIENT_* configuration: see providers/okta/api.ts.
  */
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
@@ -22,7 +23,8 @@ import type { Prompter } from '../../src/core/prompts.js';
 import { definitelyRefused } from '../../src/steps/outcome.js';
 import { discoveryUrlForIssuer, recommendedRule, tokenProfileFor } from '../profiles.js';
 import type { AdapterContext, AppRecord, AppRequest, ClientRequirements, IdpAdapter, RevokeResult, TokenProfile } from '../types.js';
-import { ENV, OktaApi, credentialsFromEnv, missingCredentialsError, normaliseOrgUrl, type OktaScope } from './api.js';
+import { ENV, OktaApi, collect, credentialsFromEnv, missingCredentialsError, normaliseOrgUrl, readOktaConfigFiles, type OktaCredentials, type OktaScope, type OktaSdk } from './api.js';
+import type { AuthorizationServerPolicy, AuthorizationServerPolicyRuleRequest, OpenIdConnectApplication } from '@okta/okta-sdk-nodejs';
 
 export const DEFAULT_AUTH_SERVER = 'default';
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -46,6 +48,8 @@ export interface OktaAdapterOptions {
   assignUsers: string[];
   /** Whether assignments came from flags (then never prompted for). */
   assignmentsGiven: boolean;
+  /** --okta-use-config-file / OKTA_USE_CONFIG_FILE: let the SDK's okta.yaml and OKTA_CLIENT_* fill in what env does not set. */
+  useConfigFile?: boolean;
 }
 
 interface AuthorizationServer {
@@ -146,22 +150,23 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
         fix: `Set ${ENV.orgUrl}=${appOrg} and that org's admin credentials, then run again.`,
       });
     }
-    const creds = credentialsFromEnv(ctx.env);
-    if (!creds) throw missingCredentialsError(ctx.env);
-    const key = `${orgUrl} ${creds.kind === 'ssws' ? creds.token : `${creds.clientId} ${creds.privateKeyFile}`}`;
+    const creds: OktaCredentials | undefined = credentialsFromEnv(ctx.env) ?? (opts.useConfigFile ? readOktaConfigFiles(ctx.env).creds : undefined);
+    if (!creds) throw missingCredentialsError(ctx.env, opts.useConfigFile);
+    const key = `${orgUrl} ${creds.kind === 'ssws' ? creds.token : `${creds.clientId} ${creds.privateKeyFile ?? creds.privateKey}`}`;
     let api = clients.get(key);
     if (!api) clients.set(key, (api = new OktaApi(orgUrl, creds, { timeoutMs: ctx.timeoutMs, logger: ctx.logger, scopes: neededScopes() })));
     return api;
   };
 
-  const asPath = (id: string) => `/api/v1/authorizationServers/${encodeURIComponent(id)}`;
   const scopeAS: OktaScope = 'okta.authorizationServers.manage';
   const scopeApps: OktaScope = 'okta.apps.manage';
 
   async function readAuthServer(api: OktaApi): Promise<AuthorizationServer> {
-    const as = await api.request<AuthorizationServer>('GET', asPath(authServerId), { scope: scopeAS, purpose: `reading authorization server ${authServerId}`, allow404: true });
-    if (as) return as;
-    const all = await api.request<AuthorizationServer[]>('GET', '/api/v1/authorizationServers', { scope: scopeAS, purpose: 'listing authorization servers' }).catch(() => null);
+    const as = await api.call({ scope: scopeAS, purpose: `reading authorization server ${authServerId}`, allow404: true }, (s) => s.authorizationServerApi.getAuthorizationServer({ authServerId }));
+    if (as) return as as AuthorizationServer;
+    const all = await api
+      .call({ scope: scopeAS, purpose: 'listing authorization servers' }, async (s) => collect(await s.authorizationServerApi.listAuthorizationServers({})))
+      .catch(() => null);
     const ids = (all ?? []).map((s) => s.id);
     throw new CliError(`${api.orgUrl} has no custom authorization server "${authServerId}".`, {
       code: 'not_found',
@@ -175,11 +180,11 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
   async function resolveAssignments(api: OktaApi, logger: Logger): Promise<NonNullable<typeof resolved>> {
     const users: Array<{ id: string; login: string }> = [];
     for (const u of opts.assignUsers) {
-      const user = await api.request<{ id: string; status?: string; profile?: { login?: string } }>('GET', `/api/v1/users/${encodeURIComponent(u)}`, {
-        scope: 'okta.users.read',
-        purpose: `looking up user ${u}`,
-        allow404: true,
-      });
+      const user = (await api.call({ scope: 'okta.users.read', purpose: `looking up user ${u}`, allow404: true }, (s) => s.userApi.getUser({ userId: u }))) as {
+        id: string;
+        status?: string;
+        profile?: { login?: string };
+      } | null;
       if (!user) throw new UsageError(`--okta-assign-user "${u}": no such user in ${api.orgUrl}.`, { fix: 'Pass the user\'s login (e.g. jane@example.com) or id (00u...).' });
       if (user.status && !['ACTIVE', 'PASSWORD_EXPIRED', 'RECOVERY', 'LOCKED_OUT'].includes(user.status)) {
         logger.warn(`Okta user ${user.profile?.login ?? u} is ${user.status}: assigned, but cannot sign in until active.`);
@@ -190,13 +195,12 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
     for (const g of opts.assignGroups) {
       let found: { id: string; profile?: { name?: string } } | null = null;
       if (GROUP_ID.test(g)) {
-        found = await api.request('GET', `/api/v1/groups/${encodeURIComponent(g)}`, { scope: 'okta.groups.read', purpose: `looking up group ${g}`, allow404: true });
+        found = (await api.call({ scope: 'okta.groups.read', purpose: `looking up group ${g}`, allow404: true }, (s) => s.groupApi.getGroup({ groupId: g }))) as typeof found;
       } else {
-        const hits = (await api.request<Array<{ id: string; profile?: { name?: string } }>>('GET', '/api/v1/groups', {
-          scope: 'okta.groups.read',
-          purpose: `looking up group "${g}"`,
-          query: { q: g, limit: '200' },
-        })) ?? [];
+        const hits = ((await api.call({ scope: 'okta.groups.read', purpose: `looking up group "${g}"` }, async (s) => collect(await s.groupApi.listGroups({ q: g, limit: 200 })))) ?? []) as Array<{
+          id: string;
+          profile?: { name?: string };
+        }>;
         const exact = hits.filter((h) => h.profile?.name === g);
         const loose = exact.length ? exact : hits.filter((h) => h.profile?.name?.toLowerCase() === g.toLowerCase());
         if (loose.length > 1) throw new UsageError(`--okta-assign-group "${g}": ${loose.length} groups have that name.`, { fix: `Pass the group id instead: ${loose.map((h) => h.id).join(', ')}.` });
@@ -213,19 +217,23 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
     const left: string[] = [];
     if (!made.policyId && made.policyName) {
       // The policy request went out but its answer was lost: find it by its name (unique: it holds the client id).
-      const all = await api.request<Array<{ id: string; name?: string }>>('GET', `${asPath(authServerId)}/policies`, { scope: scopeAS, purpose: 'looking for the half-made access policy' }).catch(() => null);
+      const all = await api
+        .call({ scope: scopeAS, purpose: 'looking for the half-made access policy' }, async (s) => collect(await s.authorizationServerApi.listAuthorizationServerPolicies({ authServerId })))
+        .catch(() => null);
       if (all === null) left.push(`an access policy named "${made.policyName}" (if it exists) of authorization server ${authServerId}`);
       else made.policyId = all.find((x) => x.name === made.policyName)?.id;
     }
     if (made.appId) {
-      await api.request('POST', `/api/v1/apps/${made.appId}/lifecycle/deactivate`, { scope: scopeApps, purpose: 'deactivating the half-made app', allow404: true }).catch(() => undefined);
-      await api.request('DELETE', `/api/v1/apps/${made.appId}`, { scope: scopeApps, purpose: 'deleting the half-made app', allow404: true }).catch((err: Error) => {
+      const appId = made.appId;
+      await api.call({ scope: scopeApps, purpose: 'deactivating the half-made app', allow404: true }, (s) => s.applicationApi.deactivateApplication({ appId })).catch(() => undefined);
+      await api.call({ scope: scopeApps, purpose: 'deleting the half-made app', allow404: true }, (s) => s.applicationApi.deleteApplication({ appId })).catch((err: Error) => {
         logger.debug(`okta: could not delete app ${made.appId}: ${err.message}`);
         left.push(`app ${made.appId}`);
       });
     }
     if (made.policyId) {
-      await api.request('DELETE', `${asPath(authServerId)}/policies/${made.policyId}`, { scope: scopeAS, purpose: 'deleting the half-made access policy', allow404: true }).catch((err: Error) => {
+      const policyId = made.policyId;
+      await api.call({ scope: scopeAS, purpose: 'deleting the half-made access policy', allow404: true }, (s) => s.authorizationServerApi.deleteAuthorizationServerPolicy({ authServerId, policyId })).catch((err: Error) => {
         logger.debug(`okta: could not delete policy ${made.policyId}: ${err.message}`);
         left.push(`access policy ${made.policyId} of authorization server ${authServerId}`);
       });
@@ -273,9 +281,9 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       const prompter = ctx.prompter;
       if (!opts.assignmentsGiven && prompter?.interactive) {
         const split = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-        const groups = await api
-          .request<Array<{ id: string; profile?: { name?: string } }>>('GET', '/api/v1/groups', { scope: 'okta.groups.read', purpose: 'listing groups', query: { limit: '200' } })
-          .catch(() => null);
+        const groups = (await api
+          .call({ scope: 'okta.groups.read', purpose: 'listing groups' }, async (s) => collect(await s.groupApi.listGroups({ limit: 200 }), 200))
+          .catch(() => null)) as Array<{ id: string; profile?: { name?: string } }> | null;
         opts.assignGroups = groups?.length
           ? await prompter.chooseMany({
               flag: '--okta-assign-group',
@@ -302,12 +310,7 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       const assigned = resolved!;
       const made: { appId?: string; policyId?: string; policyName?: string } = {};
       try {
-        const app = await api.request<OktaApp>('POST', '/api/v1/apps', {
-          query: { activate: 'true' },
-          scope: scopeApps,
-          purpose: `creating the OIDC app "${req.name}"`,
-          unknownOutcomeFix: `Look for an app labelled "${req.name}" in the Okta Admin Console (Applications) and delete it if it exists, then run init again.`,
-          body: {
+        const application: OpenIdConnectApplication = {
             name: 'oidc_client',
             label: req.name,
             signOnMode: 'OPENID_CONNECT',
@@ -322,38 +325,42 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
                 refresh_token: { rotation_type: 'ROTATE', leeway: 30 },
               },
             },
+        };
+        const app = (await api.call(
+          {
+            scope: scopeApps,
+            purpose: `creating the OIDC app "${req.name}"`,
+            unknownOutcomeFix: `Look for an app labelled "${req.name}" in the Okta Admin Console (Applications) and delete it if it exists, then run init again.`,
           },
-        });
-        const appId = app!.id;
+          (s) => s.applicationApi.createApplication({ application, activate: true }),
+        )) as OktaApp;
+        const appId = app.id;
         made.appId = appId;
-        const clientId = app!.credentials?.oauthClient?.client_id ?? appId;
+        const clientId = app.credentials?.oauthClient?.client_id ?? appId;
         ctx.logger.debug(`okta: created app ${appId} (client ${clientId})`);
 
         for (const g of assigned.groups) {
-          await api.request('PUT', `/api/v1/apps/${appId}/groups/${g.id}`, { scope: scopeApps, purpose: `assigning group "${g.name}" to the app`, body: {} });
+          await api.call({ scope: scopeApps, purpose: `assigning group "${g.name}" to the app` }, (s) => s.applicationApi.assignGroupToApplication({ appId, groupId: g.id, applicationGroupAssignment: {} }));
         }
         for (const u of assigned.users) {
-          await api.request('POST', `/api/v1/apps/${appId}/users`, { scope: scopeApps, purpose: `assigning user ${u.login} to the app`, body: { id: u.id, scope: 'USER' } });
+          await api.call({ scope: scopeApps, purpose: `assigning user ${u.login} to the app` }, (s) => s.applicationApi.assignUserToApplication({ appId, appUser: { id: u.id, scope: 'USER' } }));
         }
 
         made.policyName = `agentcore-auth ${clientId}`.slice(0, 100);
-        const policy = await api.request<{ id: string }>('POST', `${asPath(authServerId)}/policies`, {
-          scope: scopeAS,
-          purpose: 'creating the access policy for the app',
-          body: {
+        const policyBody: AuthorizationServerPolicy = {
             type: 'OAUTH_AUTHORIZATION_POLICY',
             name: made.policyName,
             description: `Token lifetimes for "${req.name}" (made by agentcore-auth; agentcore-auth cleanup deletes it)`.slice(0, 255),
             priority: 1,
             status: 'ACTIVE',
             conditions: { clients: { include: [clientId] } },
-          },
-        });
-        made.policyId = policy!.id;
-        const rule = await api.request<{ id: string }>('POST', `${asPath(authServerId)}/policies/${made.policyId}/rules`, {
-          scope: scopeAS,
-          purpose: 'creating the access policy rule (token lifetimes)',
-          body: {
+        };
+        const policy = await api.call({ scope: scopeAS, purpose: 'creating the access policy for the app' }, (s) =>
+          s.authorizationServerApi.createAuthorizationServerPolicy({ authServerId, policy: policyBody }),
+        );
+        const policyId = policy!.id!;
+        made.policyId = policyId;
+        const ruleBody: AuthorizationServerPolicyRuleRequest = {
             name: 'agentcore-auth token lifetimes',
             type: 'RESOURCE_ACCESS',
             priority: 1,
@@ -364,8 +371,10 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
               scopes: { include: ['*'] },
             },
             actions: { token: lifetimes },
-          },
-        });
+        };
+        const rule = await api.call({ scope: scopeAS, purpose: 'creating the access policy rule (token lifetimes)' }, (s) =>
+          s.authorizationServerApi.createAuthorizationServerPolicyRule({ authServerId, policyId, policyRule: ruleBody }),
+        );
         const iss = issuer!;
         ctx.logger.debug(`okta: access policy ${made.policyId}, rule ${rule!.id}: access ${lifetimes.accessTokenLifetimeMinutes} min, refresh ${lifetimes.refreshTokenLifetimeMinutes} min`);
         return {
@@ -378,7 +387,7 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
             appId,
             authServerId,
             policyId: made.policyId,
-            ruleId: rule!.id,
+            ruleId: rule!.id!,
             audience: audience!,
             ...(assigned.groups.length ? { assignedGroups: assigned.groups.map((g) => g.id).join(',') } : {}),
             ...(assigned.users.length ? { assignedUsers: assigned.users.map((u) => u.id).join(',') } : {}),
@@ -404,11 +413,14 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       const appId = app.extras.appId;
       if (!appId) return { clientId: app.clientId, redirectUris: [], grantTypes: [] };
       const api = apiFor(ctx, app.extras.orgUrl);
-      const live = await api.request<OktaApp>('GET', `/api/v1/apps/${encodeURIComponent(appId)}`, { scope: scopeApps, purpose: `reading app ${appId}`, allow404: true });
+      const live = (await api.call({ scope: scopeApps, purpose: `reading app ${appId}`, allow404: true }, (s) => s.applicationApi.getApplication({ appId }))) as OktaApp | null;
       if (!live) return null;
       if (live.status && live.status !== 'ACTIVE') ctx.logger.warn(`Okta app ${appId} is ${live.status}: nobody can sign in with client ${app.clientId}.`);
-      if (app.extras.policyId && app.extras.authServerId) {
-        const p = await api.request('GET', `${asPath(app.extras.authServerId)}/policies/${encodeURIComponent(app.extras.policyId)}`, { scope: scopeAS, purpose: 'reading the access policy', allow404: true }).catch(() => undefined);
+      const { policyId, authServerId: asId } = app.extras;
+      if (policyId && asId) {
+        const p = await api
+          .call({ scope: scopeAS, purpose: 'reading the access policy', allow404: true }, (s) => s.authorizationServerApi.getAuthorizationServerPolicy({ authServerId: asId, policyId }))
+          .catch(() => undefined);
         if (p === null) ctx.logger.warn(`The access policy ${app.extras.policyId} for client ${app.clientId} is gone: its tokens now get the lifetimes of whichever other policy matches, or none at all.`);
       }
       return {
@@ -426,18 +438,18 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       }
       const api = apiFor(ctx, app.extras.orgUrl);
       let deleted = false;
-      const step = async (method: string, path: string, scope: OktaScope, purpose: string) => {
-        const r = await api.request(method, path, { scope, purpose, allow404: true });
+      const step = async (scope: OktaScope, purpose: string, fn: (s: OktaSdk) => Promise<unknown>) => {
+        const r = await api.call({ scope, purpose, allow404: true }, fn);
         if (r !== null) deleted = true;
         return r !== null;
       };
       // Deactivate first: no new sign-ins while the rest goes.
-      await step('POST', `/api/v1/apps/${encodeURIComponent(appId)}/lifecycle/deactivate`, scopeApps, `deactivating app ${appId}`);
+      await step(scopeApps, `deactivating app ${appId}`, (s) => s.applicationApi.deactivateApplication({ appId }));
       if (policyId) {
-        if (ruleId) await step('DELETE', `${asPath(asId)}/policies/${encodeURIComponent(policyId)}/rules/${encodeURIComponent(ruleId)}`, scopeAS, `deleting access policy rule ${ruleId}`);
-        await step('DELETE', `${asPath(asId)}/policies/${encodeURIComponent(policyId)}`, scopeAS, `deleting access policy ${policyId}`);
+        if (ruleId) await step(scopeAS, `deleting access policy rule ${ruleId}`, (s) => s.authorizationServerApi.deleteAuthorizationServerPolicyRule({ authServerId: asId, policyId, ruleId }));
+        await step(scopeAS, `deleting access policy ${policyId}`, (s) => s.authorizationServerApi.deleteAuthorizationServerPolicy({ authServerId: asId, policyId }));
       }
-      await step('DELETE', `/api/v1/apps/${encodeURIComponent(appId)}`, scopeApps, `deleting app ${appId}`);
+      await step(scopeApps, `deleting app ${appId}`, (s) => s.applicationApi.deleteApplication({ appId }));
       return deleted ? 'deleted' : 'gone';
     },
 
@@ -464,12 +476,14 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
 }
 
 /** Interactive choice of the authorization server (init only), listing the org's custom servers. */
-export async function chooseAuthServer(orgUrl: string, ctx: { env: NodeJS.ProcessEnv; logger: Logger; prompter: Prompter }): Promise<string> {
-  const creds = credentialsFromEnv(ctx.env);
+export async function chooseAuthServer(orgUrl: string, ctx: { env: NodeJS.ProcessEnv; logger: Logger; prompter: Prompter; useConfigFile?: boolean }): Promise<string> {
+  const creds = credentialsFromEnv(ctx.env) ?? (ctx.useConfigFile ? readOktaConfigFiles(ctx.env).creds : undefined);
   let servers: AuthorizationServer[] = [];
   if (creds) {
     const api = new OktaApi(orgUrl, creds, { timeoutMs: 15_000, logger: ctx.logger });
-    servers = (await api.request<AuthorizationServer[]>('GET', '/api/v1/authorizationServers', { scope: 'okta.authorizationServers.manage', purpose: 'listing authorization servers' }).catch(() => null)) ?? [];
+    servers = ((await api
+      .call({ scope: 'okta.authorizationServers.manage', purpose: 'listing authorization servers' }, async (s) => collect(await s.authorizationServerApi.listAuthorizationServers({})))
+      .catch(() => null)) ?? []) as AuthorizationServer[];
   }
   const active = servers.filter((s) => !s.status || s.status === 'ACTIVE');
   if (active.length > 1) {

@@ -1,25 +1,43 @@
 /**
- * A small client for the Okta Management API (specs/okta-management.yaml) over src/core/http.ts, with the two
- * admin credentials Okta offers:
+ * The Okta Management API client: the typed API classes of @okta/okta-sdk-nodejs v8 (ApplicationApi,
+ * AuthorizationServerApi, UserApi, GroupApi) over src/core/http.ts, with the two admin credentials Okta offers:
  *  - an API token: `Authorization: SSWS <token>` (OKTA_API_TOKEN);
  *  - an API service app: OAuth 2.0 client credentials at the org authorization server with a private_key_jwt
  *    client assertion (OKTA_OAUTH_CLIENT_ID + OKTA_OAUTH_PRIVATE_KEY_FILE [+ OKTA_OAUTH_KEY_ID]), DPoP-bound
  *    when the app requires it (the token endpoint then answers `use_dpop_nonce`, as Okta's SDKs expect).
  *
- * Nothing is read implicitly: no ~/.okta/okta.yaml, no ./okta.yaml, no OKTA_CLIENT_* (what @okta/okta-sdk-nodejs
- * would read on its own). Every error names what to change: a 401 the credential, a 403 the scope or admin
- * role the operation needs, a 429 how long to wait. Tokens are never logged.
+ * How the SDK is used (and why not its `Client`):
+ *  - Isolation. `new Client()` always runs the SDK's ConfigLoader, which reads ~/.okta/okta.yaml, ./okta.yaml and
+ *    OKTA_CLIENT_{ORGURL,TOKEN,AUTHORIZATIONMODE,CLIENTID,SCOPES,PRIVATEKEY,KEYID} from the process (and any other
+ *    `okta.client.*` key a yaml holds, e.g. userAgent), merging whatever the caller left out; a malformed yaml even
+ *    makes the constructor throw. Its Http layer also reads https_proxy / HTTPS_PROXY. So no Client is built: the
+ *    API classes are made from the SDK's public `createConfiguration({ baseServer: new ServerConfiguration(orgUrl),
+ *    httpApi })`, which reads nothing from disk or env. Only --okta-use-config-file (OKTA_USE_CONFIG_FILE=1) reads
+ *    the yaml files, through the SDK's own ConfigLoader, as a fallback for what the env does not set.
+ *  - Transport. `httpApi` is ours (wrapHttpLibrary): every request goes through httpFetch (per-attempt timeouts,
+ *    the retry policy per method, "outcome unknown" for a lost POST, 429 with Retry-After / X-Rate-Limit-Reset)
+ *    and every refusal becomes a CliError naming what to change (401 the credential, 403 the scope or admin role,
+ *    429 how long to wait). The SDK's own executor, cache middleware (which would serve stale GETs) and 429 retry
+ *    loop are not used.
+ *  - Service-app tokens are ours, not the SDK's `authorizationMode: 'PrivateKey'`: in v8.1.0 its OAuth signs every
+ *    DPoP proof with the client's own private_key_jwt key under a hard-coded RS256 (an EC key fails with
+ *    "unsupported algorithm", even for apps without DPoP, since it always sends a proof); its token response skips
+ *    the error filter (oauth.js reads `Http.errorFilter` off the module object: undefined), so a refused token
+ *    request is cached as if it were a token; it asks for one fixed scope list; and it keeps the token past its
+ *    expiry (until a 401). So this module gets the token (below) and adds the Authorization / DPoP headers to each
+ *    SDK request; both credential kinds use the SDK's typed API classes.
+ *  - Loading. The SDK (~0.5-1.6 s, 45 MB) is imported on the first API call, never on the --help path.
  *
- * Why not @okta/okta-sdk-nodejs: its Client reads ~/.okta/okta.yaml, ./okta.yaml and OKTA_CLIENT_* from the
- * process (not from the env the adapter is given) every time one is built; it costs ~470 ms and 45 MB to load;
- * and its requests bypass src/core/http.ts (per-attempt timeouts, the shared retry policy, "outcome unknown" for
- * a lost POST, the rate-limit message). The adapter needs about fifteen Management API operations; their contract is
- * specs/okta-management.yaml, which the tests' stand-in enforces.
+ * Tokens are never logged.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ApplicationApi, AuthorizationServerApi, GroupApi, RequestContext, ResponseContext, UserApi } from '@okta/okta-sdk-nodejs';
 import { CliError, UsageError } from '../../src/core/errors.js';
 import { httpFetch, readJsonBody } from '../../src/core/http.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -46,18 +64,41 @@ const SCOPE_USE: Record<OktaScope, string> = {
 
 export type OktaCredentials =
   | { kind: 'ssws'; token: string }
-  | { kind: 'oauth'; clientId: string; privateKeyFile: string; keyId?: string };
+  | {
+      kind: 'oauth';
+      clientId: string;
+      /** The PEM or JWK private key file (env); or, from okta.yaml (--okta-use-config-file), the key itself. */
+      privateKeyFile?: string;
+      privateKey?: string;
+      keyId?: string;
+    };
+
+/** Opt-in to the SDK's own configuration files: --okta-use-config-file or this env var (1/true/yes). */
+export const USE_CONFIG_FILE_ENV = 'OKTA_USE_CONFIG_FILE';
+export const USE_CONFIG_FILE_FLAG = '--okta-use-config-file';
+
+export function wantsConfigFile(env: NodeJS.ProcessEnv, flag?: unknown): boolean {
+  return flag === true || /^(1|true|yes)$/i.test(env[USE_CONFIG_FILE_ENV]?.trim() ?? '');
+}
+
+/** The two files the SDK reads, in its order (the later wins): ~/.okta/okta.yaml, then ./okta.yaml. */
+export function oktaYamlPaths(env: NodeJS.ProcessEnv): string[] {
+  return [join(env.HOME || homedir(), '.okta', 'okta.yaml'), join(process.cwd(), 'okta.yaml')];
+}
 
 /** Where a missing credential is looked for, for the error message. */
-export function missingCredentialsError(env: NodeJS.ProcessEnv): CliError {
-  const home = env.HOME;
-  const yaml = home && existsSync(join(home, '.okta', 'okta.yaml'));
+export function missingCredentialsError(env: NodeJS.ProcessEnv, usedConfigFile = false): CliError {
+  const yaml = oktaYamlPaths(env).filter((p) => existsSync(p));
   return new CliError('Okta admin credentials are missing.', {
     code: 'credentials',
     fix:
       `Set ${ENV.apiToken} (an API token: Okta Admin Console > Security > API > Tokens), or ${ENV.clientId} and ${ENV.privateKeyFile} ` +
       `(an API service app using private_key_jwt, granted ${Object.keys(SCOPE_USE).join(', ')}).` +
-      (yaml ? ` ~/.okta/okta.yaml exists but is never read by this tool: export the values you want from it.` : ''),
+      (yaml.length && !usedConfigFile
+        ? ` ${yaml.join(' and ')} ${yaml.length > 1 ? 'exist' : 'exists'} but ${yaml.length > 1 ? 'are' : 'is'} read only when you ask: pass ${USE_CONFIG_FILE_FLAG} (or set ${USE_CONFIG_FILE_ENV}=1), or export the values you want.`
+        : usedConfigFile
+          ? ` (${USE_CONFIG_FILE_FLAG}: okta.client.token, or okta.client.authorizationMode PrivateKey with clientId and privateKey, in ${oktaYamlPaths(env).join(' or ')}, or OKTA_CLIENT_TOKEN.)`
+          : ''),
   });
 }
 
@@ -75,6 +116,54 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): OktaCredentials | un
     });
   }
   return undefined;
+}
+
+/** What the SDK's configuration (okta.yaml files, then OKTA_CLIENT_*) gives; only with --okta-use-config-file. */
+export interface OktaFileConfig {
+  orgUrl?: string;
+  creds?: OktaCredentials;
+}
+
+interface SdkConfigLoader {
+  config: { client: Record<string, string> };
+  apply(c: unknown): void;
+  applyYamlFile(path: string): void;
+}
+
+/**
+ * Reads the SDK's configuration with the SDK's own ConfigLoader (its yaml parsing and merge rules), from the two
+ * okta.yaml files and the OKTA_CLIENT_* variables of `env` (the adapter's env, not necessarily process.env).
+ * Called only when the user asked for it. Loads the config loader alone (js-yaml, lodash), not the whole SDK.
+ */
+export function readOktaConfigFiles(env: NodeJS.ProcessEnv): OktaFileConfig {
+  const require = createRequire(import.meta.url);
+  const { ConfigLoader } = require('@okta/okta-sdk-nodejs/src/config-loader.js') as { ConfigLoader: new () => SdkConfigLoader };
+  const loader = new ConfigLoader();
+  loader.apply({ client: { authorizationMode: 'SSWS' } });
+  for (const path of oktaYamlPaths(env)) {
+    if (!existsSync(path)) continue;
+    try {
+      loader.applyYamlFile(path);
+    } catch (err) {
+      throw new CliError(`${path} is not valid okta.yaml (${USE_CONFIG_FILE_FLAG}): ${redact((err as Error).message.split('\n')[0] ?? '')}.`, {
+        code: 'credentials',
+        fix: `Fix the file, or leave out ${USE_CONFIG_FILE_FLAG} and set ${ENV.orgUrl} and ${ENV.apiToken}.`,
+      });
+    }
+  }
+  const fromEnv: Record<string, string> = {};
+  for (const key of Object.keys(loader.config.client)) {
+    const v = env[`OKTA_CLIENT_${key.toUpperCase()}`];
+    if (v !== undefined) fromEnv[key] = v;
+  }
+  loader.apply({ client: fromEnv });
+  const c = loader.config.client;
+  const out: OktaFileConfig = {};
+  if (c.orgUrl) out.orgUrl = normaliseOrgUrl(c.orgUrl, 'okta.client.orgUrl');
+  if (c.authorizationMode === 'PrivateKey') {
+    if (c.clientId && c.privateKey) out.creds = { kind: 'oauth', clientId: c.clientId, privateKey: c.privateKey, keyId: c.keyId || undefined };
+  } else if (c.token) out.creds = { kind: 'ssws', token: c.token };
+  return out;
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
@@ -119,8 +208,6 @@ function describeOktaError(body: OktaErrorBody | undefined): string {
 }
 
 export interface RequestOptions {
-  body?: unknown;
-  query?: Record<string, string | undefined>;
   /** The API scope the operation needs (service-app credentials); also named in a 403. */
   scope: OktaScope;
   /** What the call is for, in messages ("creating the app"). */
@@ -129,6 +216,33 @@ export interface RequestOptions {
   allow404?: boolean;
   /** For non-idempotent POSTs: what to check when the outcome is unknown. */
   unknownOutcomeFix?: string;
+}
+
+/** The SDK's typed Management API classes this tool uses (built on our transport; see the module comment). */
+export interface OktaSdk {
+  applicationApi: ApplicationApi;
+  authorizationServerApi: AuthorizationServerApi;
+  userApi: UserApi;
+  groupApi: GroupApi;
+}
+
+type SdkModule = typeof import('@okta/okta-sdk-nodejs');
+let sdkModule: Promise<SdkModule> | undefined;
+
+/** The SDK, loaded on first use (a CommonJS module: its exports may sit on `default`). */
+export function loadOktaSdk(): Promise<SdkModule> {
+  sdkModule ??= import('@okta/okta-sdk-nodejs').then((m) => ((m as unknown as { default?: SdkModule }).default ?? m) as SdkModule);
+  return sdkModule;
+}
+
+/** Every item of an SDK collection (it follows Okta's `Link: rel="next"` pages), up to `max`. */
+export async function collect<T>(col: AsyncIterable<T | null>, max = Infinity): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of col) {
+    if (item !== null && item !== undefined) out.push(item);
+    if (out.length >= max) break;
+  }
+  return out;
 }
 
 interface CachedToken {
@@ -144,10 +258,18 @@ interface DpopKey {
   jwk: JsonWebKey;
 }
 
+/** Per call: what it is for (messages, scope), and the last request it made (for an unreadable answer). */
+interface CallState {
+  o: RequestOptions;
+  last?: { method: string; path: string; status: number };
+}
+
 export class OktaApi {
   private token?: CachedToken;
   private dpopKey?: DpopKey;
   private signingKey?: { key: KeyObject; alg: string; kid?: string };
+  private sdkApis?: Promise<OktaSdk>;
+  private readonly calls = new AsyncLocalStorage<CallState>();
 
   private dpopNonce?: string;
 
@@ -165,35 +287,78 @@ export class OktaApi {
     return this.creds.kind;
   }
 
-  /** One Management API call. JSON in and out; `null` for a 404 when allow404; CliError otherwise. */
-  async request<T = Record<string, unknown>>(method: string, path: string, o: RequestOptions): Promise<T | null> {
-    const url = new URL(path, this.orgUrl);
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (o.body !== undefined) headers['content-type'] = 'application/json';
+  /**
+   * One Management API operation through the SDK: `fn` calls its typed API (e.g.
+   * `(s) => s.applicationApi.getApplication({ appId })`). `null` for a 404 when allow404; a CliError otherwise.
+   */
+  async call<T>(o: RequestOptions, fn: (sdk: OktaSdk) => Promise<T>): Promise<T | null> {
+    const sdk = await this.sdk();
+    const state: CallState = { o };
+    try {
+      return await this.calls.run(state, () => fn(sdk));
+    } catch (err) {
+      if (err instanceof CliError) {
+        if (o.allow404 && err.code === 'not_found') return null;
+        throw err;
+      }
+      // Our transport turns every refusal into a CliError: what is left is an answer the SDK could not read.
+      const last = state.last;
+      this.opts.logger.debug(`okta: the SDK could not read the answer${last ? ` to ${last.method} ${last.path} (HTTP ${last.status})` : ''}: ${(err as Error)?.message}`);
+      throw new CliError(`Okta answered ${last ? `${last.method} ${last.path}` : 'a request'} (${o.purpose}) with something that is not the JSON the Management API returns.`, {
+        code: 'okta_not_json',
+        fix: `Check that ${this.orgUrl} is your Okta org URL.`,
+        cause: err,
+      });
+    }
+  }
+
+  /** The SDK's API classes on our transport: createConfiguration reads no file and no env var (no Client, no ConfigLoader). */
+  private sdk(): Promise<OktaSdk> {
+    this.sdkApis ??= loadOktaSdk().then((m) => {
+      const configuration = m.createConfiguration({
+        baseServer: new m.ServerConfiguration(this.orgUrl, {}),
+        httpApi: m.wrapHttpLibrary({ send: (req: RequestContext) => this.send(m, req) }),
+      });
+      return {
+        applicationApi: new m.ApplicationApi(configuration),
+        authorizationServerApi: new m.AuthorizationServerApi(configuration),
+        userApi: new m.UserApi(configuration),
+        groupApi: new m.GroupApi(configuration),
+      };
+    });
+    return this.sdkApis;
+  }
+
+  /** The SDK's HTTP library: one request through httpFetch, with our credential; a refusal becomes a CliError. */
+  private async send(m: SdkModule, req: RequestContext): Promise<ResponseContext> {
+    const state = this.calls.getStore();
+    const o: RequestOptions = state?.o ?? { scope: 'okta.apps.manage', purpose: 'calling the Okta Management API' };
+    const url = new URL(req.getUrl());
+    if (url.origin !== this.orgUrl) throw new CliError(`The Okta SDK asked for ${url.origin}, not ${this.orgUrl}.`, { code: 'okta_sdk' });
+    const method = String(req.getHttpMethod()).toUpperCase();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.getHeaders())) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    delete headers.authorization;
     Object.assign(headers, await this.authHeaders(method, url, o.scope));
+    const body = req.getBody() as unknown;
+    if (body !== undefined && typeof body !== 'string') throw new CliError(`The Okta SDK built a ${method} ${url.pathname} body this tool cannot send.`, { code: 'okta_sdk' });
     const res = await httpFetch(
       url,
-      { method, headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) },
+      { method, headers, ...(body !== undefined ? { body } : {}) },
       { timeoutMs: this.opts.timeoutMs, logger: this.opts.logger, purpose: o.purpose, unknownOutcomeFix: o.unknownOutcomeFix },
     );
     this.opts.logger.debug(`okta: ${method} ${url.pathname} -> HTTP ${res.status}`);
-    if (res.status === 204) {
-      await res.body?.cancel().catch(() => undefined);
-      return {} as T;
+    if (state) state.last = { method, path: url.pathname, status: res.status };
+    if (!res.ok) {
+      const errBody = (await readJsonBody(res)) as OktaErrorBody | undefined;
+      throw this.httpError(res.status, method, url.pathname, o, errBody);
     }
-    if (res.ok) {
-      const text = await res.text();
-      if (!text) return {} as T;
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new CliError(`Okta answered ${method} ${url.pathname} (${o.purpose}) with something that is not JSON.`, { code: 'okta_not_json', fix: `Check that ${this.orgUrl} is your Okta org URL.` });
-      }
-    }
-    const body = (await readJsonBody(res)) as OktaErrorBody | undefined;
-    if (res.status === 404 && o.allow404) return null;
-    throw this.httpError(res.status, method, url.pathname, o, body);
+    const text = res.status === 204 ? '' : await res.text();
+    const resHeaders: Record<string, string> = {};
+    res.headers.forEach((v, k) => {
+      resHeaders[k] = v;
+    });
+    return new m.ResponseContext(res.status, resHeaders, { text: async () => text, binary: async () => Buffer.from(text) });
   }
 
   private httpError(status: number, method: string, path: string, o: RequestOptions, body: OktaErrorBody | undefined): CliError {
@@ -246,10 +411,10 @@ export class OktaApi {
   private async loadSigningKey(): Promise<{ key: KeyObject; alg: string; kid?: string }> {
     if (this.signingKey) return this.signingKey;
     if (this.creds.kind !== 'oauth') throw new Error('not a service app');
-    const file = this.creds.privateKeyFile;
+    const file = this.creds.privateKeyFile ?? 'okta.client.privateKey';
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = this.creds.privateKey ?? (await readFile(file, 'utf8'));
     } catch (err) {
       throw new CliError(`Cannot read the service app's private key ${file} (${ENV.privateKeyFile}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, {
         code: 'credentials',
@@ -257,7 +422,7 @@ export class OktaApi {
       });
     }
     try {
-      if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
+      if (this.creds.privateKeyFile && process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
         this.opts.logger.debug(`okta: ${file} is readable by other users; chmod 600 it`);
       }
     } catch {

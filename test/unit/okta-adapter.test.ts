@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -484,5 +484,154 @@ describe('the stand-in refuses what Okta refuses (so these tests can fail)', () 
     const del = await fetch(`${s.orgUrl}/api/v1/apps/${created.id}`, { method: 'DELETE', headers: h });
     assert.equal(del.status, 403, 'an active app cannot be deleted');
     assert.equal(s.apps.size, 1);
+  });
+});
+
+describe('the Okta SDK: isolated from its implicit configuration, on our transport, loaded lazily', () => {
+  /** Puts okta.yaml files in a temp HOME and cwd and OKTA_CLIENT_* in process.env; undone by the returned function. */
+  async function plantSdkConfig(yaml: string, processEnv: Record<string, string>): Promise<{ home: string; cwd: string; restore: () => void }> {
+    const home = await mkdtemp(join(dir, 'home-'));
+    const cwd = await mkdtemp(join(dir, 'cwd-'));
+    await mkdir(join(home, '.okta'), { recursive: true });
+    await writeFile(join(home, '.okta', 'okta.yaml'), yaml, { mode: 0o600 });
+    await writeFile(join(cwd, 'okta.yaml'), yaml, { mode: 0o600 });
+    const saved = { HOME: process.env.HOME, cwd: process.cwd(), env: Object.fromEntries(Object.keys(processEnv).map((k) => [k, process.env[k]])) };
+    process.env.HOME = home;
+    process.chdir(cwd);
+    Object.assign(process.env, processEnv);
+    return {
+      home,
+      cwd,
+      restore: () => {
+        process.chdir(saved.cwd);
+        if (saved.HOME === undefined) delete process.env.HOME;
+        else process.env.HOME = saved.HOME;
+        for (const [k, v] of Object.entries(saved.env)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      },
+    };
+  }
+
+  test('~/.okta/okta.yaml, ./okta.yaml and OKTA_CLIENT_* pointing elsewhere are ignored: only the configured org sees requests, with the configured token', async () => {
+    const s = await standin();
+    const decoy = await standin();
+    const yaml = `okta:\n  client:\n    orgUrl: "${decoy.orgUrl}"\n    token: "${decoy.apiToken}"\n    authorizationMode: "SSWS"\n    userAgent: "from-yaml"\n`;
+    const planted = await plantSdkConfig(yaml, { OKTA_CLIENT_ORGURL: decoy.orgUrl, OKTA_CLIENT_TOKEN: decoy.apiToken, OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS' });
+    try {
+      // The trap is real: the SDK's own Client picks the decoy up from the files and env on its own.
+      const sdk = (await import('@okta/okta-sdk-nodejs')) as unknown as { default?: { Client: new () => { baseUrl: string } }; Client: new () => { baseUrl: string } };
+      const Client = sdk.default?.Client ?? sdk.Client;
+      assert.equal(new Client().baseUrl, decoy.orgUrl);
+
+      // The adapter, given the whole process env (as the CLI does) plus its own settings, talks to s alone.
+      const { ctx, adapter } = setup(s, { ...process.env, OKTA_ORG_URL: s.orgUrl, OKTA_API_TOKEN: s.apiToken, HOME: planted.home });
+      const a = await adapter({ 'okta-assign-group': ['Engineering'] });
+      await a.preflight(ctx);
+      const app = await a.createApp(ctx, request());
+      assert.ok(await a.describeApp(ctx, app));
+      assert.equal(await a.deleteApp(ctx, app), 'deleted');
+      assert.deepEqual(decoy.calls, [], 'nothing went to the org named by okta.yaml / OKTA_CLIENT_ORGURL');
+      const api = s.calls.filter((c) => c.path.startsWith('/api/'));
+      assert.ok(api.length >= 8);
+      assert.ok(api.every((c) => c.auth === 'ssws' && c.status < 300), api.map((c) => `${c.method} ${c.path} ${c.status}`).join('\n'));
+
+      // With no OKTA_* credential, the files are still not read: the error says how to opt in.
+      const none = setup(s, { ...process.env, OKTA_ORG_URL: s.orgUrl, OKTA_API_TOKEN: undefined, HOME: planted.home });
+      await assert.rejects((await none.adapter()).preflight(none.ctx), (err: unknown) => err instanceof CliError && err.code === 'credentials' && /--okta-use-config-file/.test(err.fix ?? '') && !(err.fix ?? '').includes(decoy.apiToken));
+      assert.deepEqual(decoy.calls, []);
+    } finally {
+      planted.restore();
+    }
+  });
+
+  test('--okta-use-config-file (or OKTA_USE_CONFIG_FILE=1) lets the SDK config fill in what OKTA_* does not set: API token, or a service app key', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const s = await standin({
+      serviceApps: [{ clientId: '0oaYamlServiceApp00', publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: 'yaml-key' }, scopes: ['okta.apps.manage', 'okta.authorizationServers.manage'], requireDpop: true }],
+    });
+    const home = await mkdtemp(join(dir, 'opt-in-'));
+    await mkdir(join(home, '.okta'), { recursive: true });
+    const yamlFile = join(home, '.okta', 'okta.yaml');
+    await writeFile(yamlFile, `okta:\n  client:\n    orgUrl: "${s.orgUrl}"\n    token: "${s.apiToken}"\n`, { mode: 0o600 });
+    const env = { OKTA_ORG_URL: undefined, OKTA_API_TOKEN: undefined, HOME: home };
+    for (const [how, options, extra] of [
+      ['flag', { 'okta-use-config-file': true }, {}],
+      ['env', {}, { OKTA_USE_CONFIG_FILE: '1' }],
+    ] as const) {
+      const { ctx, adapter } = setup(s, { ...env, ...extra });
+      const a = await adapter(options);
+      await a.preflight(ctx);
+      assert.equal(a.tokenProfile().issuer, `${s.orgUrl}/oauth2/default`, how);
+    }
+    assert.ok(s.calls.filter((c) => c.path.startsWith('/api/')).every((c) => c.auth === 'ssws'));
+
+    // A service app (authorizationMode PrivateKey, the key inline), the org from OKTA_CLIENT_ORGURL of the adapter's env.
+    const pem = (privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).replace(/\n/g, '\n      ');
+    await writeFile(yamlFile, `okta:\n  client:\n    authorizationMode: PrivateKey\n    clientId: 0oaYamlServiceApp00\n    keyId: yaml-key\n    privateKey: |\n      ${pem}\n`, { mode: 0o600 });
+    const sa = setup(s, { ...env, OKTA_CLIENT_ORGURL: s.orgUrl });
+    const before = s.calls.length;
+    await (await sa.adapter({ 'okta-use-config-file': true })).preflight(sa.ctx);
+    const api = s.calls.slice(before).filter((c) => c.path.startsWith('/api/'));
+    assert.ok(api.length > 0 && api.every((c) => c.auth === 'dpop' && c.status < 300), api.map((c) => `${c.method} ${c.path} ${c.status} ${c.auth}`).join('\n'));
+
+    // A broken okta.yaml, when asked for, is named (and its content not echoed).
+    await writeFile(yamlFile, `okta:\n  client:\n    token: [unclosed\n`, { mode: 0o600 });
+    const broken = setup(s, { ...env, OKTA_ORG_URL: s.orgUrl });
+    await assert.rejects(broken.adapter({ 'okta-use-config-file': true }).then((a) => a.preflight(broken.ctx)), (err: unknown) => err instanceof CliError && err.message.includes(yamlFile) && /not valid okta\.yaml/.test(err.message));
+  });
+
+  test('SDK requests go through src/core/http.ts: a 503 on a GET is retried, a lost POST is reported as outcome unknown, not repeated', async () => {
+    const s = await standin();
+    const { ctx, adapter } = setup(s);
+    const a = await adapter();
+    s.failNext({ method: 'GET', path: /^\/api\/v1\/authorizationServers\/default$/, status: 503, body: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } });
+    await a.preflight(ctx);
+    assert.deepEqual(s.calls.filter((c) => c.path === '/api/v1/authorizationServers/default').map((c) => c.status), [503, 200]);
+
+    // A POST whose answer never comes: the shared timeout fires, and it is not sent twice.
+    const { createServer } = await import('node:http');
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const posts: number[] = [];
+    hang.on('request', () => posts.push(Date.now()));
+    try {
+      const port = (hang.address() as { port: number }).port;
+      const { OktaApi } = await import('../../providers/okta/api.js');
+      const api = new OktaApi(`http://127.0.0.1:${port}`, { kind: 'ssws', token: 'x' }, { timeoutMs: 300, logger: ctx.logger });
+      await assert.rejects(
+        api.call({ scope: 'okta.apps.manage', purpose: 'creating the OIDC app', unknownOutcomeFix: 'Look for the app in the Admin Console.' }, (sdk) =>
+          sdk.applicationApi.createApplication({ application: { name: 'oidc_client', label: 'x', signOnMode: 'OPENID_CONNECT' } as never }),
+        ),
+        (err: unknown) => err instanceof CliError && err.code === 'outcome_unknown' && /Admin Console/.test(err.fix ?? ''),
+      );
+      assert.equal(posts.length, 1);
+    } finally {
+      hang.closeAllConnections();
+      await new Promise((r) => hang.close(r));
+    }
+  });
+
+  test('the SDK is loaded on the first API call, not by the provider module or createAdapter', async () => {
+    const s = await standin();
+    const { execFile } = await import('node:child_process');
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(${JSON.stringify(new URL('../../providers/okta/api.js', import.meta.url).href)});
+      const sdkEntry = require.resolve('@okta/okta-sdk-nodejs');
+      const loaded = () => Object.keys(require.cache).includes(sdkEntry);
+      const { provider } = await import(${JSON.stringify(new URL('../../providers/okta/index.js', import.meta.url).href)});
+      const logger = { debug() {}, info() {}, warn() {}, error() {}, success() {}, step() {} };
+      const env = { OKTA_ORG_URL: ${JSON.stringify(s.orgUrl)}, OKTA_API_TOKEN: ${JSON.stringify(s.apiToken)} };
+      const a = await provider.createAdapter({}, { logger, env });
+      const before = loaded();
+      await a.preflight({ logger, env, timeoutMs: 5000 });
+      console.log(JSON.stringify({ before, after: loaded() }));
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { before: false, after: true });
   });
 });
