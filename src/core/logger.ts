@@ -1,3 +1,4 @@
+import { Chalk } from 'chalk';
 import { redact } from './redact.js';
 
 /** Human output goes to stderr (stdout is reserved for --json and for data). Every line is redacted. */
@@ -17,13 +18,13 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
-const codes = { dim: [2, 22], green: [32, 39], yellow: [33, 39], red: [31, 39], cyan: [36, 39], bold: [1, 22] } as const;
-export type Style = keyof typeof codes;
+export type Style = 'dim' | 'green' | 'yellow' | 'red' | 'cyan' | 'bold';
+
+// Colour is decided by the caller (a TTY on stderr, NO_COLOR unset), not by chalk's stdout detection.
+const colored = new Chalk({ level: 1 });
 
 export function paint(enabled: boolean, style: Style, text: string): string {
-  if (!enabled) return text;
-  const [a, b] = codes[style];
-  return `\u001b[${a}m${text}\u001b[${b}m`;
+  return enabled ? colored[style](text) : text;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {

@@ -1,13 +1,14 @@
 /** Opening the sign-in URL: always printed, then handed to an opener, $BROWSER or the platform's opener. */
-import { spawn } from 'node:child_process';
 import type { Logger } from '../core/logger.js';
 
 export type Opener = (url: string) => Promise<void> | void;
 
-function launch(command: string, args: string[], verbatim = false): void {
+/** Starts the opener detached (execa, loaded only here); no desktop or no opener is fine: the URL was printed. */
+async function launch(command: string, args: string[], verbatim = false): Promise<void> {
   try {
-    const child = spawn(command, args, { detached: true, stdio: 'ignore', windowsHide: true, windowsVerbatimArguments: verbatim });
-    child.on('error', () => undefined); // no desktop, no opener: the printed URL is enough
+    const { execa } = await import('execa');
+    const child = execa(command, args, { detached: true, stdio: 'ignore', windowsHide: true, windowsVerbatimArguments: verbatim, reject: false, cleanup: false });
+    child.catch(() => undefined);
     child.unref();
   } catch {
     /* same */
