@@ -21,6 +21,7 @@
  * readable errors) which, for a loopback domain (127.0.0.1:PORT, localhost:PORT), speaks plain http: that is
  * how tests point the adapter at a local stand-in.
  */
+import { decodeJwtClaims } from '../../src/oauth/tokens.js';
 import { isLoopbackHost } from '../../src/core/net.js';
 import type { ManagementClient } from 'auth0';
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
@@ -174,16 +175,7 @@ function grantFix(creds: ManagementCredentials | undefined, scopes: string[]): s
 }
 
 /** A claims-only look at a JWT (the Management token's scope, aud, exp): never verified, never printed. */
-function jwtPayload(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const jwtPayload = (token: string) => decodeJwtClaims(token)?.payload;
 
 function statusOf(err: unknown): number | undefined {
   const s = (err as { statusCode?: unknown } | undefined)?.statusCode;

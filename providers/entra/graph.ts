@@ -3,6 +3,7 @@
  * token from auth.ts, and Graph's error body ({"error":{"code","message"}}) turned into CliErrors that name the
  * permission a 403 lacks. No Graph SDK: five resources do not need one.
  */
+import { decodeJwtClaims } from '../../src/oauth/tokens.js';
 import { CliError } from '../../src/core/errors.js';
 import { httpFetch, readJsonBody, type HttpOptions } from '../../src/core/http.js';
 import type { AdapterContext } from '../types.js';
@@ -111,13 +112,4 @@ function graphError(method: string, c: GraphCall, status: number, body: Record<s
 }
 
 /** Decodes a JWT's payload without verifying it (only to read what Entra granted, never to trust it). */
-export function peekJwt(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const peekJwt = (token: string): Record<string, unknown> | undefined => decodeJwtClaims(token)?.payload;

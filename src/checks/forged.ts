@@ -32,6 +32,7 @@ import { CliError, errorMessage } from '../core/errors.js';
 import { httpFetch } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import { MCP_PROTOCOL_VERSION, initializeRequest, parseMcpBody, parseWwwAuthenticate } from '../oauth/discovery.js';
+import { decodeJwtClaims } from '../oauth/tokens.js';
 import type { CheckResult } from './types.js';
 
 export interface ForgedProbeInput {
@@ -132,19 +133,7 @@ function b64json(value: unknown): string {
 }
 
 /** Decodes a JWT's header and payload without verifying anything; undefined when it is not one. */
-function decodeUnverified(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
-    if (!header || typeof header !== 'object' || Array.isArray(header)) return undefined;
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
-    return { header: header as Record<string, unknown>, payload: payload as Record<string, unknown> };
-  } catch {
-    return undefined;
-  }
-}
+const decodeUnverified = (token: string) => decodeJwtClaims(token) ?? undefined;
 
 /**
  * Why an `expiredToken` cannot serve the expired probe, or undefined when it can: it must be a JWT from
