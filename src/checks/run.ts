@@ -16,6 +16,7 @@ import { checkMcpCalls } from './mcp.js';
 import { checkPrm } from './prm.js';
 import { checkRefresh } from './refresh.js';
 import { checkTokenClaims } from './token-claims.js';
+import { sameIssuer } from '../oauth/issuer-pin.js';
 import { skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
 
 export interface VerifyInput {
@@ -31,6 +32,14 @@ export interface VerifyInput {
   authorizeParams?: Record<string, string>;
   /** An access token the IdP signed that has expired (e.g. from mcp-remote's cache), for the expired-token probe. */
   expiredToken?: string;
+  /**
+   * The issuer a setup recorded or a team profile names. It must be one the gateway's protected resource
+   * metadata names, or no token is requested (the issuer-pin check fails); without it, the gateway's first
+   * authorization server is the one used.
+   */
+  expectedIssuer?: string;
+  /** Where expectedIssuer came from, for the finding ('setup "connect"'). */
+  expectedIssuerSource?: string;
   /** The IdP adapter of the setup (custom domains cannot be recognised from the issuer). */
   provider?: ProviderId;
   /** The MCP client entry to check (Kiro's mcp.json and the server name), when known; --via-client runs it. */
@@ -65,6 +74,8 @@ export interface VerifyResult {
   checks: CheckResult[];
   ok: boolean;
   tokens?: { accessToken: string; refreshToken?: string };
+  /** The issuer the test login used (pinned to the gateway): the only one its tokens may be revoked at. */
+  issuer?: string;
 }
 
 /** mcp-remote's historical default callback port; the wizard registers the port it writes to mcp.json. */
@@ -205,13 +216,15 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const checks: CheckResult[] = [];
   // What the chain learns, for the consistency checks that close the run.
   const learned: { issuer?: string; accessToken?: string } = {};
+  /** The issuer tokens may be requested from: the gateway's, and the setup's when it names one. */
+  let pinned: string | undefined;
   const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
     checks.push(...(await clientConfigPending), ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     return {
       checks,
       ok: !checks.some((c) => c.status === 'fail'),
-      ...(tokens ? { tokens: { accessToken: tokens.access_token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) } } : {}),
+      ...(tokens ? { tokens: { accessToken: tokens.access_token, ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}) }, issuer: pinned } : {}),
     };
   };
   const callTitle = `MCP tools/call ${input.callTool?.name ?? ''}`.trim();
@@ -243,7 +256,15 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   logger.debug('Reading the protected resource metadata');
   const prm = await checkPrm(input.gatewayUrl, www?.params.resource_metadata, { timeoutMs });
   checks.push(prm.result);
-  const issuer = prm.prm?.metadata.authorization_servers?.find((s) => typeof s === 'string' && s);
+  const named = prm.prm?.metadata.authorization_servers;
+  const servers = (Array.isArray(named) ? named : []).filter((s): s is string => typeof s === 'string' && s.length > 0);
+  let issuer = servers[0];
+  // The pin: a setup's or profile's issuer must be one the gateway names, or no token is requested at all.
+  if (input.expectedIssuer && prm.prm) {
+    const match = servers.find((s) => sameIssuer(s, input.expectedIssuer));
+    checks.push(pinCheck(input, servers, match));
+    if (match) issuer = pinned = match;
+  } else pinned = issuer;
 
   let as: Awaited<ReturnType<typeof checkAsMetadata>> | undefined;
   if (!issuer) {
@@ -271,6 +292,10 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
   } else if (!asMd) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped: no authorization server metadata to sign in with.'));
+  } else if (!pinned) {
+    checks.push(skipped('login', 'login', TITLES.login, "Skipped: the issuer is not one the gateway names (see the issuer check); no token is requested from it."));
+  } else if (asMd.issuer !== pinned) {
+    checks.push(skipped('login', 'login', TITLES.login, `Skipped: the metadata found for ${pinned} names another issuer (see the authorization server metadata check); no token is requested from it, and mcp-remote refuses it too.`));
   } else {
     scopes = input.scopes ?? (www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined) ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
     const login = await checkLogin({
@@ -322,6 +347,21 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     tokens = { ...refresh.tokens, refresh_token: refresh.tokens.refresh_token ?? tokens.refresh_token };
   }
   return done(tokens);
+}
+
+/** The issuer-pin check: the setup's (or profile's) issuer is one the gateway names. */
+function pinCheck(input: VerifyInput, servers: string[], match: string | undefined): CheckResult {
+  const base = { id: 'issuer-pin', stage: 'metadata', title: "Issuer is the gateway's", details: { expected: input.expectedIssuer, authorizationServers: servers } } as const;
+  const source = input.expectedIssuerSource ?? 'the setup';
+  if (match) return { ...base, status: 'pass', finding: `${source} names ${input.expectedIssuer}, an authorization server the gateway names.` };
+  return {
+    ...base,
+    status: 'fail',
+    finding: `${source} names the issuer ${input.expectedIssuer}, but the gateway names ${servers.length ? servers.join(', ') : 'no authorization server'}. No token was requested or sent.`,
+    fix: servers.length
+      ? `If the gateway is right, update ${source} (a current team profile, or run connect/init again); if not, fix the gateway's discovery URL so it names ${input.expectedIssuer}.`
+      : "The gateway's CUSTOM_JWT discovery URL must name the IdP.",
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

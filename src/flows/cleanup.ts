@@ -8,6 +8,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
+import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { CancelledError, CliError, errorMessage } from '../core/errors.js';
@@ -69,6 +70,25 @@ export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: Un
   return out;
 }
 
+/**
+ * A connect setup's issuer came from a team profile: before the developer's cached tokens are sent there to be
+ * revoked, the gateway (when it answers) must still name that issuer, and a JWT access token must say it was
+ * issued there. Returns why not, or undefined when they may be sent.
+ */
+async function connectIssuerRefusal(gatewayUrl: string, issuer: string, accessToken: string | undefined): Promise<string | undefined> {
+  const { gatewayIssuers, sameIssuer } = await import('../oauth/issuer-pin.js');
+  const named = await gatewayIssuers(gatewayUrl, { timeoutMs: 10_000 }).catch(() => undefined);
+  // Unreachable: the issuer connect recorded was pinned to the gateway then.
+  if (named && !named.some((s) => sameIssuer(s, issuer))) return `the gateway names ${named.join(', ') || 'no issuer'}, not ${issuer}`;
+  const { decodeJwtClaims } = await import('../oauth/tokens.js');
+  const iss = accessToken ? decodeJwtClaims(accessToken)?.payload.iss : undefined;
+  if (typeof iss === 'string' && !sameIssuer(iss, issuer)) return `the cached token was issued by ${iss}, not ${issuer}`;
+  return undefined;
+}
+
+/** What one undo action reports: a status ('deleted' counts as done), optionally with a detail. */
+type ActOutcome = CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string };
+
 /** Undo the given journal entries (newest first within each kind), marking each undone in the journal. */
 export async function undoEntries(
   deps: { logger: Logger; env: NodeJS.ProcessEnv; signal: AbortSignal },
@@ -79,7 +99,7 @@ export async function undoEntries(
   const { logger } = deps;
   const cfg = journal.doc.config;
   const actions: CleanupAction[] = [];
-  const act = async (what: string, fn: () => Promise<CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string }>, fix: string, entry?: JournalEntry) => {
+  const act = async (what: string, fn: () => Promise<ActOutcome>, fix: string, entry?: JournalEntry) => {
     try {
       const raw = await fn();
       const r = raw === 'deleted' ? 'done' : raw;
@@ -128,8 +148,12 @@ export async function undoEntries(
     await act(`Revoke cached tokens for ${serverUrl}`, async () => {
       const tokens = (await mr.readMcpRemoteTokens(serverUrl, cacheOpts, cacheEnv)) as { access_token?: string; refresh_token?: string } | null;
       if (!tokens) return { status: 'skipped', detail: 'mcp-remote has no tokens cached for this server' };
-      if (cfg.kind === 'connect' && (!app || !adapter)) return { status: 'skipped', detail: 'the issuer is not known (no --issuer in the profile); the tokens expire on their own' };
+      if (cfg.kind === 'connect' && (!app || !adapter)) return { status: 'skipped', detail: 'the issuer is not known (the gateway could not confirm one at connect time); the tokens expire on their own' };
       if (!app || !adapter) return { status: 'left', detail: 'no app record to revoke with' };
+      if (cfg.kind === 'connect') {
+        const refused = await connectIssuerRefusal(String(cfg.gatewayUrl), app.issuer, tokens.access_token);
+        if (refused) return { status: 'skipped', detail: `not revoked: ${refused}; the tokens expire on their own (sign out at the IdP to end them sooner)` };
+      }
       const r = await adapter.revoke(actx, app, { refreshToken: tokens.refresh_token, accessToken: tokens.access_token });
       const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
       return { status: 'done', detail };
@@ -188,36 +212,41 @@ export async function undoEntries(
   const gw = new GatewayPort({ region: cfg.region ?? 'us-east-1', endpointUrl: cfg.endpointUrl, profile: cfg.profile, env: deps.env }, logger);
   const settle = { timeoutMs: 300_000, signal: deps.signal };
   const created = createdGatewayIds(entries);
+  const { gatewayRecordOf, resolveRecordedGateway } = await import('../gateway/identity.js');
+  // Only a gateway that matches what the journal recorded with its id (name, ARN, and for ours the description
+  // init sets) is restored or deleted: an edited journal cannot point cleanup at someone else's gateway.
+  const recorded = async (e: JournalEntry, then: (g: GatewayInfo, note?: string) => Promise<ActOutcome>): Promise<ActOutcome> => {
+    const found = await resolveRecordedGateway(gw, gatewayRecordOf(e));
+    if (found === 'gone') return 'gone';
+    if ('refused' in found) return { status: 'left', detail: `${found.refused}; refusing to touch a gateway this setup did not create or change` };
+    return then(found.gateway, found.note);
+  };
+  const withNote = (r: 'deleted' | 'gone', note?: string): ActOutcome => (note && r === 'deleted' ? { status: 'done', detail: note } : r);
   for (const e of live(entries, 'gateway-authorizer')) {
     const id = String(e.intent.gatewayId);
     if (created.has(id)) {
       await journal.undone(e, 'the gateway is deleted below');
       continue;
     }
+    const manual = `Check which gateway this setup changed (aws bedrock-agentcore-control list-gateways) and fix ${journal.path}, or set its authorizer back by hand.`;
     if (opts.deleteGateway) {
-      await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console.`, e);
+      await act(`Delete gateway ${id}`, () => recorded(e, (g) => gw.deleteWhenSettled(g.gatewayId, settle)), manual, e);
       continue;
     }
     const previous = (opts.restore === 'beforeRun' ? e.intent.before : (e.intent.previous ?? e.result?.previous)) as CustomJwtAuthorizer | null | undefined;
-    await act(`Restore gateway ${id}'s previous authorizer`, async () => {
-      const g = await gw.get(id);
-      if (!g) return 'gone';
+    await act(`Restore gateway ${id}'s previous authorizer`, () => recorded(e, async (g) => {
       if (!previous) return { status: 'left', detail: 'the previous authorizer was not recorded' };
-      await gw.setAuthorizer(id, previous);
+      await gw.setAuthorizer(g.gatewayId, previous);
       return 'done';
-    }, `Set gateway ${id}'s authorizer back by hand (AWS console, or aws bedrock-agentcore-control update-gateway).`, e);
+    }), `Set gateway ${id}'s authorizer back by hand (AWS console, or aws bedrock-agentcore-control update-gateway).`, e);
   }
   for (const e of live(entries, 'gateway-create')) {
     const id = e.result?.gatewayId ? String(e.result.gatewayId) : undefined;
-    if (!id) {
-      // The create's outcome is unknown (crash, timeout): find it by name.
-      await act(`Find and delete gateway "${String(e.intent.name)}" (its creation was interrupted)`, async () => {
-        const found = (await gw.list()).find((g) => g.name === e.intent.name);
-        return found ? gw.deleteWhenSettled(found.gatewayId, settle) : 'gone';
-      }, `Delete gateway "${String(e.intent.name)}" in the AWS console if it exists.`, e);
-      continue;
-    }
-    await act(`Delete gateway ${id}`, () => gw.deleteWhenSettled(id, settle), `Delete gateway ${id} in the AWS console (delete its targets first).`, e);
+    const name = String(e.intent.name);
+    // Without an id the create's outcome is unknown (crash, timeout): it is found by its name and description.
+    const what = id ? `Delete gateway ${id}` : `Find and delete gateway "${name}" (its creation was interrupted)`;
+    const fix = id ? `Delete gateway ${id} in the AWS console (delete its targets first).` : `Delete gateway "${name}" in the AWS console if it exists.`;
+    await act(what, () => recorded(e, async (g, note) => withNote(await gw.deleteWhenSettled(g.gatewayId, settle), note)), fix, e);
   }
 
   // 4. The IdP apps, each with its own record.

@@ -28,7 +28,10 @@ export interface ConnectValues {
   callbackPort: number;
   serverName: string;
   mcpRemoteArgs: string[];
+  /** The IdP's issuer, once pinned to the gateway (see pinConnectIssuer). */
   issuer?: string;
+  /** Where the issuer came from ("--issuer", "the team profile <file>"), for the pin's error. */
+  issuerSource?: string;
   provider?: string;
   resource?: string;
   /** The profile's file or URL, when one was given. */
@@ -101,10 +104,31 @@ export async function connectValues(ctx: Pick<Context, 'prompter' | 'cwd'>, opts
     serverName: parseServerName(str(opts, 'server-name') ?? base.serverName),
     mcpRemoteArgs,
     ...(issuer ? { issuer } : {}),
+    ...(issuer ? { issuerSource: str(opts, 'issuer') ? '--issuer' : `the team profile ${source}` } : {}),
     ...(provider ? { provider } : {}),
     ...(base.resource ? { resource: base.resource } : {}),
     ...(source ? { source } : {}),
   };
+}
+
+/**
+ * The issuer connect records (verify and cleanup revoke the developer's tokens there) must be one the gateway
+ * names: a profile that says otherwise is refused before anything is written. Without one, the gateway's own
+ * issuer is recorded. When the gateway cannot be read, an issuer is not recorded on the profile's word alone:
+ * verify and cleanup then take it from the gateway.
+ */
+async function pinConnectIssuer(ctx: Pick<Context, 'logger'>, values: ConnectValues, timeoutMs: number): Promise<void> {
+  const { pinIssuer } = await import('../oauth/issuer-pin.js');
+  const pin = await pinIssuer({ gatewayUrl: values.gatewayUrl, claimed: values.issuer, source: values.issuerSource ?? '--issuer', timeoutMs });
+  if (pin.status === 'pinned') {
+    values.issuer = pin.issuer;
+    return;
+  }
+  if (values.issuer) {
+    ctx.logger.warn(`Could not confirm the issuer ${values.issuer} with the gateway (${pin.why}); it is not recorded, so verify and cleanup will take the issuer from the gateway itself.`);
+  }
+  delete values.issuer;
+  delete values.issuerSource;
 }
 
 function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: boolean): ClientEntryInput {
@@ -126,6 +150,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   const setup = typeof opts.setup === 'string' ? ctx.flags.setup : DEFAULT_CONNECT_SETUP;
   const timeoutMs = parseSeconds(str(opts, 'timeout'), '--timeout', 10) * 1000;
   const values = await connectValues(ctx, opts);
+  await pinConnectIssuer(ctx, values, timeoutMs);
   const clients: ClientChoice[] = await collectClients(ctx, opts, undefined);
   const kiroNative = opts['kiro-native'] === true;
   if (kiroNative && !clients.some((c) => c.client === 'kiro' || c.client === 'kiro-workspace')) {
@@ -227,6 +252,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
         gatewayUrl: values.gatewayUrl,
         clientId: values.clientId,
         scopes: values.scopes,
+        ...(values.issuer ? { expectedIssuer: values.issuer, expectedIssuerSource: values.issuerSource ?? '--issuer' } : {}),
         ...(values.resource ? { resource: values.resource } : {}),
         disableResource: values.mcpRemoteArgs.includes('--disable-resource-parameter'),
         callbackHost: 'localhost',

@@ -116,7 +116,17 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     const created = j.live('gateway-create').filter((e) => e.state === 'done').at(-1);
     if (created?.result?.gatewayId) {
       const id = String(created.result.gatewayId);
-      if (await gateway.get(id)) state.createdGatewayId = id;
+      const live = await gateway.get(id);
+      const { gatewayRecordOf, recordMismatch } = await import('../gateway/identity.js');
+      const why = live ? recordMismatch(live, gatewayRecordOf(created)) : undefined;
+      if (why) {
+        // An edited journal must not make a re-run change someone else's gateway.
+        throw new CliError(`The journal of setup "${answers.setup}" says this setup created gateway ${id}, but ${why}. Nothing was changed.`, {
+          code: 'journal_mismatch',
+          fix: `Correct or move ${j.path} (it may have been edited or copied), then run again.`,
+        });
+      }
+      if (live) state.createdGatewayId = id;
       else {
         logger.warn(`Gateway ${id}, created by an earlier run, no longer exists: a new one will be created.`);
         if (write) await j.undone(created, 'gone');

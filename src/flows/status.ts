@@ -70,8 +70,13 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
         const item: StatusItem = { kind: e.kind === 'gateway-create' ? 'Gateway (created)' : 'Gateway authorizer', id, recorded: cfg.region ?? '', live: 'unknown' };
         const { GatewayPort } = await import('../gateway/agentcore.js');
         const g = await new GatewayPort({ region: cfg.region ?? 'us-east-1', endpointUrl: cfg.endpointUrl, profile: cfg.profile, env: ctx.env }, ctx.logger).get(id);
+        const { gatewayRecordOf, recordMismatch } = await import('../gateway/identity.js');
+        const notOurs = g ? recordMismatch(g, gatewayRecordOf(e)) : undefined;
         if (!g) item.live = 'missing';
-        else {
+        else if (notOurs) {
+          item.live = 'drifted';
+          item.detail = `not the gateway this setup recorded: ${notOurs}`;
+        } else {
           const want = (e.intent.authorizer as { allowedClients?: string[] } | undefined)?.allowedClients ?? (cfg.clientId ? [cfg.clientId] : []);
           const have = g.authorizer?.allowedClients ?? [];
           const clientRuleOk = !cfg.clientId || have.includes(cfg.clientId) || JSON.stringify(g.authorizer ?? {}).includes(cfg.clientId);

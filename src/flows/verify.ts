@@ -30,8 +30,10 @@ export async function verifySetup(
   ctx.logger.step(`Verifying ${input.gatewayUrl}`);
   const out = await runVerify(input, { logger: ctx.logger, opener: deps.opener });
   ctx.logger.info(formatReport(out.checks, { color: ctx.color }));
-  if (deps.revokeAfter && out.tokens && deps.app && deps.adapter) {
-    // The test login's tokens have done their job: revoke them so verify leaves nothing behind.
+  const { sameIssuer } = await import('../oauth/issuer-pin.js');
+  // The test login's tokens have done their job: revoke them so verify leaves nothing behind, but only at the
+  // issuer they came from (pinned to the gateway): never at another issuer a setup or profile names.
+  if (deps.revokeAfter && out.tokens && deps.app && deps.adapter && sameIssuer(deps.app.issuer, out.issuer)) {
     const r = await deps.adapter
       .revoke({ logger: ctx.logger, env: ctx.env, timeoutMs: input.timeoutMs ?? 15_000 }, deps.app, { refreshToken: out.tokens.refreshToken, accessToken: out.tokens.accessToken })
       .catch(() => undefined);
@@ -109,6 +111,8 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     authorizer,
     timeoutMs,
     provider: providerFlag(str(opts, 'provider')) ?? (cfg.provider as ProviderId | undefined),
+    // A setup's issuer is pinned: the gateway must name it, or verify requests no token.
+    ...(fromJournal && cfg.issuer && !gatewayRef ? { expectedIssuer: cfg.issuer, expectedIssuerSource: `setup "${ctx.flags.setup}"` } : {}),
   };
   if (!input.noLogin && !input.clientId) {
     throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });

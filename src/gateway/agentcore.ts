@@ -29,12 +29,16 @@ export interface GatewayInfo {
   authorizer?: CustomJwtAuthorizer;
   roleArn?: string;
   protocolType?: string;
+  description?: string;
 }
 
 export type GatewayStatus = 'CREATING' | 'READY' | 'UPDATING' | 'UPDATE_UNSUCCESSFUL' | 'DELETING' | 'FAILED';
 
 type Sdk = typeof import('@aws-sdk/client-bedrock-agentcore-control');
 type SdkClient = InstanceType<Sdk['BedrockAgentCoreControlClient']>;
+
+/** How every gateway init creates is described; cleanup deletes only gateways marked so (src/gateway/identity.ts). */
+export const CREATED_BY = 'Created by agentcore-auth';
 
 /** Kept for callers of the gateway port; see src/core/net.ts. */
 export const isLoopback = isLoopbackUrl;
@@ -152,6 +156,7 @@ export class GatewayPort {
       authorizer: jwt ? stripUndefined(jwt) : undefined,
       roleArn: g.roleArn,
       protocolType: g.protocolType,
+      ...(typeof g.description === 'string' ? { description: g.description } : {}),
     };
   }
 
@@ -215,7 +220,7 @@ export class GatewayPort {
           ...(input.clientToken ? { clientToken: input.clientToken } : {}),
           name: input.name,
           roleArn: input.roleArn,
-          description: input.description ?? 'Created by agentcore-auth',
+          description: input.description ?? CREATED_BY,
           protocolType: 'MCP',
           authorizerType: 'CUSTOM_JWT',
           authorizerConfiguration: { customJWTAuthorizer: input.authorizer as any },

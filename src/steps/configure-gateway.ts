@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { Logger } from '../core/logger.js';
-import type { GatewayInfo, GatewayPort } from '../gateway/agentcore.js';
+import { CREATED_BY, type GatewayInfo, type GatewayPort } from '../gateway/agentcore.js';
 import type { Journal } from '../journal/journal.js';
 import type { PlanStep } from '../plan/plan.js';
 import { definitelyRefused } from './outcome.js';
@@ -26,7 +26,7 @@ export async function configureGateway(
     const entry = pending ?? (await journal.intend('gateway-create', { name: step.name, region: step.region, endpointUrl: step.endpointUrl, clientToken }));
     let created: GatewayInfo;
     try {
-      created = await gateway.create({ name: step.name!, roleArn: step.roleArn!, authorizer, clientToken });
+      created = await gateway.create({ name: step.name!, roleArn: step.roleArn!, authorizer, clientToken, description: `${CREATED_BY} for setup "${journal.setup}"` });
     } catch (err) {
       if (definitelyRefused(err)) await journal.failed(entry, (err as Error).message);
       throw err;
@@ -38,11 +38,13 @@ export async function configureGateway(
     id = step.gatewayId!;
     // The first authorizer we replaced is what cleanup restores; later re-runs must not overwrite it with our own.
     const earlier = journal.live('gateway-authorizer').filter((e) => e.intent.gatewayId === id).at(0);
-    const before = (await gateway.require(id)).authorizer ?? null;
+    const live = await gateway.require(id);
+    const before = live.authorizer ?? null;
     const previous = earlier ? (earlier.intent.previous ?? earlier.result?.previous ?? null) : before;
     // Write-ahead: what to restore is on disk before the gateway is touched. `previous` is what was there
     // before agentcore-auth (cleanup restores it); `before` is what this run replaced (a rollback restores it).
-    const entry = await journal.intend('gateway-authorizer', { gatewayId: id, region: step.region, endpointUrl: step.endpointUrl, authorizer, previous, before });
+    // The name and ARN identify the gateway later: cleanup acts on it only while they still match.
+    const entry = await journal.intend('gateway-authorizer', { gatewayId: id, gatewayName: live.name, gatewayArn: live.gatewayArn, region: step.region, endpointUrl: step.endpointUrl, authorizer, previous, before });
     try {
       await gateway.setAuthorizer(id, authorizer);
     } catch (err) {

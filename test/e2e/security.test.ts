@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { BedrockAgentCoreControlClient, CreateGatewayCommand, GetGatewayCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
@@ -131,5 +132,146 @@ describe('security: the issuer is pinned to the gateway', () => {
     const homeAfter = await fileTree(dev.home);
     assert.deepEqual(homeAfter, homeBefore, 'nothing was written');
     assert.deepEqual(evil.credentials(), [], 'no credential reached the other server');
+  });
+
+  test('--issuer naming another server is refused the same way; a profile without an issuer gets the gateway\'s', async () => {
+    const dev = await person('dev');
+    const path = await tamperedProfile(dev, { issuer: undefined });
+    const flag = await run(['connect', '--profile', path, '--issuer', evil.origin, '--client', 'kiro', '--yes', '--no-verify'], dev);
+    expectExit(flag, 1);
+    assert.match(flag.stderr, /from --issuer is not the gateway's/);
+    assert.equal(existsSync(join(dev.home, '.kiro')), false, 'nothing was written');
+
+    const ok = await run(['connect', '--profile', path, '--client', 'kiro', '--yes', '--no-verify', '--json'], dev);
+    expectExit(ok, 0);
+    assert.equal(parseSingleJson<{ values: { issuer?: string } }>(ok).values.issuer, sb.issuer, 'the issuer recorded is the one the gateway names');
+    assert.deepEqual(evil.credentials(), []);
+  });
+
+  describe('a connect setup whose journal names another issuer', () => {
+    let dev: Person;
+    const journalOf = (who: Person) => join(who.home, '.agentcore-auth', 'setups', 'connect.json');
+    before(async () => {
+      dev = await person('dev');
+      const r = await run(['connect', '--profile', profilePath, '--client', 'kiro', '--yes', '--json'], dev);
+      expectExit(r, 0);
+      assert.equal(parseSingleJson<{ verify: { ok: boolean } }>(r).verify.ok, true, 'the honest profile connects and verifies');
+      const doc = JSON.parse(await readFile(journalOf(dev), 'utf8')) as { config: { issuer: string } };
+      assert.equal(doc.config.issuer, sb.issuer);
+      doc.config.issuer = evil.origin;
+      await writeFile(journalOf(dev), JSON.stringify(doc, null, 2));
+    });
+
+    test('verify --setup connect requests no token: the issuer check fails naming both issuers', async () => {
+      const r = await run(['verify', '--setup', 'connect', '--json'], dev);
+      expectExit(r, 1);
+      const checks = parseSingleJson<{ checks: Array<{ id: string; status: string; finding: string }> }>(r).checks;
+      const pin = checks.find((c) => c.id === 'issuer-pin');
+      assert.equal(pin?.status, 'fail');
+      assert.ok(pin.finding.includes(evil.origin) && pin.finding.includes(sb.issuer), pin.finding);
+      assert.equal(checks.find((c) => c.id === 'login')?.status, 'skip');
+      assert.deepEqual(evil.credentials(), [], 'no credential reached the other server');
+    });
+
+    test('cleanup --setup connect does not send the cached tokens to it', async () => {
+      // mcp-remote's cache for the entry connect wrote, as a sign-in through Kiro leaves it (opaque tokens).
+      const { mcpRemoteCacheDir, mcpRemoteHashInputFromArgs, mcpRemoteServerHash } = await import('../../src/clients/mcp-remote.js');
+      const entry = (JSON.parse(await readFile(join(dev.home, '.kiro', 'settings', 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { args: string[]; env: Record<string, string> }> }).mcpServers['gateway-tools']!;
+      const { serverUrl, opts } = mcpRemoteHashInputFromArgs(entry.args);
+      const dir = join(mcpRemoteCacheDir({ ...dev.env, ...entry.env }), '');
+      await mkdir(dir, { recursive: true });
+      const tokens = join(dir, `${mcpRemoteServerHash(serverUrl!, opts)}_tokens.json`);
+      await writeFile(tokens, JSON.stringify({ access_token: 'opaque-access-0123456789', refresh_token: 'opaque-refresh-0123456789', token_type: 'Bearer' }), { mode: 0o600 });
+
+      const r = await run(['cleanup', '--setup', 'connect', '--yes', '--json'], dev);
+      expectExit(r, 0);
+      const revoke = parseSingleJson<{ actions: Array<{ what: string; status: string; detail?: string }> }>(r).actions.find((a) => a.what.startsWith('Revoke cached tokens'));
+      assert.equal(revoke?.status, 'skipped');
+      assert.match(revoke.detail ?? '', /not revoked: the gateway names/);
+      assert.deepEqual(evil.credentials(), [], 'no credential reached the other server');
+      assert.equal(existsSync(tokens), false, 'the cache files are still deleted');
+    });
+  });
+});
+
+describe('security: cleanup acts only on the gateways the setup recorded', () => {
+  let sdk: BedrockAgentCoreControlClient;
+  before(() => {
+    sdk = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  });
+  after(() => sdk?.destroy());
+
+  async function getGateway(id: string): Promise<Record<string, unknown> | null> {
+    try {
+      const { $metadata: _m, ...g } = await sdk.send(new GetGatewayCommand({ gatewayIdentifier: id }));
+      return g as Record<string, unknown>;
+    } catch (err) {
+      if ((err as Error).name === 'ResourceNotFoundException') return null;
+      throw err;
+    }
+  }
+
+  /** The journal with every occurrence of one gateway id replaced by another's, as a careless sed would. */
+  async function swapGatewayId(who: Person, from: string, to: string): Promise<void> {
+    const path = join(who.home, '.agentcore-auth', 'setups', 'default.json');
+    await writeFile(path, (await readFile(path, 'utf8')).split(from).join(to));
+  }
+
+  test('a created gateway\'s id edited to another gateway: that gateway is left alone, this setup\'s own is found and deleted', async () => {
+    const other = init.gateway.gatewayId;
+    const otherBefore = await getGateway(other);
+    assert.ok(otherBefore);
+    const a = await person('admin');
+    const r = await run(
+      ['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region,
+        '--create-gateway', `own-${process.pid}`, '--role-arn', sb.roleArn, '--callback-port', String(await freePort()),
+        '--no-team-profile', '--no-verify', '--yes', '--json'],
+      a,
+    );
+    expectExit(r, 0);
+    const own = parseSingleJson<{ gateway: { gatewayId: string } }>(r).gateway.gatewayId;
+    assert.match(String((await getGateway(own))?.description), /^Created by agentcore-auth for setup "default"$/);
+    await swapGatewayId(a, own, other);
+
+    const c = await run(['cleanup', '--yes', '--json'], a);
+    expectExit(c, 0);
+    const del = parseSingleJson<{ actions: Array<{ what: string; status: string; detail?: string }> }>(c).actions.find((x) => x.what.startsWith('Delete gateway'));
+    assert.equal(del?.status, 'done');
+    assert.match(del.detail ?? '', new RegExp(`found by its recorded name`));
+    assert.deepEqual(await getGateway(other), otherBefore, 'the other gateway is untouched');
+    assert.equal(await getGateway(own), null, 'this setup\'s own gateway is deleted, not orphaned');
+  });
+
+  test('a changed gateway\'s id edited to another gateway: restore and --delete-gateway both refuse, naming why', async () => {
+    const other = init.gateway.gatewayId;
+    const otherBefore = await getGateway(other);
+    const mine = await sdk.send(new CreateGatewayCommand({
+      name: `mine-${process.pid}`, roleArn: sb.roleArn, protocolType: 'MCP', authorizerType: 'CUSTOM_JWT',
+      authorizerConfiguration: { customJWTAuthorizer: { discoveryUrl: sb.discoveryUrl, allowedClients: ['before-agentcore-auth'] } },
+    }));
+    for (let i = 0; i < 50 && (await getGateway(mine.gatewayId!))?.status !== 'READY'; i++) await new Promise((res) => setTimeout(res, 50));
+    const a = await person('admin');
+    const r = await run(
+      ['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region,
+        '--gateway', mine.gatewayId!, '--callback-port', String(await freePort()), '--no-team-profile', '--no-verify', '--yes', '--json'],
+      a,
+    );
+    expectExit(r, 0);
+    await swapGatewayId(a, mine.gatewayId!, other);
+
+    const st = await run(['status', '--json'], a);
+    const items = parseSingleJson<{ setups: Array<{ items: Array<{ kind: string; live: string; detail?: string }> }> }>(st).setups[0]!.items;
+    const gwItem = items.find((i) => i.kind === 'Gateway authorizer');
+    assert.equal(gwItem?.live, 'drifted', 'status does not call another gateway present');
+    assert.match(gwItem.detail ?? '', /not the gateway this setup recorded/);
+
+    for (const extra of [[], ['--delete-gateway']]) {
+      const c = await run(['cleanup', '--yes', '--json', ...extra], a);
+      expectExit(c, 1);
+      const act = parseSingleJson<{ actions: Array<{ what: string; status: string; detail?: string }> }>(c).actions.find((x) => x.what.includes(`gateway ${other}`));
+      assert.equal(act?.status, 'left', JSON.stringify(act));
+      assert.match(act.detail ?? '', new RegExp(`is named "sec-${process.pid}", but this setup recorded "mine-${process.pid}"; refusing to touch`));
+      assert.deepEqual(await getGateway(other), otherBefore, 'the other gateway is untouched');
+    }
   });
 });
