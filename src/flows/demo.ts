@@ -114,6 +114,8 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
         authorizer: app ? adapter.recommendedAuthorizer(app, {}) : undefined,
         timeoutMs: 10_000,
         provider: 'oidc',
+        expectedIssuer: sandbox.issuer,
+        expectedIssuerSource: 'setup "demo"',
         clientConfig: init.client ? { path: init.client.path, serverName: init.client.serverName } : undefined,
         registeredRedirectUris: app ? (await adapter.describeApp({ logger, env, timeoutMs: 10_000 }, app).catch(() => null))?.redirectUris : undefined,
         env,

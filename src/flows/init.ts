@@ -186,6 +186,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         authorizer,
         timeoutMs,
         provider: answers.provider,
+        expectedIssuer: app.issuer,
+        expectedIssuerSource: `setup "${answers.setup}"`,
         clientConfig: answers.clients[0] ? { client: answers.clients[0].client, path: answers.clients[0].path, serverName: answers.serverName } : undefined,
         clientConfigs: answers.clients.map((c) => ({ client: c.client, path: c.path, serverName: answers.serverName })),
         registeredRedirectUris: (await adapter.describeApp({ logger, env: ctx.env, timeoutMs }, app).catch(() => null))?.redirectUris,
