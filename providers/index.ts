@@ -34,7 +34,7 @@ export async function loadAdapter(id: string, options: ProviderOptions, ctx: Ada
 
 function silentLogger() {
   const n = () => undefined;
-  return { info: n, step: n, success: n, warn: n, error: n, debug: n };
+  return { info: n, step: n, success: n, warn: n, error: n, debug: n, styled: n };
 }
 
 /** The provider options a setup was made with (older journals: just the issuer). */

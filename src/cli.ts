@@ -141,12 +141,12 @@ async function main(argv: string[]): Promise<number> {
   return command.run(ctx, opts, positionals);
 }
 
-function report(err: unknown, json: boolean): number {
+function report(err: unknown, json: boolean, safe: (text: string) => string): number {
   const cli = err instanceof CliError ? err : undefined;
   const code = cli?.exitCode ?? ExitCode.failed;
-  // Lazy: only on the error path.
-  const message = cli ? cli.message : `Unexpected error: ${errorMessage(err)}`;
-  const fix = cli?.fix;
+  // An error can quote a profile, a file or a server's answer: it is shown redacted and terminal-safe.
+  const message = safe(cli ? cli.message : `Unexpected error: ${errorMessage(err)}`);
+  const fix = cli?.fix === undefined ? undefined : safe(cli.fix);
   if (json) {
     process.stdout.write(`${JSON.stringify({ ok: false, error: { code: cli?.code ?? 'internal', message, fix } })}\n`);
   }
@@ -154,7 +154,7 @@ function report(err: unknown, json: boolean): number {
   if (err instanceof CancelledError) process.stderr.write(`${message}\n`);
   else {
     process.stderr.write(`${red('✖')} ${message}\n${fix ? `  Fix: ${fix}\n` : ''}`);
-    if (!cli && process.env.AGENTCORE_AUTH_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    if (!cli && process.env.AGENTCORE_AUTH_DEBUG) process.stderr.write(`${safe((err as Error)?.stack ?? '')}\n`);
   }
   return code;
 }
@@ -181,8 +181,7 @@ main(argv)
     process.exitCode = code;
   })
   .catch(async (err) => {
-    const { redact } = await import('./core/redact.js');
-    const e = err instanceof Error ? err : new Error(String(err));
-    e.message = redact(e.message);
-    process.exitCode = report(e, wantsJson(argv));
+    // Lazy: only on the error path.
+    const { safeText } = await import('./core/redact.js');
+    process.exitCode = report(err instanceof Error ? err : new Error(String(err)), wantsJson(argv), safeText);
   });

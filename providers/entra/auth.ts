@@ -12,7 +12,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AuthenticationResult, Configuration, INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { CliError, errorMessage } from '../../src/core/errors.js';
-import { httpFetch } from '../../src/core/http.js';
+import { httpFetch, readText } from '../../src/core/http.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { AdapterContext } from '../types.js';
 import type { GraphNeed } from './graph.js';
@@ -124,7 +124,7 @@ export class HttpNetworkModule implements INetworkModule {
     }
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
-    const text = await res.text();
+    const text = await readText(res);
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};

@@ -5,6 +5,7 @@
  */
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError } from '../../src/core/errors.js';
+import { isSecureTransportUrl } from '../../src/core/net.js';
 import type {
   AdapterContext,
   AppRecord,
@@ -25,7 +26,7 @@ export function normaliseIssuer(issuer: string): string {
   } catch {
     throw new CliError(`--issuer "${issuer}" is not a URL.`, { code: 'usage', fix: 'Pass the issuer URL, e.g. --issuer https://idp.example.com/realms/main' });
   }
-  if (u.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) {
+  if (!isSecureTransportUrl(u)) {
     throw new CliError(`--issuer ${issuer} is not https.`, { code: 'usage', fix: 'Identity providers must use https (plain http is only accepted on loopback).' });
   }
   // Keep the issuer exactly as given (a trailing slash is significant for issuer comparison), but drop a discovery suffix.

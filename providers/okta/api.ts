@@ -39,7 +39,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplicationApi, AuthorizationServerApi, GroupApi, RequestContext, ResponseContext, UserApi } from '@okta/okta-sdk-nodejs';
 import { CliError, UsageError } from '../../src/core/errors.js';
-import { httpFetch, readJsonBody } from '../../src/core/http.js';
+import { isSecureTransportUrl } from '../../src/core/net.js';
+import { httpFetch, readJsonBody, readText } from '../../src/core/http.js';
 import type { Logger } from '../../src/core/logger.js';
 import { redact } from '../../src/core/redact.js';
 
@@ -166,7 +167,6 @@ export function readOktaConfigFiles(env: NodeJS.ProcessEnv): OktaFileConfig {
   return out;
 }
 
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 
 /** https://acme.okta.com (no trailing slash, no path). Plain http only on loopback (tests, stand-ins). */
 export function normaliseOrgUrl(value: string, flag: string): string {
@@ -176,7 +176,7 @@ export function normaliseOrgUrl(value: string, flag: string): string {
   } catch {
     throw new UsageError(`${flag} "${value}" is not a URL.`, { fix: `Pass your Okta org URL, e.g. ${flag === ENV.orgUrl ? `${ENV.orgUrl}=` : `${flag} `}https://acme.okta.com` });
   }
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.includes(u.hostname))) {
+  if (!isSecureTransportUrl(u)) {
     throw new UsageError(`${flag} ${value} is not https.`, { fix: 'Okta org URLs are https://<org>.okta.com (or your custom domain).' });
   }
   if (/-admin\./.test(u.hostname)) {
@@ -353,7 +353,7 @@ export class OktaApi {
       const errBody = (await readJsonBody(res)) as OktaErrorBody | undefined;
       throw this.httpError(res.status, method, url.pathname, o, errBody);
     }
-    const text = res.status === 204 ? '' : await res.text();
+    const text = res.status === 204 ? '' : await readText(res);
     const resHeaders: Record<string, string> = {};
     res.headers.forEach((v, k) => {
       resHeaders[k] = v;

@@ -19,6 +19,7 @@ import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
+import { readText } from '../core/http.js';
 import { isErrnoCode } from '../core/fs.js';
 import { locateJsonError, parseConfigText } from '../clients/jsonfile.js';
 import { clientLabel, writerFor } from '../clients/registry.js';
@@ -651,7 +652,7 @@ async function whoHolds(port: number, host: string, timeoutMs: number): Promise<
   try {
     const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/.mcp-remote/id`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return { mcpRemote: false };
-    const body = (await res.json()) as { mcpRemote?: unknown; serverUrlHash?: unknown };
+    const body = JSON.parse(await readText(res)) as { mcpRemote?: unknown; serverUrlHash?: unknown };
     return body?.mcpRemote === true ? { mcpRemote: true, ...(typeof body.serverUrlHash === 'string' ? { serverUrlHash: body.serverUrlHash } : {}) } : { mcpRemote: false };
   } catch {
     return { mcpRemote: false };

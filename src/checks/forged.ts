@@ -29,7 +29,7 @@ import { randomBytes } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import type { CustomClaimRule } from '../authorizer/types.js';
 import { CliError, errorMessage } from '../core/errors.js';
-import { httpFetch } from '../core/http.js';
+import { httpFetch, readText } from '../core/http.js';
 import { redact } from '../core/redact.js';
 import { MCP_PROTOCOL_VERSION, initializeRequest, parseMcpBody, parseWwwAuthenticate } from '../oauth/discovery.js';
 import { decodeJwtClaims } from '../oauth/tokens.js';
@@ -204,7 +204,7 @@ async function send(gatewayUrl: string, bearer: string, timeoutMs: number): Prom
   }
   let text = '';
   try {
-    text = await res.text();
+    text = await readText(res);
   } catch {
     /* aborted or endless body: judge by the status */
   }

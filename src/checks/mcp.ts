@@ -3,6 +3,7 @@
  * gateway. Uses the MCP SDK's own client, loaded only here.
  */
 import { errorMessage } from '../core/errors.js';
+import { isSecureTransportUrl } from '../core/net.js';
 import { parseWwwAuthenticate } from '../oauth/discovery.js';
 import type { CheckResult } from './types.js';
 
@@ -51,6 +52,9 @@ export async function checkMcpCalls(input: McpCheckInput): Promise<CheckResult[]
   ]);
   let last: LastRefusal | undefined;
   const recordingFetch: typeof fetch = async (url, init) => {
+    // The bearer goes to the gateway only over https (or to this machine), wherever the SDK is told to go.
+    const target = url instanceof Request ? url.url : String(url);
+    if (!isSecureTransportUrl(target)) throw new Error(`Refusing to send the access token over plain http to ${new URL(target).host}, which is not this machine.`);
     const res = await fetch(url, init);
     if (!res.ok && (init?.method ?? 'GET') === 'POST') last = { status: res.status, wwwAuthenticate: res.headers.get('www-authenticate') ?? undefined };
     return res;

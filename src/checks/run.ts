@@ -4,8 +4,7 @@
  */
 import type { ProviderId } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
-import { paint, type Logger } from '../core/logger.js';
-import { redact } from '../core/redact.js';
+import { styled, type Logger, type StyledLine, type StyledText } from '../core/logger.js';
 import type { Opener } from '../oauth/browser.js';
 import type { TokenResponse } from '../oauth/tokens.js';
 import { checkAsMetadata } from './as-metadata.js';
@@ -383,22 +382,22 @@ const GLYPH: Record<CheckStatus, { glyph: string; style: 'green' | 'yellow' | 'r
   skip: { glyph: '-', style: 'dim' },
 };
 
-/** Human report: grouped by stage, one line per check, the fix indented under non-passing ones. Redacted. */
-export function formatReport(checks: CheckResult[], opts: { color: boolean }): string {
-  const lines: string[] = [];
+/** Human report: grouped by stage, one line per check, the fix indented under non-passing ones. Terminal-safe. */
+export function formatReport(checks: CheckResult[], opts: { color: boolean }): StyledText {
+  const lines: StyledLine[] = [];
   for (const { stage, heading } of STAGES) {
     const inStage = checks.filter((c) => c.stage === stage);
     if (!inStage.length) continue;
-    if (lines.length) lines.push('');
-    lines.push(paint(opts.color, 'bold', heading));
+    if (lines.length) lines.push([]);
+    lines.push([['bold', heading]]);
     for (const c of inStage) {
       const g = GLYPH[c.status];
-      lines.push(`  ${paint(opts.color, g.style, g.glyph)} ${c.title}: ${c.finding}`);
-      if (c.fix && c.status !== 'pass') lines.push(`      ${paint(opts.color, 'dim', 'fix:')} ${c.fix}`);
+      lines.push(['  ', [g.style, g.glyph], ` ${c.title}: ${c.finding}`]);
+      if (c.fix && c.status !== 'pass') lines.push(['      ', ['dim', 'fix:'], ` ${c.fix}`]);
     }
   }
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
-  lines.push('');
-  lines.push(`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed, ${count('skip')} skipped.`);
-  return redact(lines.join('\n'));
+  lines.push([]);
+  lines.push([`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed, ${count('skip')} skipped.`]);
+  return styled(lines, opts.color);
 }

@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
+import { readText } from '../core/http.js';
 import { bodyExcerpt } from '../core/text.js';
 import { readClientEntry } from '../clients/registry.js';
 import { mcpRemoteCacheEnv, parseMcpRemoteEntry, shellQuote, type ParsedMcpRemoteEntry } from './client-config.js';
@@ -138,7 +139,7 @@ async function probeAuthorization(authUrl: string, timeoutMs: number): Promise<I
     return undefined;
   }
   if (res.status >= 400) {
-    const body = await res.text().catch(() => '');
+    const body = await readText(res).catch(() => '');
     const text = excerpt(body);
     const error = /\b(invalid_client|invalid_redirect_uri|redirect_uri_mismatch|unauthorized_client|invalid_scope|invalid_request|invalid_target|access_denied|unsupported_response_type|server_error|AADSTS\d+)\b/.exec(text)?.[1];
     return { status: res.status, ...(error ? { error } : {}), text: text || `HTTP ${res.status}`, endpoint };

@@ -1,4 +1,5 @@
 import { CliError, UsageError } from './errors.js';
+import { isSecureTransportUrl } from './net.js';
 import type { Logger } from './logger.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -38,6 +39,11 @@ export interface HttpOptions {
    * server may have acted (e.g. "Check the IdP's admin console for a client named X").
    */
   unknownOutcomeFix?: string;
+  /**
+   * The request carries a credential the checks below cannot see (they find an Authorization header and the
+   * usual OAuth form fields on their own): it is refused unless it goes over https or to this machine.
+   */
+  secret?: boolean;
 }
 
 export type Fetch = typeof fetch;
@@ -110,6 +116,7 @@ const DEFAULT_UNKNOWN_FIX =
  * becomes code outcome_unknown, whose message says the server may have acted.
  */
 export async function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
+  assertCredentialTransport(url, init, opts);
   const timeoutMs = httpTimeoutOverride() ?? opts.timeoutMs ?? 10_000;
   const purpose = opts.purpose ? ` (${opts.purpose})` : '';
   const method = (init.method ?? 'GET').toUpperCase();
@@ -165,6 +172,30 @@ export async function httpFetch(url: string | URL, init: RequestInit = {}, opts:
   }
 }
 
+/** Form fields that hold a credential: a request with any of them is as sensitive as one with a bearer. */
+const CREDENTIAL_FIELDS = ['token', 'refresh_token', 'access_token', 'code', 'code_verifier', 'client_secret', 'client_assertion', 'assertion', 'password', 'device_code', 'subject_token'];
+
+function carriesCredential(init: RequestInit, opts: HttpOptions): boolean {
+  if (opts.secret) return true;
+  if (init.headers && new Headers(init.headers).has('authorization')) return true;
+  const body = init.body;
+  const form = body instanceof URLSearchParams ? body : typeof body === 'string' && !/^\s*[[{]/.test(body) ? new URLSearchParams(body) : undefined;
+  return Boolean(form && CREDENTIAL_FIELDS.some((k) => form.has(k)));
+}
+
+/**
+ * The last line of the transport rule (src/core/net.ts): whatever URL a caller got (a flag, a profile, an
+ * endpoint some metadata named), a credential is never sent over plain http to another machine.
+ */
+function assertCredentialTransport(url: string | URL, init: RequestInit, opts: HttpOptions): void {
+  if (!URL.canParse(String(url)) || isSecureTransportUrl(url) || !carriesCredential(init, opts)) return;
+  const u = new URL(String(url));
+  throw new CliError(`Refusing to send a credential${opts.purpose ? ` (${opts.purpose})` : ''} over plain http to ${u.host}: it is not this machine, and the token would cross the network unencrypted. Nothing was sent.`, {
+    code: 'insecure_transport',
+    fix: `The endpoint must be https (plain http only for localhost, 127.0.0.1 or ::1); check where ${u.origin} came from (the IdP's metadata, the gateway URL, a flag).`,
+  });
+}
+
 function failureError(
   url: string | URL,
   method: string,
@@ -204,10 +235,45 @@ function failureError(
   });
 }
 
+/** The most of a response body this tool reads: metadata, tokens, errors and profiles are a few KiB. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * A response body as text, read no further than `limit` bytes: a server that sends more (or streams without
+ * end) gets a CliError naming the URL, and the rest is never read.
+ */
+export async function readText(res: Response, limit = MAX_RESPONSE_BYTES): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  const tooLarge = () =>
+    new CliError(`${res.url || 'The server'} answered with more than ${Math.round(limit / 1024)} KiB; it was not read.`, {
+      code: 'response_too_large',
+      fix: 'This endpoint should answer with a small JSON document: check the URL.',
+    });
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** GET a JSON document; non-2xx or non-JSON become CliErrors naming the URL. */
 export async function getJson<T = unknown>(url: string | URL, opts: HttpOptions & { headers?: Record<string, string> } = {}): Promise<T> {
   const res = await httpFetch(url, { headers: { accept: 'application/json', ...opts.headers } }, opts);
-  const text = await res.text();
+  const text = await readText(res);
   if (!res.ok) {
     throw new CliError(`GET ${String(url)} answered HTTP ${res.status}${opts.purpose ? ` (${opts.purpose})` : ''}.`, { code: `http_${res.status}` });
   }
@@ -220,7 +286,7 @@ export async function getJson<T = unknown>(url: string | URL, opts: HttpOptions 
 
 /** Reads a response body as a JSON object; anything else (empty, not JSON, an array) gives undefined. */
 export async function readJsonBody(res: Response): Promise<Record<string, unknown> | undefined> {
-  const text = await res.text().catch(() => '');
+  const text = await readText(res).catch(() => '');
   try {
     const v = JSON.parse(text) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;

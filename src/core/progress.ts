@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { safeText } from './redact.js';
 
 /**
  * A long wait shows what it waits for and the elapsed time: a spinner on a terminal,
@@ -27,7 +28,7 @@ export async function withProgress<T>(
   }
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let i = 0;
-  const render = () => stream.write(`\r\u001b[2K${frames[i++ % frames.length]} ${text} ${elapsed()}`);
+  const render = () => stream.write(`\r\u001b[2K${frames[i++ % frames.length]} ${safeText(text)} ${elapsed()}`);
   render();
   const timer = setInterval(render, 100);
   try {

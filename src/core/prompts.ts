@@ -1,4 +1,5 @@
 import { CancelledError, UsageError } from './errors.js';
+import { safeText } from './redact.js';
 
 /**
  * Every prompt has a flag. Precedence: flag, env, prompt (when interactive), default, else fail naming the flag.
@@ -35,6 +36,11 @@ export interface Prompter {
   confirm(opts: { message: string; flag: string; yes: boolean; default?: boolean }): Promise<boolean>;
 }
 
+/** Prompts show text that may come from outside (a profile, a gateway's name): terminal-safe, like every other line. */
+function safeChoice<C extends { name?: string; description?: string }>(c: C): C {
+  return { ...c, ...(c.name !== undefined ? { name: safeText(c.name) } : {}), ...(c.description !== undefined ? { description: safeText(c.description) } : {}) };
+}
+
 async function inquirer() {
   return import('@inquirer/prompts');
 }
@@ -65,9 +71,9 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
         const p = await inquirer();
         try {
           if (spec.choices) {
-            return (await p.select({ message: spec.message, choices: spec.choices, default: spec.default })) as T;
+            return (await p.select({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), default: spec.default })) as T;
           }
-          return (await p.input({ message: spec.message, default: spec.default, validate: spec.validate })) as T;
+          return (await p.input({ message: safeText(spec.message), default: spec.default === undefined ? undefined : safeText(spec.default), validate: spec.validate })) as T;
         } catch (err) {
           wrapCancel(err);
         }
@@ -90,7 +96,7 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
       if (opts.interactive) {
         const p = await inquirer();
         try {
-          return (await p.checkbox({ message: spec.message, choices: spec.choices, required: true })) as T[];
+          return (await p.checkbox({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), required: true })) as T[];
         } catch (err) {
           wrapCancel(err);
         }
@@ -107,7 +113,7 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
       }
       const p = await inquirer();
       try {
-        return await p.confirm({ message, default: def });
+        return await p.confirm({ message: safeText(message), default: def });
       } catch (err) {
         wrapCancel(err);
       }

@@ -1,5 +1,6 @@
 /**
- * Masking: nothing prints a token. Every line of human or JSON output passes through here.
+ * Masking: nothing prints a token, and nothing from outside reaches the terminal as a control sequence.
+ * Every line of human or JSON output passes through here.
  * A JWT, a bearer value or a long opaque secret is reduced to its first 4 characters and an ellipsis.
  */
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
@@ -11,8 +12,30 @@ export function mask(value: string): string {
   return `${value.slice(0, 4)}…(${value.length} chars)`;
 }
 
+/** scheme://user:password@ (or a bare user@) in a URL: the credentials are masked, the host is kept. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+
+/**
+ * Terminal control: escape sequences (CSI, OSC, DCS and the like: colours, cursor moves, window titles,
+ * hyperlinks, clipboard writes), C0 controls but tab and newline, DEL, C1 controls, and the Unicode bidi
+ * overrides and isolates that can make text read other than it is.
+ */
+const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[P^_X][^\u001b]*(?:\u001b\\)?|[\s\S]?)|\u009b[0-?]*[ -/]*[@-~]|\u009d[^\u0007\u009c]*(?:\u0007|\u009c)?/g;
+const CONTROL_CHAR = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text from outside made safe to show: no escape sequence, no control character (tab and newline stay). */
+export function stripControl(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL_CHAR, '');
+}
+
+/** What every line of output passes through: masked secrets, masked URL credentials, no terminal control. */
+export function safeText(text: string): string {
+  return stripControl(redact(text));
+}
+
 export function redact(text: string): string {
   return text
+    .replace(URL_CREDENTIALS, (_m, scheme: string) => `${scheme}***@`)
     .replace(JWT, (m) => mask(m))
     .replace(BEARER, (_m, kind: string, v: string) => `${kind} ${mask(v)}`)
     .replace(KV, (_m, k: string, v: string) => `${k}${mask(v)}`);
@@ -22,11 +45,11 @@ export function redact(text: string): string {
 export function redactObject<T>(value: T): T {
   const SECRET_KEYS = /^(access_token|refresh_token|id_token|client_secret|registration_access_token|initial_access_token|password|token|code_verifier)$/i;
   const walk = (v: unknown, key?: string): unknown => {
-    if (typeof v === 'string') return key && SECRET_KEYS.test(key) ? mask(v) : redact(v);
+    if (typeof v === 'string') return key && SECRET_KEYS.test(key) ? mask(v) : safeText(v);
     if (Array.isArray(v)) return v.map((x) => walk(x));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = walk(x, k);
+      for (const [k, x] of Object.entries(v)) out[stripControl(k)] = walk(x, k);
       return out;
     }
     return v;

@@ -4,6 +4,7 @@
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { requireSecureUrl } from '../core/net.js';
 import { join, resolve } from 'node:path';
 import { DEFAULT_LIFETIMES, type ClientChoice, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
 import type { ProviderId } from '../../providers/types.js';
@@ -33,14 +34,18 @@ export function parseSeconds(value: string | undefined, flag: string, fallback: 
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
 }
 
+/** An http(s) URL that may carry credentials: https, or plain http to this machine only (src/core/net.ts). */
 export function parseUrl(value: string, flag: string): string {
+  let u: URL;
   try {
-    const u = new URL(value);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-    return value;
+    u = new URL(value);
   } catch {
+    u = new URL('invalid:');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new UsageError(`${flag} "${value}" is not an http(s) URL.`, { fix: `Pass a full URL, e.g. ${flag} https://example.com/...` });
   }
+  return requireSecureUrl(value, flag);
 }
 
 export function parseScopes(value: string | undefined): string[] {

@@ -8,7 +8,7 @@
  * A profile can come from a file or an https URL (http only on loopback). Its mcp-remote flags are limited to
  * an allow-list, so a tampered profile cannot make the entry send headers or read local files.
  */
-import { isLoopbackHost } from '../core/net.js';
+import { isLoopbackHost, requireSecureUrl } from '../core/net.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { ensureDir, readTextIfExists, writeFileAtomic } from '../core/fs.js';
@@ -80,7 +80,8 @@ export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
     } catch {
       fail(source, `"${k}" is not an http(s) URL`);
     }
-    return p[k] as string;
+    // Tokens go to the gateway and the issuer: never over plain http to another machine.
+    return requireSecureUrl(p[k] as string, `${source}: "${k}"`);
   };
   const gatewayUrl = url('gatewayUrl');
   if (typeof p.clientId !== 'string' || !p.clientId) fail(source, '"clientId" is missing');
@@ -116,9 +117,9 @@ export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutM
     if (u.protocol === 'http:' && !isLoopbackHost(u.hostname)) {
       throw new UsageError(`--profile ${ref}: a team profile is fetched over https only (http only from this machine).`, { fix: `Use https://${u.host}${u.pathname}, or download the file and pass its path.` });
     }
-    const { httpFetch } = await import('../core/http.js');
+    const { httpFetch, readText } = await import('../core/http.js');
     const res = await httpFetch(ref, { headers: { accept: 'application/json' } }, { timeoutMs: opts.timeoutMs ?? 10_000, purpose: 'team profile' });
-    text = await res.text();
+    text = await readText(res);
     if (!res.ok) throw new UsageError(`--profile ${ref} answered HTTP ${res.status}.`, { fix: 'Check the URL (or download the file and pass its path).' });
   } else {
     source = isAbsolute(ref) ? ref : resolve(cwd, ref);

@@ -8,6 +8,7 @@ import type { VerifyInput } from '../checks/run.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { requireSecureUrl } from '../core/net.js';
 import { readJournal } from '../journal/journal.js';
 import { parsePort, parseScopes, parseSeconds, parseUrl, region, str } from './answers.js';
 
@@ -29,7 +30,7 @@ export async function verifySetup(
   const { runVerify, formatReport } = await import('../checks/run.js');
   ctx.logger.step(`Verifying ${input.gatewayUrl}`);
   const out = await runVerify(input, { logger: ctx.logger, opener: deps.opener });
-  ctx.logger.info(formatReport(out.checks, { color: ctx.color }));
+  ctx.logger.styled(formatReport(out.checks, { color: ctx.color }));
   const { sameIssuer } = await import('../oauth/issuer-pin.js');
   // The test login's tokens have done their job: revoke them so verify leaves nothing behind, but only at the
   // issuer they came from (pinned to the gateway): never at another issuer a setup or profile names.
@@ -76,7 +77,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
         fix: 'Pass --gateway-url URL (any OAuth-protected MCP endpoint), --gateway ID, or run `agentcore-auth init` first.',
       });
     }
-    gatewayUrl = fromJournal.config.gatewayUrl;
+    gatewayUrl = requireSecureUrl(fromJournal.config.gatewayUrl, `setup "${ctx.flags.setup}"'s gateway URL`);
   }
   const cfg = fromJournal?.config ?? {};
   const endpointUrl = str(opts, 'endpoint-url') ?? cfg.endpointUrl;

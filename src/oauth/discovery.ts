@@ -5,7 +5,7 @@
  * failed check can name them.
  */
 import { CliError, errorMessage } from '../core/errors.js';
-import { httpFetch } from '../core/http.js';
+import { httpFetch, readText } from '../core/http.js';
 
 export const MCP_PROTOCOL_VERSION = '2025-06-18';
 
@@ -181,7 +181,7 @@ export async function probeChallenge(mcpUrl: string, opts: DiscoveryOptions = {}
   const contentType = res.headers.get('content-type') ?? undefined;
   let text = '';
   try {
-    text = await res.text();
+    text = await readText(res);
   } catch {
     /* an aborted or endless stream: judge by status and headers */
   }
@@ -240,7 +240,7 @@ async function tryJson(url: string, opts: DiscoveryOptions, purpose: string): Pr
   }
   let text = '';
   try {
-    text = await res.text();
+    text = await readText(res);
   } catch (err) {
     return { attempt: { url, status: res.status, problem: `body could not be read (${errorMessage(err)})` } };
   }

@@ -158,7 +158,7 @@ export async function revokeToken(
     { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'token revocation', retry: 'idempotent' },
   );
   if (res.ok) {
-    await res.text().catch(() => '');
+    await res.body?.cancel().catch(() => undefined);
     return { ok: true, status: res.status };
   }
   const { error, description } = oauthErrorText(await readJsonBody(res));

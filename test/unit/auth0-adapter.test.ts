@@ -30,7 +30,7 @@ const LIFETIMES = { accessTokenSeconds: 3600, refreshTokenSeconds: 90 * 86400, i
 function rawLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const push = (p: string) => (m: string) => void lines.push(`${p}${m}`);
-  return { lines, info: push(''), step: push('> '), success: push('ok '), warn: push('! '), error: push('x '), debug: push('  ') };
+  return { lines, info: push(''), step: push('> '), success: push('ok '), warn: push('! '), error: push('x '), debug: push('  '), styled: push('') };
 }
 
 const standins: Auth0Standin[] = [];
