@@ -275,3 +275,126 @@ describe('security: cleanup acts only on the gateways the setup recorded', () =>
     }
   });
 });
+
+describe('security: bearer tokens travel over https, or to this machine only', () => {
+  let evil: HostileServer;
+  before(async () => {
+    evil = await startHostileServer();
+  });
+  after(async () => {
+    await evil?.close();
+  });
+
+  test('verify --gateway-url http://0.0.0.0:PORT/mcp is refused before anything is sent (0.0.0.0 is not loopback)', async () => {
+    const dev = await person('dev');
+    const port = new URL(evil.origin).port;
+    const before = evil.requests.length;
+    const r = await run(['verify', '--gateway-url', `http://0.0.0.0:${port}/mcp`, '--client-id', 'X'], dev);
+    expectExit(r, 2);
+    assert.match(r.stderr, /--gateway-url http:\/\/0\.0\.0\.0:\d+\/mcp is plain http to 0\.0\.0\.0, which is not this machine/);
+    assert.match(r.stderr, /Fix: Use https:\/\/0\.0\.0\.0:\d+\/mcp/);
+    assert.equal(evil.requests.length, before, 'not one request was sent');
+  });
+
+  for (const [field, value] of [['gatewayUrl', 'http://evil.example.com/mcp'], ['issuer', 'http://idp.evil.example.com'], ['gatewayUrl', 'http://gw.localhost:8080/mcp']] as const) {
+    test(`a team profile whose ${field} is ${value} is refused by connect before anything is written`, async () => {
+      const dev = await person('dev');
+      const path = await tamperedProfile(dev, { [field]: value });
+      const homeBefore = await fileTree(dev.home);
+      const r = await run(['connect', '--profile', path, '--client', 'kiro', '--yes'], dev);
+      expectExit(r, 2);
+      assert.ok(r.stderr.includes(`"${field}" ${value}`) && r.stderr.includes('is plain http to'), r.stderr);
+      assert.match(r.stderr, /Fix: Use https:\/\//);
+      assert.deepEqual(await fileTree(dev.home), homeBefore, 'nothing was written');
+    });
+  }
+
+  test('an IdP whose metadata names a plain-http token endpoint on another host never gets the code or the verifier', async () => {
+    // The gateway names the hostile issuer; its metadata sends the token exchange to http://<another host>.
+    const relay = await startHostileServer({
+      route: (req, origin) => {
+        const path = new URL(req.url, origin).pathname;
+        if (path.startsWith('/.well-known/openid-configuration') || path.startsWith('/.well-known/oauth-authorization-server')) {
+          return { body: { issuer: origin, authorization_endpoint: `${origin}/authorize`, token_endpoint: 'http://192.0.2.1/token', jwks_uri: `${origin}/jwks`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] } };
+        }
+        if (path === '/authorize') {
+          // Sign-in "succeeds" at once: back to the callback with a code.
+          const u = new URL(req.url, origin);
+          return { status: 302, headers: { location: `${u.searchParams.get('redirect_uri')}?code=stolen-code-123456&state=${u.searchParams.get('state')}` } };
+        }
+        return undefined;
+      },
+    });
+    try {
+      const dev = await person('dev');
+      const r = await run(['verify', '--gateway-url', `${relay.origin}/mcp`, '--client-id', 'X', '--callback-port', String(await freePort()), '--timeout', '5s', '--json'], dev, { timeoutMs: 60_000 });
+      expectExit(r, 1);
+      const login = parseSingleJson<{ checks: Array<{ id: string; status: string; finding: string }> }>(r).checks.find((c) => c.id === 'login');
+      assert.equal(login?.status, 'fail');
+      assert.match(login.finding, /Refusing to send a credential .*over plain http to 192\.0\.2\.1/);
+    } finally {
+      await relay.close();
+    }
+  });
+});
+
+describe('security: text from outside reaches the terminal without control characters', () => {
+  const ESC_CLIENT = '\u001b[2J\u001b]0;pwned\u0007abc\u202e';
+
+  test('a team profile whose client id and server name carry escapes: nothing but text is shown, human or --json', async () => {
+    const dev = await person('dev');
+    const withClient = await tamperedProfile(dev, { clientId: ESC_CLIENT });
+    for (const extra of [[], ['--json']]) {
+      const r = await run(['connect', '--profile', withClient, '--client', 'kiro', '--dry-run', ...extra], dev);
+      expectExit(r, 0);
+      assert.ok(`${r.stdout}${r.stderr}`.includes('abc'), 'the printable part is shown');
+      assert.doesNotMatch(`${r.stdout}\n${r.stderr}`, CONTROL);
+      assert.doesNotMatch(r.stdout, /\\u001b|\\u0007|\\u202e/, 'no escaped control in the JSON either');
+    }
+    const withName = await tamperedProfile(dev, { serverName: `gw\u001b[31mred\u0007` }, 'named.team.json');
+    for (const extra of [[], ['--json']]) {
+      const r = await run(['connect', '--profile', withName, '--client', 'kiro', '--yes', ...extra], dev);
+      expectExit(r, 2);
+      assert.match(`${r.stdout}${r.stderr}`, /"serverName" is not a usable MCP server name/);
+      assert.doesNotMatch(`${r.stdout}\n${r.stderr}`, CONTROL);
+      assert.doesNotMatch(r.stdout, /\\u001b|\\u0007/);
+    }
+  });
+
+  test('an IdP error description and metadata values with escapes are shown as plain text', async () => {
+    const desc = '\u001b]8;;http://x.example\u0007click here\u001b]8;;\u0007 \u001b[1A\u001b[2Kok';
+    const hostile = await startHostileServer({
+      route: (req, origin) => {
+        const path = new URL(req.url, origin).pathname;
+        if (path.startsWith('/.well-known/oauth-protected-resource')) {
+          return { body: { resource: `${origin}/mcp`, authorization_servers: [origin], scopes_supported: ['openid\u001b[31m'] } };
+        }
+        if (path === '/authorize') {
+          const u = new URL(req.url, origin);
+          return { status: 302, headers: { location: `${u.searchParams.get('redirect_uri')}?error=invalid_request&error_description=${encodeURIComponent(desc)}&state=${u.searchParams.get('state')}` } };
+        }
+        return undefined;
+      },
+    });
+    try {
+      const dev = await person('dev');
+      const r = await run(['verify', '--gateway-url', `${hostile.origin}/mcp`, '--client-id', 'X', '--callback-port', String(await freePort()), '--timeout', '5s'], dev);
+      expectExit(r, 1);
+      assert.match(r.stderr, /click here/);
+      assert.doesNotMatch(r.stderr, CONTROL);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  test('user:password@ in a URL is never shown', async () => {
+    const dev = await person('dev');
+    const r = await run(['init', '--provider', 'oidc', '--issuer', 'http://admin:hunter2secret@idp.example.com/realms/x', '--create-gateway', 'x', '--role-arn', 'arn:aws:iam::1:role/r', '--yes'], dev);
+    expectExit(r, 2);
+    assert.match(r.stderr, /idp\.example\.com/);
+    assert.doesNotMatch(r.stderr, /hunter2secret/);
+    const j = await run(['verify', '--gateway-url', 'https://bob:hunter2secret@[::1/mcp', '--json'], dev);
+    expectExit(j, 2);
+    assert.doesNotMatch(`${j.stdout}${j.stderr}`, /hunter2secret/);
+  });
+});
