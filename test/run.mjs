@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Usage: node test/run.mjs [unit|e2e|<substring>...]
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -21,6 +22,9 @@ if (!chosen.length) {
   process.exit(1);
 }
 // Tests that use the AWS SDK directly would print its Node-version notice in every log.
-const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+// In-process tests never write into the developer's own state folder (backups, journals).
+const stateDir = process.env.AGENTCORE_AUTH_HOME ? undefined : mkdtempSync(join(tmpdir(), 'agentcore-auth-test-state-'));
+const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AGENTCORE_AUTH_HOME: process.env.AGENTCORE_AUTH_HOME ?? stateDir };
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...chosen], { stdio: 'inherit', env });
+if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);

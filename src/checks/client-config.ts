@@ -14,14 +14,14 @@
  * files, claims such as client ids and issuers, and times, never token values.
  */
 import { constants as fsConstants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { readText } from '../core/http.js';
-import { isErrnoCode } from '../core/fs.js';
-import { locateJsonError, parseConfigText } from '../clients/jsonfile.js';
+import { isErrnoCode, readTextIfExists } from '../core/fs.js';
+import { MAX_CONFIG_BYTES, locateJsonError, parseConfigText } from '../clients/jsonfile.js';
 import { clientLabel, writerFor } from '../clients/registry.js';
 import {
   MCP_REMOTE_CALLBACK_PATH,
@@ -143,7 +143,10 @@ async function readJsonArg(value: string, env: Record<string, string>, cwd: stri
   let text = value;
   if (value.startsWith('@')) {
     const file = value.slice(1);
-    text = await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'utf8');
+    const path = isAbsolute(file) ? file : resolve(cwd, file);
+    const read = await readTextIfExists(path, { what: 'mcp-remote argument file' });
+    if (read === null) throw new Error(`${path} does not exist`);
+    text = read;
   }
   const parsed: unknown = JSON.parse(expandEnv(text, env));
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
@@ -263,14 +266,14 @@ async function readEntry(input: ClientConfigInput): Promise<EntryRead> {
   const name = who(input);
   const w = writerFor(input.client);
   const top = w.topKey;
-  let text: string;
+  let text: string | null;
   try {
-    text = await readFile(input.configPath, 'utf8');
+    text = await readTextIfExists(input.configPath, { limit: MAX_CONFIG_BYTES, what: 'config file' });
   } catch (err) {
-    if (isErrnoCode(err, 'ENOENT')) {
-      return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} does not exist, so ${name} has no "${input.serverName}" server.`, fix: missingEntryFix(input) } };
-    }
-    return { kind: 'fail', result: { ...base, status: 'fail', finding: `Cannot read ${input.configPath}: ${errorMessage(err)}.`, fix: 'Make the file readable, then run again.' } };
+    return { kind: 'fail', result: { ...base, status: 'fail', finding: errorMessage(err), fix: 'Make it a readable JSON file, then run again.' } };
+  }
+  if (text === null) {
+    return { kind: 'fail', result: { ...base, status: 'fail', finding: `${input.configPath} does not exist, so ${name} has no "${input.serverName}" server.`, fix: missingEntryFix(input) } };
   }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let doc: unknown;
@@ -735,7 +738,9 @@ function sameIssuer(a: string, b: string): boolean {
 
 async function readJsonFileSafe(path: string): Promise<{ value?: Record<string, unknown>; error?: string }> {
   try {
-    const v: unknown = JSON.parse(await readFile(path, 'utf8'));
+    const text = await readTextIfExists(path, { what: 'mcp-remote cache file' });
+    if (text === null) return { error: 'it no longer exists' };
+    const v: unknown = JSON.parse(text);
     return v && typeof v === 'object' && !Array.isArray(v) ? { value: v as Record<string, unknown> } : { error: 'not a JSON object' };
   } catch (err) {
     return { error: err instanceof SyntaxError ? 'not valid JSON' : errorMessage(err) };

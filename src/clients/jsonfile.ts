@@ -2,8 +2,9 @@
  * The one safe JSON-file editor every MCP client writer uses.
  *
  * Rules (FACTS §6): strict JSON out; every other key, entry and their order kept; the file's indentation,
- * line endings, trailing newline and byte-order mark kept; a backup `<file>.bak-<timestamp>` (same folder,
- * same mode) before any change; atomic write; never rewrite a file that does not parse; no change, no write.
+ * line endings, trailing newline and byte-order mark kept; a backup in the tool's state folder (mode 0600,
+ * never in the project) before any change; a write that links lead out of the project or HOME is refused;
+ * atomic write; never rewrite a file that does not parse; no change, no write.
  *
  * Client writers use editJsonMember: it changes only the text of one `<parentKey>.<name>` member, so every
  * other byte stays (number spellings, escapes, blank lines, and comments in the JSONC mode that clients such
@@ -15,7 +16,8 @@ import { constants as fsConstants } from 'node:fs';
 import { access, chmod, copyFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/errors.js';
-import { ensureDir, isErrnoCode, readTextIfExists, resolveWriteTarget, writeFileAtomic } from '../core/fs.js';
+import { containedWriteTarget, ensureDir, isErrnoCode, readTextIfExists, writeFileAtomic, type WriteScope } from '../core/fs.js';
+import { backupDir, resolveStateDir } from '../core/context.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -26,6 +28,13 @@ export interface EditJsonOptions {
   backup?: boolean;
   /** Mode for a file that does not exist yet (default 0o644). */
   createMode?: number;
+  /** Where the write may land (links out of the project or HOME are refused): src/core/fs.ts. */
+  scope?: WriteScope;
+  /**
+   * The folder backups go to (the tool's state folder, never the project: a backup may hold secrets). Default:
+   * ~/.agentcore-auth/backups (AGENTCORE_AUTH_HOME honoured).
+   */
+  backupDir?: string;
 }
 
 export interface EditJsonResult {
@@ -133,7 +142,7 @@ export async function editJsonFile(
 
 /** Checks, backup, atomic write (or nothing but the checks on a dry run). Returns the backup's path. */
 async function commitFile(path: string, before: string | null, after: string, opts: EditJsonOptions): Promise<string | undefined> {
-  const target = await resolveWriteTarget(path);
+  const target = await containedWriteTarget(path, opts.scope);
   if (before !== null) await assertWritableFile(path, target);
   await assertWritableFolder(path, dirname(target));
   if (opts.dryRun) return undefined;
@@ -141,28 +150,17 @@ async function commitFile(path: string, before: string | null, after: string, op
   if (before === null) {
     await ensureDir(dirname(target));
   } else if (opts.backup !== false) {
-    backupPath = await backupFile(path, target);
+    backupPath = await backupFile(target, opts.backupDir ?? backupDir(resolveStateDir(process.env)));
   }
-  await writeFileAtomic(path, after, before === null ? { mode: opts.createMode ?? 0o644 } : {});
+  await writeFileAtomic(target, after, before === null ? { mode: opts.createMode ?? 0o644 } : {});
   return backupPath;
 }
 
-async function readConfigText(path: string): Promise<string | null> {
-  try {
-    return await readTextIfExists(path);
-  } catch (err) {
-    if (isErrnoCode(err, 'EACCES') || isErrnoCode(err, 'EPERM')) {
-      throw new CliError(`Cannot read ${path}: permission denied.`, {
-        fix: `Make it readable (chmod u+r ${path}), then run again`,
-        code: 'file_not_readable',
-        cause: err,
-      });
-    }
-    if (isErrnoCode(err, 'EISDIR')) {
-      throw new CliError(`${path} is a folder, not a JSON file.`, { fix: INVALID_FIX, code: 'invalid_json', cause: err });
-    }
-    throw err;
-  }
+/** Client configs are small; a larger file is not one (and a FIFO or a device is refused at once). */
+export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+
+function readConfigText(path: string): Promise<string | null> {
+  return readTextIfExists(path, { limit: MAX_CONFIG_BYTES, what: 'config file' });
 }
 
 /**
@@ -215,15 +213,20 @@ function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Copy the current bytes to `<file>.bak-<timestamp>` next to `path`, with the file's mode. */
-async function backupFile(path: string, target: string): Promise<string> {
-  const mode = (await stat(target)).mode & 0o7777;
-  const base = join(dirname(resolve(path)), `${basename(path)}.bak-${timestamp()}`);
+/**
+ * Copy the current bytes into the backup folder (mode 0700) as `<the file's path, / as _>.bak-<timestamp>`,
+ * mode 0600: never next to the file (a project folder is shared; the copy may hold a secret).
+ */
+async function backupFile(target: string, dir: string): Promise<string> {
+  await ensureDir(dir, 0o700);
+  await chmod(dir, 0o700).catch(() => undefined);
+  const name = target.replace(/^[\\/]+/, '').replace(/[\\/:]/g, '_').slice(-180);
+  const base = join(dir, `${name}.bak-${timestamp()}`);
   for (let n = 1; ; n++) {
     const candidate = n === 1 ? base : `${base}-${n}`;
     try {
       await copyFile(target, candidate, fsConstants.COPYFILE_EXCL);
-      await chmod(candidate, mode);
+      await chmod(candidate, 0o600);
       return candidate;
     } catch (err) {
       if (isErrnoCode(err, 'EEXIST') && n < 100) continue;

@@ -119,7 +119,7 @@ async function assertExecutable(file: string): Promise<void> {
 export async function writeKiroEntry(
   path: string,
   input: KiroEntryInput,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; backupDir?: string } = {},
 ): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
   const entry = buildKiroEntry(input);
   await assertExecutable(entry.command);
@@ -131,7 +131,7 @@ export async function restoreKiroEntry(
   path: string,
   serverName: string,
   entry: unknown,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; backupDir?: string } = {},
 ): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
   return setKiroEntry(path, serverName, entry, opts);
 }
@@ -140,11 +140,11 @@ async function setKiroEntry(
   path: string,
   serverName: string,
   entry: unknown,
-  opts: { dryRun?: boolean },
+  opts: { dryRun?: boolean; backupDir?: string },
 ): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string; previousEntry: unknown | null }> {
   assertServerName(serverName);
   // Only this member's text changes: other servers, keys, their order and spelling stay byte for byte.
-  const res = await editJsonMember(path, 'mcpServers', serverName, () => ({ set: entry }), { dryRun: opts.dryRun ?? false });
+  const res = await editJsonMember(path, 'mcpServers', serverName, () => ({ set: entry }), { ...opts, dryRun: opts.dryRun ?? false });
   return {
     path: res.path,
     changed: res.changed,

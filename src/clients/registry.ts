@@ -28,6 +28,7 @@ import { accessSync, constants as fsConstants, existsSync, statSync } from 'node
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
+import type { WriteScope } from '../core/fs.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
 import { KIRO_DEFAULT_PATH, assertServerName, buildKiroEntry } from './kiro.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
@@ -306,6 +307,19 @@ export function isBridgeEntry(entry: unknown): boolean {
   return typeof entry === 'object' && entry !== null && typeof (entry as { command?: unknown }).command === 'string';
 }
 
+/** How a client config file may be written: where links may lead (src/core/fs.ts), where backups go. */
+export interface ClientWriteOptions {
+  dryRun?: boolean;
+  scope?: WriteScope;
+  backupDir?: string;
+}
+
+/** The containment of a client's file: the project folder for project-scoped clients, else HOME. */
+export function writeScopeFor(client: string, where: { cwd: string; home: string }, followSymlinks = false): WriteScope {
+  const project = clientTarget(client).scope === 'project';
+  return { root: project ? where.cwd : where.home, label: project ? 'the project folder' : 'your home folder', followSymlinks };
+}
+
 export interface WriteEntryResult {
   path: string;
   changed: boolean;
@@ -315,15 +329,15 @@ export interface WriteEntryResult {
 }
 
 /** Put `entry` at `<topKey>.<serverName>` (replaced in place when it exists); nothing else in the file changes. */
-export async function setClientEntry(client: string, path: string, serverName: string, entry: unknown, opts: { dryRun?: boolean } = {}): Promise<WriteEntryResult> {
+export async function setClientEntry(client: string, path: string, serverName: string, entry: unknown, opts: ClientWriteOptions = {}): Promise<WriteEntryResult> {
   assertServerName(serverName);
   const w = writerFor(client);
-  const r = await editJsonMember(path, w.topKey, serverName, () => ({ set: entry }), { dryRun: opts.dryRun ?? false, jsonc: w.jsonc });
+  const r = await editJsonMember(path, w.topKey, serverName, () => ({ set: entry }), { ...opts, dryRun: opts.dryRun ?? false, jsonc: w.jsonc });
   return { path: r.path, changed: r.changed, created: r.created, ...(r.backupPath ? { backupPath: r.backupPath } : {}), previousEntry: r.previous };
 }
 
 /** Build this client's entry and write it. A bridge entry's npx must exist (else the client cannot start it). */
-export async function writeClientConfig(client: string, path: string, input: ClientEntryInput, opts: { dryRun?: boolean } = {}): Promise<WriteEntryResult & { entry: unknown }> {
+export async function writeClientConfig(client: string, path: string, input: ClientEntryInput, opts: ClientWriteOptions = {}): Promise<WriteEntryResult & { entry: unknown }> {
   const entry = clientTarget(client).writer.buildEntry(input);
   if (isBridgeEntry(entry)) {
     const command = (entry as { command: string }).command;
@@ -344,10 +358,12 @@ export async function removeClientEntry(
   client: string,
   path: string,
   serverName: string,
-  opts: { dryRun?: boolean; onlyIfMatches?: (entry: unknown) => boolean } = {},
+  opts: ClientWriteOptions & { onlyIfMatches?: (entry: unknown) => boolean } = {},
 ): Promise<{ removed: boolean; path: string; backupPath?: string }> {
   const w = writerFor(client);
-  const r = await editJsonMember(path, w.topKey, serverName, (cur) => (cur.exists && (!opts.onlyIfMatches || opts.onlyIfMatches(cur.value)) ? { remove: true } : null), {
+  const { onlyIfMatches, ...write } = opts;
+  const r = await editJsonMember(path, w.topKey, serverName, (cur) => (cur.exists && (!onlyIfMatches || onlyIfMatches(cur.value)) ? { remove: true } : null), {
+    ...write,
     dryRun: opts.dryRun ?? false,
     jsonc: w.jsonc,
   });

@@ -16,6 +16,7 @@ export const command: CommandSpec = {
     issuer: { type: 'string', placeholder: 'url', description: "The IdP's issuer, to revoke your test login's tokens (default: the profile's)" },
     provider: { type: 'string', placeholder: 'id', description: "The IdP (oidc, okta, entra, cognito, auth0), to explain token failures (default: the profile's)" },
     'kiro-native': { type: 'boolean', description: "Kiro: use Kiro's own remote OAuth entry (url + oauth.clientId) instead of mcp-remote" },
+    'follow-symlinks': { type: 'boolean', description: 'Write a client config through a symlink that leads outside the project folder (or HOME), e.g. dotfiles kept in a repo; refused by default' },
     'no-verify': { type: 'boolean', description: 'Skip verify after writing' },
     'no-login': { type: 'boolean', description: 'Verify without the test login' },
     timeout: { type: 'string', placeholder: 'duration', description: 'Timeout for each network call during verify (default 10s)' },

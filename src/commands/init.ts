@@ -19,6 +19,7 @@ export const command: CommandSpec = {
     ...AWS_OPTIONS,
     client: { type: 'string', placeholder: 'list', description: 'MCP clients to configure, comma-separated: kiro, kiro-workspace, claude-code, claude-code-user, cursor, cursor-workspace, vscode, amazon-q, amazon-q-workspace, gemini, gemini-workspace, claude-desktop (default kiro; interactive: installed ones preselected)' },
     'kiro-native': { type: 'boolean', description: "Kiro: use Kiro's own remote OAuth entry (url + oauth.clientId) instead of mcp-remote" },
+    'follow-symlinks': { type: 'boolean', description: 'Write a client config through a symlink that leads outside the project folder (or HOME), e.g. dotfiles kept in a repo; refused by default' },
     'server-name': { type: 'string', placeholder: 'name', description: 'Name of the MCP server entry (default gateway-tools)' },
     'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port of mcp-remote\'s OAuth callback (default 3334)' },
     scopes: { type: 'string', placeholder: 'list', description: 'Scopes to request (default "openid profile email offline_access")' },

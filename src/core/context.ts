@@ -37,3 +37,8 @@ export function resolveHome(env: NodeJS.ProcessEnv): string {
 export function resolveStateDir(env: NodeJS.ProcessEnv): string {
   return env.AGENTCORE_AUTH_HOME || join(resolveHome(env), '.agentcore-auth');
 }
+
+/** Where client config backups go: the state folder (0700), never the project (a backup may hold secrets). */
+export function backupDir(stateDir: string): string {
+  return join(stateDir, 'backups');
+}

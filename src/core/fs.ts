@@ -3,22 +3,71 @@
  * "read if it exists". Pure node:fs, safe to import anywhere.
  */
 import { constants as fsConstants } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, readFile, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, open, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { CliError } from './errors.js';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** Create a folder (and its parents). No error when it already exists. */
 export async function ensureDir(path: string, mode?: number): Promise<void> {
   await mkdir(path, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
 }
 
-/** The file's text, or null when it does not exist. Other errors (EACCES, EISDIR...) are thrown. */
-export async function readTextIfExists(path: string): Promise<string | null> {
+/** The most of a file this tool reads unless told otherwise: profiles, journals and caches are a few KiB. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The file's text, or null when it does not exist. Only a regular file of at most `limit` bytes is read:
+ * a folder, a FIFO (which would block), a device (/dev/zero never ends) or a socket is refused at once with a
+ * CliError naming the file, and so is a larger file. The file is opened non-blocking and checked through its
+ * handle, so what is checked is what is read. `what` names it in messages ("team profile").
+ */
+export async function readTextIfExists(path: string, opts: { limit?: number; what?: string } = {}): Promise<string | null> {
+  const limit = opts.limit ?? MAX_FILE_BYTES;
+  const what = opts.what ?? 'file';
+  let fh;
   try {
-    return await readFile(path, 'utf8');
+    fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | (fsConstants.O_NOCTTY ?? 0));
   } catch (err) {
-    if (isErrnoCode(err, 'ENOENT')) return null;
+    if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return null;
+    if (isErrnoCode(err, 'EISDIR')) throw new CliError(`The ${what} ${path} is a folder, not a file; it was not read.`, { code: 'not_a_file', fix: 'Pass the path of a regular file.', cause: err });
+    if (isErrnoCode(err, 'EACCES') || isErrnoCode(err, 'EPERM')) {
+      throw new CliError(`Cannot read the ${what} ${path}: permission denied.`, { code: 'file_not_readable', fix: `Make it readable (chmod u+r ${path}), then run again.`, cause: err });
+    }
     throw err;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      throw new CliError(`The ${what} ${path} is ${kindOf(st)}, not a regular file; it was not read.`, { code: 'not_a_file', fix: 'Pass the path of a regular file.' });
+    }
+    const tooLarge = () =>
+      new CliError(`The ${what} ${path} is larger than ${limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} MiB` : `${Math.round(limit / 1024)} KiB`}, more than a ${what} can be; it was not read.`, {
+        code: 'file_too_large',
+        fix: `Check that ${path} is the ${what} you meant.`,
+      });
+    if (st.size > limit) throw tooLarge();
+    // Read at most limit + 1 bytes: a file that grew since the check is still bounded.
+    const buf = Buffer.alloc(Math.min(st.size, limit) + 1);
+    let n = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+      if (n > limit) throw tooLarge();
+      if (n === buf.length) break;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    await fh.close();
   }
 }
 
@@ -57,6 +106,42 @@ export async function resolveWriteTarget(path: string): Promise<string> {
   } catch {
     return current;
   }
+}
+
+/**
+ * Where a write may land. Repository files are not trusted: a project's `.vscode/mcp.json` may be a symlink to
+ * a file elsewhere (another project, ~/.docker/config.json). The real path of a write (links followed) must
+ * stay inside `root` (the project folder for project-scoped files, HOME for user-scoped ones) unless the user
+ * opted in with --follow-symlinks.
+ */
+export interface WriteScope {
+  root: string;
+  /** "the project folder", "your home folder". */
+  label: string;
+  followSymlinks?: boolean;
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * The real path a write to `path` goes to, refused (CliError path_escape, naming the real path) when links
+ * take it out of the scope's root. A path that is itself outside the root (a location the user's own
+ * environment chose, such as XDG_CONFIG_HOME) is held to its own folder instead.
+ */
+export async function containedWriteTarget(path: string, scope?: WriteScope): Promise<string> {
+  const target = await resolveWriteTarget(path);
+  if (!scope || scope.followSymlinks) return target;
+  const lexical = resolve(path);
+  const root = isInside(lexical, resolve(scope.root)) ? scope.root : dirname(lexical);
+  const realRoot = await realpath(root).catch(() => resolve(root));
+  if (isInside(target, realRoot)) return target;
+  throw new CliError(`${path} is a link (or sits in a linked folder) that leads outside ${scope.label} ${root}: its real path is ${target}. Nothing was written.`, {
+    code: 'path_escape',
+    fix: 'Replace the link with a regular file if it came with a repository you did not write; if the link is yours (dotfiles kept elsewhere), pass --follow-symlinks.',
+  });
 }
 
 /**

@@ -200,6 +200,7 @@ export async function collectInitAnswers(
     profile: str(opts, 'profile'),
     clients,
     kiroNative,
+    followSymlinks: opts['follow-symlinks'] === true,
     ...(teamProfile ? { teamProfile } : {}),
     serverName,
     callbackPort,

@@ -10,7 +10,7 @@ import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
-import type { Context } from '../core/context.js';
+import { backupDir, type Context } from '../core/context.js';
 import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
@@ -174,14 +174,20 @@ export async function undoEntries(
     const name = String(e.intent.serverName);
     const previous = opts.restore === 'beforeRun' ? e.result?.beforeEntry : e.result?.previousEntry;
     const ours = (entry: unknown) => JSON.stringify(entry ?? null).includes(String(e.intent.gatewayUrl ?? '\u0000'));
+    // The same containment as when the entry was written (recorded with it), wherever cleanup runs from.
+    const root = typeof e.intent.root === 'string' ? e.intent.root : dirname(path);
+    const write = {
+      scope: { root, label: 'the folder it was written in', followSymlinks: e.intent.followSymlinks === true },
+      backupDir: backupDir(journal.stateDir),
+    };
     await act(`${previous ? 'Restore' : 'Remove'} MCP server "${name}" in ${path}`, async () => {
       if (previous) {
         const now = await clients.readClientEntry(client, path, name);
         if (now !== null && !ours(now)) return { status: 'skipped', detail: 'changed by someone else since init; left as it is' };
-        const r = await clients.setClientEntry(client, path, name, previous);
+        const r = await clients.setClientEntry(client, path, name, previous, write);
         return r.changed ? 'done' : 'gone';
       }
-      const r = await clients.removeClientEntry(client, path, name, { onlyIfMatches: ours });
+      const r = await clients.removeClientEntry(client, path, name, { ...write, onlyIfMatches: ours });
       return r.removed ? 'done' : 'gone';
     }, `Remove "${name}" from ${path} by hand.`, e);
   }

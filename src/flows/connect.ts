@@ -11,7 +11,7 @@ import type { AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { CancelledError, UsageError } from '../core/errors.js';
-import { clientNextStepLines, writeClientConfig, type ClientEntryInput } from '../clients/registry.js';
+import { clientNextStepLines, writeClientConfig, writeScopeFor, type ClientEntryInput } from '../clients/registry.js';
 import { Journal, readJournal } from '../journal/journal.js';
 import { clientEntrySteps, formatClientStep, redirectUriFor, type ClientChoice, type PlanStep } from '../plan/plan.js';
 import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, collectClients, parsePort, parseScopes, parseSeconds, parseServerName, parseUrl, str } from './answers.js';
@@ -167,7 +167,8 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   // Everything that can refuse does so before anything is written: a file that does not parse, a read-only
   // file, an npx that cannot start.
   const input = entryInput(values, ctx, kiroNative);
-  for (const c of clients) await writeClientConfig(c.client, c.path, input, { dryRun: true });
+  const followSymlinks = opts['follow-symlinks'] === true;
+  for (const c of clients) await writeClientConfig(c.client, c.path, input, { dryRun: true, scope: writeScopeFor(c.client, ctx, followSymlinks) });
 
   const redirectUri = redirectUriFor('localhost', values.callbackPort);
   const steps = clientEntrySteps(clients, { serverName: values.serverName, callbackPort: values.callbackPort, kiroNative }, redirectUri);
@@ -223,7 +224,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
     await journal.setStatus('in-progress');
     const { writeClientEntry } = await import('../steps/write-client.js');
     for (const [i, s] of steps.entries()) {
-      const r = await writeClientEntry({ logger, dryRun: false }, journal, s, input);
+      const r = await writeClientEntry({ logger, dryRun: false, where: { cwd: ctx.cwd, home: ctx.home }, followSymlinks }, journal, s, input);
       result.clients[i] = { ...result.clients[i]!, changed: r.changed, created: r.created, ...(r.backupPath ? { backupPath: r.backupPath } : {}) };
     }
     await journal.setStatus('ready');

@@ -66,14 +66,18 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   logger.step('Checking the client config, the identity provider and the gateway');
   // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
-  const { writeClientConfig } = await import('../clients/registry.js');
+  const { writeClientConfig, writeScopeFor } = await import('../clients/registry.js');
   for (const c of answers.clients) {
     await writeClientConfig(
       c.client,
       c.path,
       { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home, kiroNative: answers.kiroNative === true },
-      { dryRun: true },
+      { dryRun: true, scope: writeScopeFor(c.client, ctx, answers.followSymlinks === true) },
     );
+  }
+  if (answers.teamProfile) {
+    const { checkTeamProfileTarget } = await import('./team-profile.js');
+    await checkTeamProfileTarget(answers.teamProfile);
   }
   await adapter.preflight(actx);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
@@ -320,7 +324,8 @@ async function applyPlan(
   if (clientSteps.some((s) => s.transport === 'kiro-native') && req.mcpRemoteArgs.length) {
     logger.warn(`Kiro's own OAuth cannot send what ${adapter.displayName} needs (${req.mcpRemoteArgs.join(' ')}): its sign-in may fail. Drop --kiro-native to use the mcp-remote entry.`);
   }
-  for (const s of clientSteps) await writeClientEntry({ logger, dryRun: false }, journal, s, entryInput);
+  const where = { cwd: ctx.cwd, home: ctx.home };
+  for (const s of clientSteps) await writeClientEntry({ logger, dryRun: false, where, followSymlinks: answers.followSymlinks === true }, journal, s, entryInput);
   await journal.setConfig({
     scopes: req.scopes,
     mcpRemoteArgs: buildMcpRemoteArgs({ gatewayUrl: g.gatewayUrl, callbackPort: answers.callbackPort, host: 'localhost', clientId: app.clientId, scopes: req.scopes, extraArgs: req.mcpRemoteArgs }),

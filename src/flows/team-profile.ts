@@ -9,8 +9,9 @@
  * an allow-list, so a tampered profile cannot make the entry send headers or read local files.
  */
 import { isLoopbackHost, requireSecureUrl } from '../core/net.js';
+import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { CliError, UsageError } from '../core/errors.js';
 import { ensureDir, readTextIfExists, writeFileAtomic } from '../core/fs.js';
 
 export const TEAM_PROFILE_VERSION = 1;
@@ -85,13 +86,15 @@ export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
   };
   const gatewayUrl = url('gatewayUrl');
   if (typeof p.clientId !== 'string' || !p.clientId) fail(source, '"clientId" is missing');
+  // OAuth's own character sets (RFC 6749 A.1, A.4): printable ASCII, so nothing in them can drive a terminal.
+  if (!/^[\x20-\x7e]{1,255}$/.test(p.clientId)) fail(source, '"clientId" is not an OAuth client id (printable ASCII only)');
   const scopes = p.scopes;
-  if (!Array.isArray(scopes) || !scopes.length || !scopes.every((s) => typeof s === 'string' && s && !/\s/.test(s))) fail(source, '"scopes" is not a list of scopes');
+  if (!Array.isArray(scopes) || !scopes.length || !scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) fail(source, '"scopes" is not a list of scopes');
   const port = p.callbackPort;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) fail(source, '"callbackPort" is not a port number');
   if (typeof p.serverName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(p.serverName)) fail(source, '"serverName" is not a usable MCP server name');
   const args = p.mcpRemoteArgs ?? [];
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) fail(source, '"mcpRemoteArgs" is not a list of strings');
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string' && /^[\x20-\x7e]*$/.test(a))) fail(source, '"mcpRemoteArgs" is not a list of printable strings');
   const profile: TeamProfile = {
     version: p.version,
     gatewayUrl,
@@ -102,7 +105,10 @@ export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
     serverName: p.serverName,
   };
   if (p.issuer !== undefined) profile.issuer = url('issuer');
-  if (typeof p.provider === 'string') profile.provider = p.provider;
+  if (p.provider !== undefined) {
+    if (typeof p.provider !== 'string' || !/^[a-z0-9]{1,32}$/.test(p.provider)) fail(source, '"provider" is not a provider id');
+    profile.provider = p.provider;
+  }
   if (p.resource !== undefined) profile.resource = url('resource');
   return profile;
 }
@@ -123,7 +129,13 @@ export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutM
     if (!res.ok) throw new UsageError(`--profile ${ref} answered HTTP ${res.status}.`, { fix: 'Check the URL (or download the file and pass its path).' });
   } else {
     source = isAbsolute(ref) ? ref : resolve(cwd, ref);
-    text = await readTextIfExists(source);
+    try {
+      text = await readTextIfExists(source, { what: 'team profile' });
+    } catch (err) {
+      // A folder, a FIFO, a device, a huge file: a usage error, at once.
+      if (err instanceof CliError) throw new UsageError(`--profile ${ref}: ${err.message}`, { fix: err.fix ?? 'Pass the path of the agentcore-auth.team.json your admin shared.' });
+      throw err;
+    }
     if (text === null) throw new UsageError(`--profile ${ref}: no such file (${source}).`, { fix: 'Pass the path of the agentcore-auth.team.json your admin shared.' });
   }
   let raw: unknown;
@@ -140,20 +152,49 @@ export async function loadTeamProfile(ref: string, cwd: string, opts: { timeoutM
  * profile is left alone (returns written: false with the reason).
  */
 export async function writeTeamProfile(path: string, profile: TeamProfile): Promise<{ written: boolean; reason?: string }> {
-  const existing = await readTextIfExists(path).catch(() => null);
-  if (existing !== null) {
-    let ok = false;
-    try {
-      const v = JSON.parse(existing) as Record<string, unknown>;
-      ok = typeof v === 'object' && v !== null && typeof v.version === 'number' && typeof v.gatewayUrl === 'string';
-    } catch {
-      ok = false;
-    }
-    if (!ok) return { written: false, reason: `${path} exists and is not a team profile; it was left untouched` };
-  }
+  const existing = await readTextIfExists(path, { what: 'team profile' });
+  if (existing !== null && !isTeamProfileText(existing)) return { written: false, reason: `${path} exists and is not a team profile; it was left untouched` };
   await ensureDir(dirname(path));
   await writeFileAtomic(path, `${JSON.stringify(profile, null, 2)}\n`, existing === null ? { mode: 0o644 } : {});
   return { written: true };
+}
+
+/**
+ * Refuses, before init changes anything, a --team-profile path the profile could not be written to: a folder,
+ * a FIFO or device, a file that is not a team profile (it would be left alone), a parent that is a file.
+ */
+export async function checkTeamProfileTarget(path: string): Promise<void> {
+  const refuse = (why: string, fix: string) => {
+    throw new UsageError(`--team-profile ${path} ${why}; nothing was changed.`, { fix });
+  };
+  let text: string | null;
+  try {
+    text = await readTextIfExists(path, { what: 'team profile' });
+  } catch (err) {
+    if (err instanceof CliError && err.code === 'not_a_file') {
+      refuse(`is ${/folder/.test(err.message) ? 'a folder' : 'not a regular file'}`, `Pass a file path, e.g. --team-profile ${path.replace(/\/+$/, '')}/agentcore-auth.team.json.`);
+    }
+    throw err;
+  }
+  if (text !== null && !isTeamProfileText(text)) refuse('exists and is not a team profile', 'Pass another path, or move that file away.');
+  // The nearest existing folder above it must be a folder.
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const st = await stat(dir).catch(() => null);
+    if (st) {
+      if (!st.isDirectory()) refuse(`is under ${dir}, which is not a folder`, 'Pass a path in a folder.');
+      return;
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
+function isTeamProfileText(text: string): boolean {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    return typeof v === 'object' && v !== null && typeof v.version === 'number' && typeof v.gatewayUrl === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** The one line an admin shares: `npx agentcore-auth connect --profile <path> --client <ids>`. */

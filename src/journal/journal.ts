@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fs.js';
+import { readTextIfExists, writeFileAtomic } from '../core/fs.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -98,28 +98,58 @@ export function parseJournal(text: string, path: string): JournalDoc {
       fix: `Move it aside (mv ${path} ${path}.broken) and remove the resources it listed by hand, or restore it from a backup.`,
     });
   }
-  if (typeof doc.version !== 'number' || !Array.isArray(doc.entries)) {
-    throw new CliError(`The state journal ${path} is corrupt (no version or entries).`, { code: 'journal_corrupt', fix: `Move ${path} aside.` });
-  }
+  const corrupt = (what: string) =>
+    new CliError(`The state journal ${path} is corrupt (${what}).`, {
+      code: 'journal_corrupt',
+      fix: `Move it aside (mv ${path} ${path}.broken) and remove the resources it listed by hand, or restore it from a backup.`,
+    });
+  if (!isObject(doc)) throw corrupt('not a JSON object');
+  if (typeof doc.version !== 'number' || !Array.isArray(doc.entries)) throw corrupt('no version or entries');
   if (doc.version > JOURNAL_VERSION) {
     throw new CliError(`The state journal ${path} was written by a newer agentcore-auth (schema ${doc.version}, this one reads ${JOURNAL_VERSION}).`, {
       code: 'journal_newer',
       fix: 'Upgrade agentcore-auth (npm i -g agentcore-auth@latest) and run again.',
     });
   }
+  if (doc.config !== undefined && !isObject(doc.config)) throw corrupt('"config" is not an object');
+  doc.config ??= {};
+  doc.entries.forEach((e, i) => {
+    const why = entryProblem(e);
+    if (why) throw corrupt(`entry ${i + 1}: ${why}`);
+  });
+  // The values the flows read as strings, lists and numbers are that, or absent.
+  const c = doc.config as Record<string, unknown>;
+  for (const k of ['provider', 'issuer', 'discoveryUrl', 'clientId', 'gatewayId', 'gatewayUrl', 'region', 'endpointUrl', 'profile', 'serverName', 'client', 'clientConfigPath', 'kind', 'teamProfile']) {
+    if (c[k] !== undefined && typeof c[k] !== 'string') throw corrupt(`"config.${k}" is not a string`);
+  }
+  for (const k of ['scopes', 'mcpRemoteArgs', 'clients']) if (c[k] !== undefined && !Array.isArray(c[k])) throw corrupt(`"config.${k}" is not a list`);
+  if (c.callbackPort !== undefined && typeof c.callbackPort !== 'number') throw corrupt('"config.callbackPort" is not a number');
   return doc;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const KINDS: EntryKind[] = ['idp-app', 'gateway-create', 'gateway-authorizer', 'client-entry'];
+const STATES: EntryState[] = ['intent', 'done', 'failed', 'undone'];
+
+/** Why a journal entry cannot be acted on (undefined when it can). */
+function entryProblem(e: unknown): string | undefined {
+  if (!isObject(e)) return 'not an object';
+  if (typeof e.seq !== 'number') return 'no "seq" number';
+  if (!KINDS.includes(e.kind as EntryKind)) return `unknown kind ${JSON.stringify(e.kind)}`;
+  if (!STATES.includes(e.state as EntryState)) return `unknown state ${JSON.stringify(e.state)}`;
+  if (!isObject(e.intent)) return '"intent" is not an object';
+  if (e.result !== undefined && !isObject(e.result)) return '"result" is not an object';
+  if (e.kind === 'client-entry' && (typeof e.intent.path !== 'string' || typeof e.intent.serverName !== 'string')) return 'a client entry without its file and server name';
+  return undefined;
 }
 
 export async function readJournal(stateDir: string, setup: string): Promise<JournalDoc | null> {
   const path = journalPath(stateDir, validateSetupName(setup));
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  return parseJournal(text, path);
+  const text = await readTextIfExists(path, { what: 'state journal' });
+  return text === null ? null : parseJournal(text, path);
 }
 
 export async function listSetups(stateDir: string): Promise<string[]> {
@@ -256,11 +286,21 @@ export class Journal {
   }
 
   async getSecrets(): Promise<Record<string, string>> {
+    const text = await readTextIfExists(this.secretsPath, { what: 'secrets file' });
+    if (text === null) return {};
+    let v: unknown;
     try {
-      return JSON.parse(await readFile(this.secretsPath, 'utf8')) as Record<string, string>;
+      v = JSON.parse(text);
     } catch {
-      return {};
+      v = undefined;
     }
+    if (!isObject(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+      throw new CliError(`The secrets file ${this.secretsPath} is corrupt (not a JSON object of strings).`, {
+        code: 'journal_corrupt',
+        fix: `Move it aside (mv ${this.secretsPath} ${this.secretsPath}.broken): what it held (RFC 7592 registration tokens) is then lost, and the IdP apps it served must be deleted in the IdP's console.`,
+      });
+    }
+    return v as Record<string, string>;
   }
 
   async setSecret(key: string, value: string | undefined): Promise<void> {
@@ -283,7 +323,7 @@ export async function markRemoved(stateDir: string, setup: string): Promise<void
 
 export async function removedAt(stateDir: string, setup: string): Promise<string | null> {
   try {
-    return (await readFile(join(setupsDir(stateDir), `${setup}.removed`), 'utf8')).trim();
+    return (await readTextIfExists(join(setupsDir(stateDir), `${setup}.removed`), { limit: 1024, what: 'tombstone' }))?.trim() ?? null;
   } catch {
     return null;
   }

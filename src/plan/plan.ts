@@ -32,6 +32,8 @@ export interface InitAnswers {
   clients: ClientChoice[];
   /** Kiro entries use Kiro's own remote transport and OAuth instead of mcp-remote (--kiro-native). */
   kiroNative?: boolean;
+  /** --follow-symlinks: client config links may lead outside the project folder or HOME. */
+  followSymlinks?: boolean;
   /** Where to write the team profile for `agentcore-auth connect` (absent: --no-team-profile). */
   teamProfile?: string;
   serverName: string;

@@ -1,7 +1,8 @@
 import type { Logger } from '../core/logger.js';
 import type { Journal } from '../journal/journal.js';
 import type { PlanStep } from '../plan/plan.js';
-import { clientLabel, writeClientConfig, type ClientEntryInput } from '../clients/registry.js';
+import { backupDir } from '../core/context.js';
+import { clientLabel, writeClientConfig, writeScopeFor, type ClientEntryInput } from '../clients/registry.js';
 
 type ClientStep = Extract<PlanStep, { kind: 'client-entry' }>;
 
@@ -12,15 +13,19 @@ type ClientStep = Extract<PlanStep, { kind: 'client-entry' }>;
  * this write replaced (beforeEntry, what a rollback of this run restores).
  */
 export async function writeClientEntry(
-  deps: { logger: Logger; dryRun: boolean },
+  deps: { logger: Logger; dryRun: boolean; where: { cwd: string; home: string }; followSymlinks: boolean },
   journal: Journal,
   step: ClientStep,
   input: ClientEntryInput,
 ): Promise<{ path: string; changed: boolean; created: boolean; backupPath?: string }> {
   const earlier = journal.live('client-entry').find((e) => e.intent.path === step.path && e.intent.serverName === step.serverName && e.state === 'done');
-  const entry = await journal.intend('client-entry', { client: step.client, path: step.path, serverName: step.serverName, gatewayUrl: input.gatewayUrl });
+  // The containment (project folder or HOME) is recorded, so cleanup holds its writes to the same, from anywhere.
+  const scope = writeScopeFor(step.client, deps.where, deps.followSymlinks);
+  const entry = await journal.intend('client-entry', {
+    client: step.client, path: step.path, serverName: step.serverName, gatewayUrl: input.gatewayUrl, root: scope.root, followSymlinks: deps.followSymlinks,
+  });
   try {
-    const r = await writeClientConfig(step.client, step.path, input, { dryRun: deps.dryRun });
+    const r = await writeClientConfig(step.client, step.path, input, { dryRun: deps.dryRun, scope, backupDir: backupDir(journal.stateDir) });
     // What cleanup restores is what was there before the first write of this setup.
     const previousEntry = earlier ? (earlier.result?.previousEntry ?? null) : r.previousEntry;
     if (earlier) await journal.undone(earlier, `superseded by entry ${entry.seq}`);

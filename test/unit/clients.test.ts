@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CliError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/fs.js';
@@ -332,16 +332,22 @@ describe('writeKiroEntry', () => {
     const oldText = '{\n    "mcpServers": {\n        "other": {"command": "x"}\n    }\n}\n';
     await writeFile(path, oldText);
     await chmod(path, 0o600);
-    const res = await writeKiroEntry(path, input(), {});
+    const backups = join(dir, 'state', 'backups');
+    const res = await writeKiroEntry(path, input(), { backupDir: backups });
     assert.ok(res.backupPath);
-    assert.equal(dirname(res.backupPath), dir);
+    // Never next to the file (a project folder is shared, the copy may hold a secret): in the state folder,
+    // named after the file's whole path, mode 0600 whatever the file's mode, in a 0700 folder.
+    assert.equal(dirname(res.backupPath), backups);
+    assert.deepEqual(await listDir(dir), ['mcp.json', 'state']);
+    assert.ok(basename(res.backupPath).startsWith(`${path.slice(1).replace(/\//g, '_')}.bak-`), res.backupPath);
     assert.match(res.backupPath, /mcp\.json\.bak-\d{8}T\d{6}Z(-\d+)?$/);
     assert.equal(await readFile(res.backupPath, 'utf8'), oldText);
     assert.equal((await stat(res.backupPath)).mode & 0o777, 0o600);
+    assert.equal((await stat(backups)).mode & 0o777, 0o700);
     assert.equal((await stat(path)).mode & 0o777, 0o600);
 
     // A second change in the same second gets its own backup instead of overwriting the first.
-    const res2 = await writeKiroEntry(path, input({ callbackPort: 40001 }), {});
+    const res2 = await writeKiroEntry(path, input({ callbackPort: 40001 }), { backupDir: backups });
     assert.ok(res2.backupPath && res2.backupPath !== res.backupPath);
     assert.equal(await readFile(res.backupPath, 'utf8'), oldText);
   });
@@ -353,7 +359,7 @@ describe('writeKiroEntry', () => {
     await writeKiroEntry(path, input({ callbackPort: 40002 }), {});
     const names = await listDir(dir);
     assert.equal(names.filter((n) => n.endsWith('.tmp')).length, 0);
-    assert.deepEqual(names.filter((n) => !n.startsWith('mcp.json.bak-')), ['mcp.json']);
+    assert.deepEqual(names, ['mcp.json'], 'no backup and no temp file next to the file');
 
     // Renaming over a folder fails: the temp file must be gone afterwards.
     const failing = await freshDir();
