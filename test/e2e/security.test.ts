@@ -12,7 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -341,13 +342,13 @@ describe('security: bearer tokens travel over https, or to this machine only', (
 describe('security: text from outside reaches the terminal without control characters', () => {
   const ESC_CLIENT = '\u001b[2J\u001b]0;pwned\u0007abc\u202e';
 
-  test('a team profile whose client id and server name carry escapes: nothing but text is shown, human or --json', async () => {
+  test('a team profile whose client id or server name carries escapes is refused, and the refusal shows nothing but text, human or --json', async () => {
     const dev = await person('dev');
     const withClient = await tamperedProfile(dev, { clientId: ESC_CLIENT });
     for (const extra of [[], ['--json']]) {
       const r = await run(['connect', '--profile', withClient, '--client', 'kiro', '--dry-run', ...extra], dev);
-      expectExit(r, 0);
-      assert.ok(`${r.stdout}${r.stderr}`.includes('abc'), 'the printable part is shown');
+      expectExit(r, 2);
+      assert.match(`${r.stdout}${r.stderr}`, /"clientId" is not an OAuth client id \(printable ASCII only\)/);
       assert.doesNotMatch(`${r.stdout}\n${r.stderr}`, CONTROL);
       assert.doesNotMatch(r.stdout, /\\u001b|\\u0007|\\u202e/, 'no escaped control in the JSON either');
     }
@@ -396,5 +397,142 @@ describe('security: text from outside reaches the terminal without control chara
     const j = await run(['verify', '--gateway-url', 'https://bob:hunter2secret@[::1/mcp', '--json'], dev);
     expectExit(j, 2);
     assert.doesNotMatch(`${j.stdout}${j.stderr}`, /hunter2secret/);
+  });
+});
+
+describe('security: client config writes stay in the project (or HOME); backups never land there', () => {
+  const SECRET_CONFIG = `${JSON.stringify({ auths: { 'registry.example.com': { auth: 'c2VjcmV0OnBhc3N3b3Jk' } } }, null, 2)}\n`;
+
+  /** A developer whose project links .vscode/mcp.json to ~/.docker/config.json (outside the project). */
+  async function linkedRepo(): Promise<{ dev: Person; outside: string; link: string }> {
+    const dev = await person('dev');
+    const outside = join(dev.home, '.docker', 'config.json');
+    await mkdir(join(dev.home, '.docker'), { recursive: true });
+    await writeFile(outside, SECRET_CONFIG);
+    await mkdir(join(dev.project, '.vscode'));
+    const link = join(dev.project, '.vscode', 'mcp.json');
+    await symlink('../../.docker/config.json', link);
+    return { dev, outside, link };
+  }
+
+  test('connect --client vscode refuses a .vscode/mcp.json that links outside the project: nothing written, no backup in the repo', async () => {
+    const { dev, outside, link } = await linkedRepo();
+    const projectBefore = await fileTree(dev.project);
+    const r = await run(['connect', '--profile', profilePath, '--client', 'vscode', '--yes'], dev);
+    expectExit(r, 1);
+    assert.ok(r.stderr.includes(`its real path is ${outside}`), r.stderr);
+    assert.match(r.stderr, /--follow-symlinks/);
+    assert.equal(await readFile(outside, 'utf8'), SECRET_CONFIG, 'the file outside the project is unchanged');
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the link is still a link');
+    assert.deepEqual(await fileTree(dev.project), projectBefore, 'nothing in the project changed (no backup either)');
+    assert.equal(existsSync(join(dev.home, '.agentcore-auth', 'setups', 'connect.json')), false, 'no setup was recorded');
+  });
+
+  test('a user-scoped file linking outside HOME is refused too; --follow-symlinks writes through, backing up to the state folder (0600)', async () => {
+    const dev = await person('dev');
+    const elsewhere = join(dev.home, '..', 'dotfiles');
+    await mkdir(elsewhere, { recursive: true });
+    const real = join(elsewhere, 'cursor-mcp.json');
+    const original = `${JSON.stringify({ mcpServers: { linear: { url: 'https://mcp.linear.app/sse' } } }, null, 2)}\n`;
+    await writeFile(real, original);
+    await mkdir(join(dev.home, '.cursor'));
+    await symlink(real, join(dev.home, '.cursor', 'mcp.json'));
+
+    const refused = await run(['connect', '--profile', profilePath, '--client', 'cursor', '--yes', '--no-verify'], dev);
+    expectExit(refused, 1);
+    assert.ok(refused.stderr.includes(`outside your home folder ${dev.home}: its real path is ${real}`), refused.stderr);
+    assert.equal(await readFile(real, 'utf8'), original);
+
+    const ok = await run(['connect', '--profile', profilePath, '--client', 'cursor', '--yes', '--no-verify', '--follow-symlinks', '--json'], dev);
+    expectExit(ok, 0);
+    const doc = parseSingleJson<{ clients: Array<{ backupPath?: string }> }>(ok);
+    const backup = doc.clients[0]?.backupPath;
+    assert.ok(backup?.startsWith(join(dev.home, '.agentcore-auth', 'backups')), String(backup));
+    assert.equal((await stat(backup!)).mode & 0o777, 0o600);
+    assert.equal(await readFile(backup!, 'utf8'), original);
+    assert.deepEqual(Object.keys((JSON.parse(await readFile(real, 'utf8')) as { mcpServers: object }).mcpServers), ['linear', 'gateway-tools']);
+    assert.deepEqual(await readdir(elsewhere), ['cursor-mcp.json'], 'no backup or temp file beside the real file');
+
+    // cleanup writes through the same link (the choice was recorded) and gives the file back.
+    const c = await run(['cleanup', '--setup', 'connect', '--yes'], dev);
+    expectExit(c, 0);
+    assert.equal(await readFile(real, 'utf8'), original);
+  });
+});
+
+describe('security: files from outside are read only when they are small regular files', () => {
+  test('a team profile that is a FIFO, a device, a folder or 2 MiB is refused at once, naming it', async () => {
+    const dev = await person('dev');
+    const fifo = join(dev.project, 'fifo.team.json');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const folder = join(dev.project, 'folder.team.json');
+    await mkdir(folder);
+    const big = join(dev.project, 'big.team.json');
+    await writeFile(big, `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    for (const [path, why] of [[fifo, /is a named pipe \(FIFO\), not a regular file/], ['/dev/zero', /is a device, not a regular file/], [folder, /is a folder, not a regular file/], [big, /is larger than 1 MiB/]] as const) {
+      const r = await run(['connect', '--profile', path, '--client', 'kiro', '--yes'], dev, { timeoutMs: 15_000 });
+      expectExit(r, 2);
+      assert.ok(r.durationMs < 10_000, `answered in ${r.durationMs} ms`);
+      assert.ok(r.stderr.includes(path), r.stderr);
+      assert.match(r.stderr, why);
+      assert.doesNotMatch(r.stderr, /Unexpected error/);
+    }
+  });
+
+  test('a journal with a malformed shape: status, verify and cleanup say which file and what, never "Unexpected error"', async () => {
+    const dev = await person('dev');
+    const setups = join(dev.home, '.agentcore-auth', 'setups');
+    await mkdir(setups, { recursive: true });
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['array', [1, 2], /not a JSON object/],
+      ['config', { version: 1, config: 'x', entries: [] }, /"config" is not an object/],
+      ['entry', { version: 1, config: {}, entries: [42] }, /entry 1: not an object/],
+      ['kind', { version: 1, config: {}, entries: [{ seq: 1, kind: 'rm -rf', state: 'done', intent: {} }] }, /entry 1: unknown kind "rm -rf"/],
+      ['intent', { version: 1, config: {}, entries: [{ seq: 1, kind: 'client-entry', state: 'done', intent: 'x' }] }, /"intent" is not an object/],
+      ['url', { version: 1, config: { gatewayUrl: 7 }, entries: [] }, /"config.gatewayUrl" is not a string/],
+    ];
+    for (const [name, doc, why] of cases) {
+      const path = join(setups, `${name}.json`);
+      await writeFile(path, JSON.stringify(doc));
+      for (const cmd of [['status'], ['verify', '--no-login'], ['cleanup', '--yes']]) {
+        const r = await run([...cmd, '--setup', name], dev);
+        assert.notEqual(r.code, 0, describeRun(r));
+        assert.ok(r.stderr.includes(path), `${cmd[0]} names the file:\n${describeRun(r)}`);
+        assert.match(r.stderr, why);
+        assert.doesNotMatch(r.stderr, /Unexpected error|TypeError/);
+      }
+    }
+  });
+
+  test('an mcp.json whose servers key is a list, or that is a FIFO, is refused by connect; nothing changes', async () => {
+    const dev = await person('dev');
+    const mcp = join(dev.project, '.mcp.json');
+    const text = '{"mcpServers": []}\n';
+    await writeFile(mcp, text);
+    const list = await run(['connect', '--profile', profilePath, '--client', 'claude-code', '--yes'], dev);
+    expectExit(list, 1);
+    assert.match(list.stderr, /"mcpServers" is not a JSON object; the file was left untouched/);
+    assert.equal(await readFile(mcp, 'utf8'), text);
+
+    await rm(mcp);
+    assert.equal(spawnSync('mkfifo', [mcp]).status, 0);
+    const fifo = await run(['connect', '--profile', profilePath, '--client', 'claude-code', '--yes'], dev, { timeoutMs: 15_000 });
+    expectExit(fifo, 1);
+    assert.match(fifo.stderr, /is a named pipe \(FIFO\), not a regular file/);
+    assert.equal(existsSync(join(dev.home, '.agentcore-auth', 'setups', 'connect.json')), false);
+  });
+
+  test('init --team-profile <a folder> is refused before anything is created', async () => {
+    const a = await person('admin');
+    const registered = sbLog.lines.filter((l) => /IdP: registered client/.test(l)).length;
+    const r = await run(
+      ['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region,
+        '--create-gateway', `tp-${process.pid}`, '--role-arn', sb.roleArn, '--team-profile', a.project, '--no-verify', '--yes'],
+      a,
+    );
+    expectExit(r, 2);
+    assert.ok(r.stderr.includes(`--team-profile ${a.project} is a folder; nothing was changed`), r.stderr);
+    assert.match(r.stderr, /agentcore-auth\.team\.json/);
+    assert.equal(sbLog.lines.filter((l) => /IdP: registered client/.test(l)).length, registered, 'no client was registered');
   });
 });
