@@ -18,7 +18,6 @@ import {
   BedrockAgentCoreControlClient,
   CreateGatewayCommand,
   DeleteGatewayCommand,
-  GetGatewayCommand,
   ListGatewaysCommand,
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
@@ -34,6 +33,7 @@ import {
   startSandboxProcess,
   type CliResult,
 } from '../helpers/cli.js';
+import { readGateway } from '../helpers/gateways.js';
 
 const BROWSER_SH = join(PROJECT_ROOT, 'test', 'helpers', 'browser.sh');
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
@@ -128,15 +128,7 @@ async function listGateways(client = sdk): Promise<Array<{ id: string; name: str
   return (r.items ?? []).map((g) => ({ id: g.gatewayId!, name: g.name!, status: g.status! })).sort((a, b) => a.id.localeCompare(b.id));
 }
 
-async function getGateway(id: string, client = sdk): Promise<Record<string, unknown> | null> {
-  try {
-    const { $metadata: _m, ...g } = await client.send(new GetGatewayCommand({ gatewayIdentifier: id }));
-    return g as Record<string, unknown>;
-  } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') return null;
-    throw err;
-  }
-}
+const getGateway = (id: string, client = sdk) => readGateway(client, id);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
   const start = Date.now();

@@ -13,10 +13,11 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BedrockAgentCoreControlClient, GetGatewayCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { BedrockAgentCoreControlClient } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
+import { readGateway } from '../helpers/gateways.js';
 
 const BROWSER_SH = join(PROJECT_ROOT, 'test', 'helpers', 'browser.sh');
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
@@ -72,15 +73,7 @@ function idpEvents(kind: 'registered' | 'deleted'): string[] {
   return sbLog.lines.map((l) => re.exec(l)?.[1]).filter((x): x is string => Boolean(x));
 }
 
-async function getGateway(id: string): Promise<Record<string, unknown> | null> {
-  try {
-    const { $metadata: _m, ...g } = await sdk.send(new GetGatewayCommand({ gatewayIdentifier: id }));
-    return g as Record<string, unknown>;
-  } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') return null;
-    throw err;
-  }
-}
+const getGateway = (id: string) => readGateway(sdk, id);
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'agentcore-auth-connect-e2e-'));

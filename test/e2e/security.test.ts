@@ -17,10 +17,11 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BedrockAgentCoreControlClient, CreateGatewayCommand, GetGatewayCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { BedrockAgentCoreControlClient, CreateGatewayCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
+import { readGateway } from '../helpers/gateways.js';
 import { startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 
 const BROWSER_SH = join(PROJECT_ROOT, 'test', 'helpers', 'browser.sh');
@@ -202,15 +203,7 @@ describe('security: cleanup acts only on the gateways the setup recorded', () =>
   });
   after(() => sdk?.destroy());
 
-  async function getGateway(id: string): Promise<Record<string, unknown> | null> {
-    try {
-      const { $metadata: _m, ...g } = await sdk.send(new GetGatewayCommand({ gatewayIdentifier: id }));
-      return g as Record<string, unknown>;
-    } catch (err) {
-      if ((err as Error).name === 'ResourceNotFoundException') return null;
-      throw err;
-    }
-  }
+  const getGateway = (id: string) => readGateway(sdk, id);
 
   /** The journal with every occurrence of one gateway id replaced by another's, as a careless sed would. */
   async function swapGatewayId(who: Person, from: string, to: string): Promise<void> {
