@@ -38,20 +38,22 @@ export function stripControl(text: string): string {
 const OUR_SGR = /(\u001b\[(?:1|2|22|31|32|33|36|39)m)/;
 
 /**
- * For text we painted ourselves (src/core/logger.ts `styled`): our colour codes are kept, and any other escape
- * sequence or control character is removed, so even a piece that skipped `styled`'s own cleaning cannot
- * reach the terminal as anything but text.
+ * For text we painted ourselves (src/core/logger.ts `styled`): our colour codes are kept, and the text between
+ * them gets safeText, so even a piece that skipped `styled`'s own cleaning reaches the terminal as text only.
  */
-export function stripControlKeepingColour(text: string): string {
+export function safeTextKeepingColour(text: string): string {
   return text
     .split(OUR_SGR)
-    .map((part, i) => (i % 2 ? part : stripControl(part)))
+    .map((part, i) => (i % 2 ? part : safeText(part)))
     .join('');
 }
 
-/** What every line of output passes through: masked secrets, masked URL credentials, no terminal control. */
+/**
+ * What every line of output passes through: no terminal control, masked secrets, masked URL credentials.
+ * Controls go first, so that an escape sequence next to a secret cannot hide it from the masks.
+ */
 export function safeText(text: string): string {
-  return stripControl(redact(text));
+  return redact(stripControl(text));
 }
 
 export function redact(text: string): string {
