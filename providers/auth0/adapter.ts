@@ -22,7 +22,7 @@
  * how tests point the adapter at a local stand-in.
  */
 import { decodeJwtClaims } from '../../src/oauth/tokens.js';
-import { isLoopbackHost } from '../../src/core/net.js';
+import { isLoopbackHost, isSecureTransportUrl } from '../../src/core/net.js';
 import type { ManagementClient } from 'auth0';
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
@@ -123,7 +123,7 @@ export function normaliseAuth0Issuer(issuer: string): string {
   } catch {
     throw new UsageError(`--issuer "${issuer}" is not a URL.`, { fix: 'Pass the tenant issuer, e.g. --issuer https://my-tenant.us.auth0.com/' });
   }
-  if (u.protocol !== 'https:' && !isLoopbackHost(u.hostname)) {
+  if (!isSecureTransportUrl(u)) {
     throw new UsageError(`--issuer ${issuer} is not https.`, { fix: 'Auth0 issuers are https://{tenant}/ (or your custom domain).' });
   }
   return s.endsWith('/') ? s : `${s}/`;

@@ -116,7 +116,7 @@ const DEFAULT_UNKNOWN_FIX =
  * becomes code outcome_unknown, whose message says the server may have acted.
  */
 export async function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
-  assertCredentialTransport(url, init, opts);
+  const credential = assertCredentialTransport(url, init, opts);
   const timeoutMs = httpTimeoutOverride() ?? opts.timeoutMs ?? 10_000;
   const purpose = opts.purpose ? ` (${opts.purpose})` : '';
   const method = (init.method ?? 'GET').toUpperCase();
@@ -132,9 +132,11 @@ export async function httpFetch(url: string | URL, init: RequestInit = {}, opts:
     let res: Response | undefined;
     let error: unknown;
     try {
-      res = await fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+      const attemptInit = { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout };
+      res = credential ? await fetchCredential(url, attemptInit, opts) : await fetch(url, attemptInit);
       outcome = { status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) ?? parseRateLimitReset(res.headers.get('x-rate-limit-reset')) };
     } catch (err) {
+      if (err instanceof CliError && err.code === 'insecure_transport') throw err; // a redirect off the rule: never retried
       error = err;
       outcome = { failure: classifyFetchError(err, { timeout, caller: init.signal ?? undefined }) };
     }
@@ -183,17 +185,57 @@ function carriesCredential(init: RequestInit, opts: HttpOptions): boolean {
   return Boolean(form && CREDENTIAL_FIELDS.some((k) => form.has(k)));
 }
 
-/**
- * The last line of the transport rule (src/core/net.ts): whatever URL a caller got (a flag, a profile, an
- * endpoint some metadata named), a credential is never sent over plain http to another machine.
- */
-function assertCredentialTransport(url: string | URL, init: RequestInit, opts: HttpOptions): void {
-  if (!URL.canParse(String(url)) || isSecureTransportUrl(url) || !carriesCredential(init, opts)) return;
-  const u = new URL(String(url));
-  throw new CliError(`Refusing to send a credential${opts.purpose ? ` (${opts.purpose})` : ''} over plain http to ${u.host}: it is not this machine, and the token would cross the network unencrypted. Nothing was sent.`, {
+function insecureTransport(u: URL, opts: HttpOptions, how = ''): CliError {
+  return new CliError(`Refusing to send a credential${opts.purpose ? ` (${opts.purpose})` : ''} over plain http to ${u.host}${how}: it is not this machine, and the token would cross the network unencrypted. Nothing was sent there.`, {
     code: 'insecure_transport',
     fix: `The endpoint must be https (plain http only for localhost, 127.0.0.1 or ::1); check where ${u.origin} came from (the IdP's metadata, the gateway URL, a flag).`,
   });
+}
+
+/**
+ * The last line of the transport rule (src/core/net.ts): whatever URL a caller got (a flag, a profile, an
+ * endpoint some metadata named), a credential is never sent over plain http to another machine. Returns
+ * whether the request carries a credential (its redirects are then checked too: fetchCredential).
+ */
+function assertCredentialTransport(url: string | URL, init: RequestInit, opts: HttpOptions): boolean {
+  if (!carriesCredential(init, opts)) return false;
+  if (URL.canParse(String(url)) && !isSecureTransportUrl(url)) throw insecureTransport(new URL(String(url)), opts);
+  return true;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * fetch for a request that carries a credential: redirects are followed here, hop by hop, as fetch would
+ * (303, and 301/302 after a POST, become a GET without a body; the Authorization header is not forwarded to
+ * another origin), but a hop to a URL off the transport rule is refused before anything is sent there. A
+ * 307/308 would otherwise replay a code, a verifier or a refresh token to wherever the server points.
+ */
+async function fetchCredential(url: string | URL, init: RequestInit, opts: HttpOptions): Promise<Response> {
+  if (init.redirect !== undefined && init.redirect !== 'follow') return fetch(url, init);
+  let current = new URL(String(url));
+  let req: RequestInit = { ...init, redirect: 'manual' };
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(current, req);
+    const location = res.headers.get('location');
+    if (!REDIRECT_STATUSES.has(res.status) || !location || hop >= 20) return res;
+    const next = new URL(location, current);
+    await res.body?.cancel().catch(() => undefined);
+    if (!isSecureTransportUrl(next)) throw insecureTransport(next, opts, ` (a redirect from ${current.host})`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    if ((res.status === 303 && method !== 'GET' && method !== 'HEAD') || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      const headers = new Headers(req.headers);
+      headers.delete('content-type');
+      headers.delete('content-length');
+      req = { ...req, method: 'GET', body: undefined, headers };
+    }
+    if (next.origin !== current.origin) {
+      const headers = new Headers(req.headers);
+      headers.delete('authorization');
+      req = { ...req, headers };
+    }
+    current = next;
+  }
 }
 
 function failureError(
@@ -245,7 +287,7 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export async function readText(res: Response, limit = MAX_RESPONSE_BYTES): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   const tooLarge = () =>
-    new CliError(`${res.url || 'The server'} answered with more than ${Math.round(limit / 1024)} KiB; it was not read.`, {
+    new CliError(`${res.url ? forLog(res.url) : 'The server'} answered with more than ${Math.round(limit / 1024)} KiB; it was not read.`, {
       code: 'response_too_large',
       fix: 'This endpoint should answer with a small JSON document: check the URL.',
     });
@@ -267,7 +309,8 @@ export async function readText(res: Response, limit = MAX_RESPONSE_BYTES): Promi
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  // As Response.text() decodes: UTF-8, a byte-order mark dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** GET a JSON document; non-2xx or non-JSON become CliErrors naming the URL. */
@@ -284,9 +327,15 @@ export async function getJson<T = unknown>(url: string | URL, opts: HttpOptions 
   }
 }
 
-/** Reads a response body as a JSON object; anything else (empty, not JSON, an array) gives undefined. */
+/**
+ * Reads a response body as a JSON object; anything else (empty, not JSON, an array, a broken stream) gives
+ * undefined. A body past MAX_RESPONSE_BYTES is a CliError (response_too_large) naming the URL.
+ */
 export async function readJsonBody(res: Response): Promise<Record<string, unknown> | undefined> {
-  const text = await readText(res).catch(() => '');
+  const text = await readText(res).catch((err: unknown) => {
+    if (err instanceof CliError && err.code === 'response_too_large') throw err;
+    return '';
+  });
   try {
     const v = JSON.parse(text) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;

@@ -1,5 +1,5 @@
 import { Chalk } from 'chalk';
-import { redact, safeText } from './redact.js';
+import { safeText, safeTextKeepingColour } from './redact.js';
 
 /**
  * Human output goes to stderr (stdout is reserved for --json and for data). Every line is redacted and made
@@ -59,7 +59,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     warn: (m) => write(`${paint(color, 'yellow', '!')} `, m),
     error: (m) => write(`${paint(color, 'red', '✖')} `, m),
     debug: (m) => opts.verbose && stream.write(`${paint(color, 'dim', `  ${safeText(m)}`)}\n`),
-    styled: (t) => !opts.quiet && stream.write(`${redact(t)}\n`),
+    styled: (t) => !opts.quiet && stream.write(`${safeTextKeepingColour(t)}\n`),
   };
 }
 
@@ -67,5 +67,5 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 export function createMemoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const push = (p: string) => (m: string) => void lines.push(`${p}${safeText(m)}`);
-  return { lines, info: push(''), step: push('› '), success: push('✔ '), warn: push('! '), error: push('✖ '), debug: push('  '), styled: (t) => void lines.push(redact(t)) };
+  return { lines, info: push(''), step: push('› '), success: push('✔ '), warn: push('! '), error: push('✖ '), debug: push('  '), styled: (t) => void lines.push(safeTextKeepingColour(t)) };
 }

@@ -12,8 +12,11 @@ export function mask(value: string): string {
   return `${value.slice(0, 4)}…(${value.length} chars)`;
 }
 
-/** scheme://user:password@ (or a bare user@) in a URL: the credentials are masked, the host is kept. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+/**
+ * scheme://user:password@ (or a bare user@) in a URL: the credentials are masked, the host is kept. Up to the
+ * authority's last "@" (as URL parsers read it), so a password with an "@" in it does not show its tail.
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi;
 
 /**
  * Terminal control: escape sequences (CSI, OSC, DCS and the like: colours, cursor moves, window titles,
@@ -28,9 +31,29 @@ export function stripControl(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL_CHAR, '');
 }
 
-/** What every line of output passes through: masked secrets, masked URL credentials, no terminal control. */
+/**
+ * The colours our own `paint` adds (chalk: bold, dim, red, green, yellow, cyan and their resets), nothing
+ * else: no other SGR (conceal, blink), no cursor move, no title, no hyperlink.
+ */
+const OUR_SGR = /(\u001b\[(?:1|2|22|31|32|33|36|39)m)/;
+
+/**
+ * For text we painted ourselves (src/core/logger.ts `styled`): our colour codes are kept, and the text between
+ * them gets safeText, so even a piece that skipped `styled`'s own cleaning reaches the terminal as text only.
+ */
+export function safeTextKeepingColour(text: string): string {
+  return text
+    .split(OUR_SGR)
+    .map((part, i) => (i % 2 ? part : safeText(part)))
+    .join('');
+}
+
+/**
+ * What every line of output passes through: no terminal control, masked secrets, masked URL credentials.
+ * Controls go first, so that an escape sequence next to a secret cannot hide it from the masks.
+ */
 export function safeText(text: string): string {
-  return stripControl(redact(text));
+  return redact(stripControl(text));
 }
 
 export function redact(text: string): string {

@@ -96,7 +96,8 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
       });
       if (g) {
         authorizer = g.authorizer;
-        gatewayUrl ??= g.gatewayUrl;
+        // The control plane's answer is a network response too: its URL gets the same transport rule as a flag.
+        if (!gatewayUrl && g.gatewayUrl) gatewayUrl = requireSecureUrl(g.gatewayUrl, `gateway ${g.gatewayId}'s URL (from the control plane)`);
       }
     })();
     if (!gatewayUrl) await gatewayRead;

@@ -54,6 +54,8 @@ export async function registerClient(
       timeoutMs: opts.timeoutMs,
       logger: opts.logger,
       purpose: 'client registration',
+      // An initial access token rides along (when given): never over plain http to another machine.
+      secret: Boolean(args.initialAccessToken),
       retry: 'refused-only',
       unknownOutcomeFix: `The IdP may have registered a client named ${name} without this tool getting its id. Look for it in the IdP's admin console and delete it (\`agentcore-auth cleanup\` cannot: it never learned the id), then run init again.`,
     },
@@ -103,7 +105,7 @@ export async function readClient(
   const res = await httpFetch(
     args.registrationClientUri,
     { headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
-    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'reading the client registration' },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'reading the client registration', secret: true },
   );
   const body = await readJsonBody(res);
   if (res.status === 401 || res.status === 404) return null;
@@ -123,7 +125,7 @@ export async function deleteClient(
   const res = await httpFetch(
     args.registrationClientUri,
     { method: 'DELETE', headers: { authorization: `Bearer ${args.registrationAccessToken}`, accept: 'application/json' } },
-    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'deleting the client registration' },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'deleting the client registration', secret: true },
   );
   const body = await readJsonBody(res);
   if (res.ok) return 'deleted';

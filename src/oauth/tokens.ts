@@ -76,6 +76,8 @@ async function tokenRequest(
       timeoutMs: opts.timeoutMs,
       logger: opts.logger,
       purpose: what,
+      // A code, a verifier or a refresh token: never over plain http to another machine (httpFetch refuses it).
+      secret: true,
       // A code is single-use and a refresh may rotate the refresh token: repeat only what the IdP did not process.
       retry: 'refused-only',
       unknownOutcomeFix:
@@ -155,7 +157,7 @@ export async function revokeToken(
       body: form({ token: args.token, token_type_hint: args.tokenTypeHint, client_id: args.clientId }),
     },
     // RFC 7009 revocation is safe to repeat: revoking a revoked or unknown token answers 200.
-    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'token revocation', retry: 'idempotent' },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'token revocation', retry: 'idempotent', secret: true },
   );
   if (res.ok) {
     await res.body?.cancel().catch(() => undefined);

@@ -22,7 +22,7 @@ import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
 import { readGateway } from '../helpers/gateways.js';
-import { startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+import { startHostileServer, type HostileReply, type HostileServer } from '../helpers/hostile-server.js';
 
 const BROWSER_SH = join(PROJECT_ROOT, 'test', 'helpers', 'browser.sh');
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
@@ -527,5 +527,84 @@ describe('security: files from outside are read only when they are small regular
     assert.ok(r.stderr.includes(`--team-profile ${a.project} is a folder; nothing was changed`), r.stderr);
     assert.match(r.stderr, /agentcore-auth\.team\.json/);
     assert.equal(sbLog.lines.filter((l) => /IdP: registered client/.test(l)).length, registered, 'no client was registered');
+  });
+});
+
+describe('security: what a hostile gateway or IdP answers is shown as text, and read no further than 1 MiB', () => {
+  /** An OSC 8 hyperlink (the brief's example), a clear-screen and a cursor move: none may reach the terminal. */
+  const ESC_DESCRIPTION = '\u001b]8;;http://x.example\u0007click\u001b]8;;\u0007 \u001b[2J\u001b[1Aagain';
+  /** HTTP headers cannot carry ESC or BEL: a header attack uses the 8-bit C1 forms (CSI, OSC, ST) instead. */
+  const C1_DESCRIPTION = '\u009b2J\u009d0;pwned\u009cforged refused';
+
+  test('a token endpoint\'s error_description and a 401 header\'s error_description with escapes: cleaned text, human and --json', async () => {
+    const hostile = await startHostileServer({
+      route: (req, origin): HostileReply | undefined => {
+        const u = new URL(req.url, origin);
+        if (u.pathname === '/authorize') {
+          return { status: 302, headers: { location: `${u.searchParams.get('redirect_uri')}?code=code-for-the-hostile-idp&state=${u.searchParams.get('state')}` } };
+        }
+        if (u.pathname === '/token') return { status: 400, body: { error: 'invalid_request', error_description: ESC_DESCRIPTION } };
+        if (u.pathname === '/mcp' && req.authorization) {
+          return {
+            status: 401,
+            headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${C1_DESCRIPTION}"` },
+            body: { jsonrpc: '2.0', id: 0, error: { code: -32001, message: 'Invalid token \u001b[31m' } },
+          };
+        }
+        return undefined;
+      },
+    });
+    try {
+      const dev = await person('dev');
+      for (const extra of [[], ['--json']]) {
+        const r = await run(['verify', '--gateway-url', `${hostile.origin}/mcp`, '--client-id', 'X', '--callback-port', String(await freePort()), '--timeout', '5s', ...extra], dev);
+        expectExit(r, 1);
+        const all = `${r.stdout}\n${r.stderr}`;
+        assert.match(all, /invalid_request: click again/, 'the token endpoint\'s description, as text');
+        assert.doesNotMatch(all, CONTROL);
+        assert.doesNotMatch(all, /pwned|x\.example/, 'the payload of an OSC sequence (title, hyperlink target) is not shown either');
+        if (extra.length) {
+          assert.doesNotMatch(r.stdout, /\\u00[01]|\\u009/, 'no escaped control in the JSON document');
+          const { checks } = parseSingleJson<{ checks: Array<{ id: string; status: string; finding: string; details?: { errorDescription?: string } }> }>(r);
+          assert.equal(checks.find((c) => c.id === 'login')?.status, 'fail');
+          // The forged-token probes record the gateway's 401 description in their details: as text.
+          assert.equal(checks.find((c) => c.id === 'forged-unsigned')?.details?.errorDescription, 'forged refused');
+        }
+      }
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  test('an endless protected resource metadata body: verify stops reading at 1 MiB and says so', async () => {
+    const huge = `{"resource":"${'x'.repeat(3 * 1024 * 1024)}"}`;
+    const hostile = await startHostileServer({
+      route: (req, origin) => (new URL(req.url, origin).pathname.startsWith('/.well-known/oauth-protected-resource') ? { body: huge } : undefined),
+    });
+    try {
+      const dev = await person('dev');
+      const r = await run(['verify', '--gateway-url', `${hostile.origin}/mcp`, '--no-login', '--timeout', '5s', '--json'], dev);
+      expectExit(r, 1);
+      const prm = parseSingleJson<{ checks: Array<{ id: string; status: string; finding: string }> }>(r).checks.find((c) => c.id === 'prm');
+      assert.equal(prm?.status, 'fail');
+      assert.match(prm.finding, /more than 1024 KiB/);
+      assert.ok(r.stdout.length < 200_000, 'none of the body is echoed');
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  test('a team profile URL that answers more than 1 MiB is refused, naming the URL, before anything is written', async () => {
+    const hostile = await startHostileServer({ route: () => ({ body: `{"version":1,"pad":"${' '.repeat(2 * 1024 * 1024)}"}` }) });
+    try {
+      const dev = await person('dev');
+      const homeBefore = await fileTree(dev.home);
+      const r = await run(['connect', '--profile', `${hostile.origin}/agentcore-auth.team.json`, '--client', 'kiro', '--yes'], dev);
+      expectExit(r, 1);
+      assert.ok(r.stderr.includes(`${hostile.origin}/agentcore-auth.team.json answered with more than 1024 KiB`), r.stderr);
+      assert.deepEqual(await fileTree(dev.home), homeBefore, 'nothing was written');
+    } finally {
+      await hostile.close();
+    }
   });
 });
