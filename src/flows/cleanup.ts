@@ -87,7 +87,7 @@ async function connectIssuerRefusal(gatewayUrl: string, issuer: string, accessTo
 }
 
 /** What one undo action reports: a status ('deleted' counts as done), optionally with a detail. */
-type ActOutcome = CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string };
+type ActOutcome = CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string; fix?: string };
 
 /** Undo the given journal entries (newest first within each kind), marking each undone in the journal. */
 export async function undoEntries(
@@ -104,7 +104,8 @@ export async function undoEntries(
       const raw = await fn();
       const r = raw === 'deleted' ? 'done' : raw;
       const a: CleanupAction = typeof r === 'string' ? { what, status: r } : { what, ...r };
-      if (a.status === 'left') a.fix = fix;
+      if (a.status === 'left') a.fix ??= fix;
+      else delete a.fix;
       actions.push(a);
       if (entry && (a.status === 'done' || a.status === 'gone' || a.status === 'skipped')) await journal.undone(entry, a.status);
       logger[a.status === 'left' ? 'warn' : 'success'](`${what}: ${a.status === 'gone' ? 'already gone' : a.status}${a.detail ? ` (${a.detail})` : ''}`);
@@ -224,7 +225,13 @@ export async function undoEntries(
   const recorded = async (e: JournalEntry, then: (g: GatewayInfo, note?: string) => Promise<ActOutcome>): Promise<ActOutcome> => {
     const found = await resolveRecordedGateway(gw, gatewayRecordOf(e));
     if (found === 'gone') return 'gone';
-    if ('refused' in found) return { status: 'left', detail: `${found.refused}; refusing to touch a gateway this setup did not create or change` };
+    if ('refused' in found) {
+      return {
+        status: 'left',
+        detail: `${found.refused}; refusing to touch a gateway this setup did not create or change`,
+        fix: `Leave that gateway alone: find the one this setup ${e.kind === 'gateway-create' ? 'created' : 'changed'} (aws bedrock-agentcore-control list-gateways) and correct ${journal.path}, or undo it by hand.`,
+      };
+    }
     return then(found.gateway, found.note);
   };
   const withNote = (r: 'deleted' | 'gone', note?: string): ActOutcome => (note && r === 'deleted' ? { status: 'done', detail: note } : r);
@@ -234,9 +241,8 @@ export async function undoEntries(
       await journal.undone(e, 'the gateway is deleted below');
       continue;
     }
-    const manual = `Check which gateway this setup changed (aws bedrock-agentcore-control list-gateways) and fix ${journal.path}, or set its authorizer back by hand.`;
     if (opts.deleteGateway) {
-      await act(`Delete gateway ${id}`, () => recorded(e, (g) => gw.deleteWhenSettled(g.gatewayId, settle)), manual, e);
+      await act(`Delete gateway ${id}`, () => recorded(e, (g) => gw.deleteWhenSettled(g.gatewayId, settle)), `Delete gateway ${id} in the AWS console.`, e);
       continue;
     }
     const previous = (opts.restore === 'beforeRun' ? e.intent.before : (e.intent.previous ?? e.result?.previous)) as CustomJwtAuthorizer | null | undefined;

@@ -265,6 +265,7 @@ describe('security: cleanup acts only on the gateways the setup recorded', () =>
       const act = parseSingleJson<{ actions: Array<{ what: string; status: string; detail?: string }> }>(c).actions.find((x) => x.what.includes(`gateway ${other}`));
       assert.equal(act?.status, 'left', JSON.stringify(act));
       assert.match(act.detail ?? '', new RegExp(`is named "sec-${process.pid}", but this setup recorded "mine-${process.pid}"; refusing to touch`));
+      assert.match(String((act as { fix?: string }).fix), /^Leave that gateway alone: find the one this setup changed/, 'the fix never says to delete the other gateway');
       assert.deepEqual(await getGateway(other), otherBefore, 'the other gateway is untouched');
     }
   });
