@@ -39,6 +39,8 @@ let root: string;
 let seq = 0;
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'agentcore-auth-writers-'));
+  // Backups go to the state folder: keep them in this test's own, never the developer's ~/.agentcore-auth.
+  process.env.AGENTCORE_AUTH_HOME = join(root, 'state');
 });
 after(async () => {
   await rm(root, { recursive: true, force: true });
