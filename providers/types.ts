@@ -89,9 +89,22 @@ export interface IdpAdapter {
   clientRequirements(app: AppRecord, opts: { resource?: string; scopes: string[] }): ClientRequirements;
   /** Check admin credentials and reachability before anything is created. */
   preflight(ctx: AdapterContext): Promise<void>;
+  /** Refuse (UsageError naming the flag) lifetimes outside this IdP's documented ranges: init's preflight calls it. */
+  checkLifetimes?(lifetimes: AppRequest['lifetimes']): void;
   createApp(ctx: AdapterContext, req: AppRequest): Promise<AppRecord>;
   /** Current state of the app at the IdP, or null when it is gone. */
-  describeApp(ctx: AdapterContext, app: AppRecord): Promise<{ clientId: string; redirectUris: string[]; grantTypes: string[] } | null>;
+  /**
+   * Current state of the app at the IdP, or null when it is gone. `unverified` says why its existence could not
+   * be checked (an IdP without RFC 7592 read). A CliError with code 'unmanageable' means this tool lost what it
+   * needs to manage the app (e.g. the registration access token): status, init and cleanup each say so.
+   */
+  describeApp(ctx: AdapterContext, app: AppRecord): Promise<{ clientId: string; redirectUris: string[]; grantTypes: string[]; unverified?: string } | null>;
+  /**
+   * Replace the app's redirect URIs (a re-run of init with another --callback-port), keeping everything else.
+   * Returns the record to journal (secrets included: RFC 7592 may rotate the registration access token).
+   * Adapters without it make init register a new client instead, and say so in the plan.
+   */
+  updateRedirectUris?(ctx: AdapterContext, app: AppRecord, redirectUris: string[]): Promise<AppRecord>;
   /** Delete the app and its extras. Already gone counts as done (return 'gone'). `purge`: Entra's deleted-items purge. */
   deleteApp(ctx: AdapterContext, app: AppRecord, opts?: { purge?: boolean }): Promise<'deleted' | 'gone'>;
   revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult>;

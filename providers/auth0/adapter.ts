@@ -496,6 +496,7 @@ export async function createAuth0Adapter(opts: Auth0AdapterOptions, setup: Auth0
       return { scopes, mcpRemoteArgs: ['--authorize-param', `audience=${identifier}`] };
     },
 
+    checkLifetimes: validateLifetimes,
     async preflight(ctx) {
       const d = domainFor();
       const creds = managementCredentials(ctx.env);

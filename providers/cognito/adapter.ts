@@ -532,6 +532,9 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
       return { scopes, mcpRemoteArgs: ['--disable-resource-parameter'] };
     },
 
+    checkLifetimes(l) {
+      tokenValidity(l);
+    },
     async preflight(ctx: AdapterContext): Promise<void> {
       await checkPool(ctx);
       if (!pkceWarned) ctx.logger.warn(PKCE_WARNING);

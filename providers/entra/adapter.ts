@@ -302,6 +302,9 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
       };
     },
 
+    checkLifetimes(l) {
+      planLifetimes(l);
+    },
     async preflight(ctx) {
       const issuer = await ensureIssuer(ctx);
       const wantPolicy = !s.skipLifetimePolicy;

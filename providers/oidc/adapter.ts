@@ -124,7 +124,8 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
     async describeApp(ctx, app) {
       const uri = app.extras.registrationClientUri;
       const token = app.secrets?.registrationAccessToken;
-      if (!uri || !token) return { clientId: app.clientId, redirectUris: [], grantTypes: [] };
+      if (uri && !token) throw lostToken(app);
+      if (!uri || !token) return { clientId: app.clientId, redirectUris: [], grantTypes: [], unverified: 'the IdP gave no RFC 7592 management URI, so its clients cannot be read' };
       const { readClient } = await import('../../src/oauth/registration.js');
       const c = (await readClient({ registrationClientUri: uri, registrationAccessToken: token }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger })) as Record<string, unknown> | null;
       if (!c) return null;
@@ -135,9 +136,39 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
       };
     },
 
+    async updateRedirectUris(ctx, app, redirectUris) {
+      const uri = app.extras.registrationClientUri;
+      const token = app.secrets?.registrationAccessToken;
+      if (uri && !token) throw lostToken(app);
+      if (!uri || !token) {
+        throw new CliError(`Cannot change client ${app.clientId}'s redirect URI: the IdP gave no registration management URI or token (RFC 7592).`, {
+          code: 'manual',
+          fix: `Add ${redirectUris.join(', ')} to client ${app.clientId} in the IdP's admin console, or run init with the callback port it was registered with.`,
+        });
+      }
+      const { readClient, updateClient } = await import('../../src/oauth/registration.js');
+      const o = { timeoutMs: ctx.timeoutMs, logger: ctx.logger };
+      const current = (await readClient({ registrationClientUri: uri, registrationAccessToken: token }, o)) as Record<string, unknown> | null;
+      if (!current) throw new CliError(`OIDC client ${app.clientId} no longer exists at ${issuer}.`, { code: 'not_found', fix: 'Run init again: it registers a new client.' });
+      // RFC 7592 §2.2: send every field to keep; never the server-managed ones.
+      const { registration_access_token: _t, registration_client_uri: _u, client_secret_expires_at: _e, client_id_issued_at: _i, ...metadata } = current;
+      const updated = await updateClient({ registrationClientUri: uri, registrationAccessToken: token, metadata: { ...metadata, redirect_uris: redirectUris } }, o);
+      if (!updated) throw new CliError(`OIDC client ${app.clientId} no longer exists at ${issuer}.`, { code: 'not_found', fix: 'Run init again: it registers a new client.' });
+      const got = (updated as Record<string, unknown>).redirect_uris;
+      if (!Array.isArray(got) || redirectUris.some((r) => !got.includes(r))) {
+        throw new CliError(`The IdP accepted the update of client ${app.clientId} but did not keep the redirect URI ${redirectUris.join(', ')}.`, { code: 'registration_invalid_redirect_uri' });
+      }
+      return {
+        ...app,
+        extras: { ...app.extras, ...(updated.registration_client_uri ? { registrationClientUri: updated.registration_client_uri } : {}) },
+        secrets: { ...app.secrets, registrationAccessToken: updated.registration_access_token ?? token },
+      };
+    },
+
     async deleteApp(ctx, app) {
       const uri = app.extras.registrationClientUri;
       const token = app.secrets?.registrationAccessToken;
+      if (uri && !token) throw lostToken(app);
       if (!uri || !token) {
         throw new CliError(`Cannot delete client ${app.clientId}: the IdP gave no registration management URI or token (RFC 7592).`, {
           code: 'manual',
@@ -170,4 +201,12 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
       return result;
     },
   };
+}
+
+/** The setup's secrets file lost the RFC 7592 registration access token: nothing can read, update or delete the client. */
+function lostToken(app: AppRecord): CliError {
+  return new CliError(`OIDC client ${app.clientId} cannot be managed: its registration access token (RFC 7592) is missing from the setup's secrets file.`, {
+    code: 'unmanageable',
+    fix: `Delete client ${app.clientId} in the IdP's admin console if it still exists, then \`agentcore-auth cleanup --forget ${app.clientId}\` drops it from the setup.`,
+  });
 }

@@ -262,6 +262,9 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       return { scopes: o.scopes.length ? o.scopes : DEFAULT_SCOPES, mcpRemoteArgs: [] };
     },
 
+    checkLifetimes(l) {
+      ruleLifetimes(l);
+    },
     async preflight(ctx) {
       const api = apiFor(ctx);
       const as = await readAuthServer(api);

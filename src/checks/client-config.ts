@@ -15,11 +15,10 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
-import { readText } from '../core/http.js';
+import { tryListen, whoHolds } from '../oauth/port-probe.js';
 import { isErrnoCode, readTextIfExists } from '../core/fs.js';
 import { MAX_CONFIG_BYTES, locateJsonError, parseConfigText } from '../clients/jsonfile.js';
 import { clientLabel, writerFor } from '../clients/registry.js';
@@ -634,33 +633,6 @@ function checkRedirectUri(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
 
 // ---------------------------------------------------------------------------------------------
 // callback-port
-
-type ListenOutcome = 'free' | 'busy' | 'denied' | 'unavailable';
-
-function tryListen(port: number, host: string): Promise<ListenOutcome> {
-  return new Promise((resolveOutcome) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') resolveOutcome('busy');
-      else if (err.code === 'EACCES' || err.code === 'EPERM') resolveOutcome('denied');
-      else resolveOutcome('unavailable'); // EADDRNOTAVAIL / EAFNOSUPPORT: no such address here (no IPv6)
-    });
-    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveOutcome('free')));
-  });
-}
-
-/** Asks a busy port whether mcp-remote holds it (its `/.mcp-remote/id` coordination endpoint). */
-async function whoHolds(port: number, host: string, timeoutMs: number): Promise<{ mcpRemote: boolean; serverUrlHash?: string }> {
-  try {
-    const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${port}/.mcp-remote/id`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return { mcpRemote: false };
-    const body = JSON.parse(await readText(res)) as { mcpRemote?: unknown; serverUrlHash?: unknown };
-    return body?.mcpRemote === true ? { mcpRemote: true, ...(typeof body.serverUrlHash === 'string' ? { serverUrlHash: body.serverUrlHash } : {}) } : { mcpRemote: false };
-  } catch {
-    return { mcpRemote: false };
-  }
-}
 
 async function checkCallbackPort(input: ClientConfigInput, p: ParsedMcpRemoteEntry | undefined): Promise<CheckResult> {
   const base = { id: 'callback-port', stage: 'config', title: TITLES.port } as const;

@@ -3,7 +3,7 @@
  * "read if it exists". Pure node:fs, safe to import anywhere.
  */
 import { constants as fsConstants } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, readlink, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, open, readlink, realpath, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { CliError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -200,4 +200,52 @@ async function fsyncDir(dir: string): Promise<void> {
   } catch {
     /* ignore */
   }
+}
+
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'no space is left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'the operation is not permitted',
+};
+
+/**
+ * A write the file system refused (full, over quota, read-only, not permitted) as one clear CliError naming the
+ * file; any other error unchanged. `fix` says what the command keeps and how to go on.
+ */
+export function fsWriteError(err: unknown, path: string, what: string, fix: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = code ? WRITE_FAILURES[code] : undefined;
+  if (!why || err instanceof CliError) return err;
+  const first = code === 'ENOSPC' || code === 'EDQUOT' ? `Free some space on the disk that holds ${dirname(path)}, then: ${fix}` : code === 'EROFS' ? `Point it at a writable folder, then: ${fix}` : `Fix the permission of ${dirname(path)} (ls -ld), then: ${fix}`;
+  return new CliError(`Could not write ${what} ${path}: ${why} (${code}).`, { code: 'state_write_failed', fix: first, cause: err });
+}
+
+/** Bytes free to an unprivileged writer on the file system that holds `path` (or its nearest existing parent). */
+export async function freeBytes(path: string): Promise<number | undefined> {
+  let p = resolve(path);
+  for (;;) {
+    try {
+      const s = await statfs(p);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch (err) {
+      const parent = dirname(p);
+      if (!isErrnoCode(err, 'ENOENT') && !isErrnoCode(err, 'ENOTDIR')) return undefined;
+      if (parent === p) return undefined;
+      p = parent;
+    }
+  }
+}
+
+/** Room a run needs where it writes (journal, backups, configs): refused before anything is made when it is not there. */
+export const MIN_FREE_BYTES = 1024 * 1024;
+
+/** The first folder (with what it holds) whose disk has less than `need` bytes free, or undefined. */
+export async function lowDiskSpace(places: Array<{ path: string; what: string }>, need = MIN_FREE_BYTES): Promise<{ path: string; what: string; free: number } | undefined> {
+  for (const p of places) {
+    const free = await freeBytes(p.path);
+    if (free !== undefined && free < need) return { ...p, free };
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { requireSecureUrl } from '../core/net.js';
 import { join, resolve } from 'node:path';
-import { DEFAULT_LIFETIMES, type ClientChoice, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
+import { DEFAULT_LIFETIMES, type ClientChoice, type Lifetimes, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
 import type { ProviderId } from '../../providers/types.js';
 
 export const DEFAULT_CALLBACK_PORT = 3334;
@@ -32,6 +32,39 @@ export function parseSeconds(value: string | undefined, flag: string, fallback: 
   const m = /^(\d+)(s|m|h|d)?$/.exec(value);
   if (!m) throw new UsageError(`${flag} must be a duration like 300, 300s, 5m, 1h (got "${value}").`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
+}
+
+/** Bounds every IdP shares: shorter tokens expire before a client can use them, longer ones outlive any policy. */
+export const LIFETIME_BOUNDS = { min: 60, max: 10 * 365 * 86400 } as const;
+
+function humanSeconds(s: number): string {
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (s >= n && s % n === 0) return `${s / n}${unit}`;
+  return `${s}s`;
+}
+
+/**
+ * --access-token-ttl, --refresh-token-ttl, --id-token-ttl: each from 1 minute to 10 years, and a refresh token
+ * that lives at least as long as the access token it renews. Each IdP's own (narrower) ranges are checked by its
+ * adapter in init's preflight, before anything is created.
+ */
+export function parseLifetimes(opts: ParsedOptions): Lifetimes {
+  const flags = { accessTokenSeconds: '--access-token-ttl', refreshTokenSeconds: '--refresh-token-ttl', idTokenSeconds: '--id-token-ttl' } as const;
+  const out = {} as Lifetimes;
+  for (const [key, flag] of Object.entries(flags) as Array<[keyof Lifetimes, string]>) {
+    const v = parseSeconds(str(opts, flag.slice(2)), flag, DEFAULT_LIFETIMES[key]);
+    if (!Number.isSafeInteger(v) || v < LIFETIME_BOUNDS.min || v > LIFETIME_BOUNDS.max) {
+      throw new UsageError(`${flag} ${str(opts, flag.slice(2))} is outside 1m to 3650d: ${v < LIFETIME_BOUNDS.min ? 'a token that short expires before a client can use it' : 'no identity provider accepts a token lifetime that long'}.`, {
+        fix: `Pass ${flag} between 1m and 3650d (default ${humanSeconds(DEFAULT_LIFETIMES[key])}).`,
+      });
+    }
+    out[key] = v;
+  }
+  if (out.refreshTokenSeconds < out.accessTokenSeconds) {
+    throw new UsageError(`--refresh-token-ttl ${humanSeconds(out.refreshTokenSeconds)} is shorter than --access-token-ttl ${humanSeconds(out.accessTokenSeconds)}: the refresh token would expire before the access token it renews.`, {
+      fix: `Raise --refresh-token-ttl to at least ${humanSeconds(out.accessTokenSeconds)}, or lower --access-token-ttl.`,
+    });
+  }
+  return out;
 }
 
 /** An http(s) URL that may carry credentials: https, or plain http to this machine only (src/core/net.ts). */
@@ -69,15 +102,18 @@ export async function collectClients(
   ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd'>,
   opts: ParsedOptions,
   fallback: string[] | undefined,
+  /** The clients this setup configured before (a re-run): the default selection, with the files they were written to. */
+  configured?: ClientChoice[],
 ): Promise<ClientChoice[]> {
   const { CLIENT_TARGETS, clientLabel, clientPath, detectClients, parseClientList } = await import('../clients/registry.js');
   const where = { home: ctx.home, cwd: ctx.cwd, platform: process.platform, env: ctx.env };
   const flag = str(opts, 'client');
   let ids: string[];
   if (flag !== undefined) ids = parseClientList(flag);
+  else if (configured?.length && !ctx.prompter.interactive) return configured;
   else {
     const detected = detectClients({ home: ctx.home, cwd: ctx.cwd, env: ctx.env });
-    const preselect = detected.length ? detected : (fallback ?? []);
+    const preselect = configured?.length ? configured.map((c) => c.client) : detected.length ? detected : (fallback ?? []);
     const tilde = (p: string) => (p.startsWith(`${ctx.home}/`) ? `~${p.slice(ctx.home.length)}` : p);
     ids = await ctx.prompter.chooseMany({
       flag: '--client',
@@ -91,7 +127,8 @@ export async function collectClients(
       fix: `Pass --client with one or more of: ${CLIENT_TARGETS.map((t) => t.id).join(', ')}${detected.length ? ` (installed here: ${detected.join(', ')})` : ''}.`,
     });
   }
-  return ids.map((client) => ({ client, path: clientPath(client, where) }));
+  // A client this setup configured keeps the file it was written to (a project-scoped one, from another folder).
+  return ids.map((client) => configured?.find((c) => c.client === client) ?? { client, path: clientPath(client, where) });
 }
 
 /** --team-profile PATH, --no-team-profile, or the default: the state folder (private, never a repo). */
@@ -182,7 +219,10 @@ export async function collectInitAnswers(
     throw new UsageError(`Which gateway? Cannot prompt because ${prompter.whyNot}.`, { fix: 'Pass --gateway ID (or ARN or URL), or --create-gateway NAME --role-arn ARN.' });
   }
 
-  const clients = await collectClients(ctx, opts, ['kiro']);
+  const { readJournal } = await import('../journal/journal.js');
+  const prior = await readJournal(ctx.stateDir, ctx.flags.setup).catch(() => null);
+  const configured = ((prior?.config.clients ?? []) as Array<Partial<ClientChoice> | null>).filter((c): c is ClientChoice => typeof c?.client === 'string' && typeof c?.path === 'string');
+  const clients = await collectClients(ctx, opts, ['kiro'], configured);
   const kiroNative = opts['kiro-native'] === true;
   if (kiroNative && !clients.some((c) => c.client === 'kiro' || c.client === 'kiro-workspace')) {
     throw new UsageError('--kiro-native changes the Kiro entry, but no Kiro client is chosen.', { fix: 'Add --client kiro (or kiro-workspace), or drop --kiro-native.' });
@@ -206,11 +246,7 @@ export async function collectInitAnswers(
     callbackPort,
     callbackHost: 'localhost',
     scopes: parseScopes(str(opts, 'scopes')),
-    lifetimes: {
-      accessTokenSeconds: parseSeconds(str(opts, 'access-token-ttl'), '--access-token-ttl', DEFAULT_LIFETIMES.accessTokenSeconds),
-      refreshTokenSeconds: parseSeconds(str(opts, 'refresh-token-ttl'), '--refresh-token-ttl', DEFAULT_LIFETIMES.refreshTokenSeconds),
-      idTokenSeconds: parseSeconds(str(opts, 'id-token-ttl'), '--id-token-ttl', DEFAULT_LIFETIMES.idTokenSeconds),
-    },
+    lifetimes: parseLifetimes(opts),
     appName: str(opts, 'app-name') ?? `agentcore-auth ${ctx.flags.setup}`,
     verify: opts['no-verify'] !== true,
     wait: opts['no-wait'] !== true,

@@ -11,7 +11,7 @@ import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
 import { backupDir, type Context } from '../core/context.js';
-import { CancelledError, CliError, errorMessage } from '../core/errors.js';
+import { CancelledError, CliError, UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
 import { forgetAppSecrets, loadApp } from '../steps/register-app.js';
@@ -22,6 +22,8 @@ export interface CleanupAction {
   detail?: string;
   /** For 'left': the manual step. */
   fix?: string;
+  /** What stays by design after this step (e.g. --keep-app): never hidden under "nothing left behind". */
+  kept?: string;
 }
 
 export interface CleanupResult {
@@ -29,6 +31,8 @@ export interface CleanupResult {
   setup: string;
   dryRun: boolean;
   nothingToDo: boolean;
+  /** The plan that was shown, one line per step; `actions` has one entry per line, in the same order. */
+  planned: string[];
   actions: CleanupAction[];
 }
 
@@ -42,6 +46,8 @@ export interface UndoOptions {
   restore?: 'original' | 'beforeRun';
   /** Entra: purge the deleted app from deleted items. */
   purge?: boolean;
+  /** Journal entries (by seq) the user confirmed are gone (--forget): dropped from the journal, nothing contacted. */
+  forget?: Set<number>;
 }
 
 const live = (entries: JournalEntry[], kind: JournalEntry['kind']) => entries.filter((e) => e.kind === kind && (e.state === 'done' || e.state === 'intent')).reverse();
@@ -56,7 +62,10 @@ function createdGatewayIds(entries: JournalEntry[]): Set<string> {
 export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: UndoOptions): string[] {
   const out: string[] = [];
   const created = createdGatewayIds(entries);
-  if (opts.clearClientCache && cfg.gatewayUrl) out.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl} and delete its cache files for that server`);
+  if (opts.clearClientCache && cfg.gatewayUrl) {
+    out.push(`Revoke the tokens mcp-remote cached for ${cfg.gatewayUrl}`);
+    out.push(`Delete mcp-remote's cache files for ${cfg.gatewayUrl}`);
+  }
   for (const e of live(entries, 'client-entry')) out.push(`${e.result?.previousEntry ? 'Restore' : 'Remove'} MCP server "${String(e.intent.serverName)}" in ${String(e.intent.path)}`);
   if (opts.restore !== 'beforeRun' && typeof cfg.teamProfile === 'string') out.push(`Delete the team profile ${cfg.teamProfile}`);
   for (const e of live(entries, 'gateway-authorizer').filter((x) => !created.has(String(x.intent.gatewayId)))) {
@@ -65,7 +74,10 @@ export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: Un
   for (const e of live(entries, 'gateway-create')) out.push(`Delete gateway ${String(e.result?.gatewayId ?? `"${String(e.intent.name)}"`)} (created by init)`);
   for (const e of live(entries, 'idp-app')) {
     const id = appOf(e);
-    out.push(opts.keepApp ? `Keep OIDC client ${id ?? '?'} (--keep-app)` : id ? `Delete OIDC client ${id} at ${String(e.intent.issuer)}${opts.purge ? ' (and purge it from deleted items)' : ''}` : `Look for the OIDC client whose registration was interrupted at ${String(e.intent.issuer)}`);
+    if (opts.forget?.has(e.seq)) out.push(`Forget OIDC client ${id ?? `#${e.seq} ("${String(e.intent.appName)}")`} (you confirmed it is gone; nothing is contacted)`);
+    else if (opts.keepApp) out.push(`Keep OIDC client ${id ?? `#${e.seq}`} (--keep-app)`);
+    else if (id) out.push(`Delete OIDC client ${id} at ${String(e.intent.issuer)}${opts.purge ? ' (and purge it from deleted items)' : ''}`);
+    else out.push(`Manual step: the registration of "${String(e.intent.appName)}" at ${String(e.intent.issuer)} was interrupted; it may exist without this tool knowing its id`);
   }
   return out;
 }
@@ -157,7 +169,12 @@ export async function undoEntries(
       }
       const r = await adapter.revoke(actx, app, { refreshToken: tokens.refresh_token, accessToken: tokens.access_token });
       const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
-      return { status: 'done', detail };
+      if (!r.notRevoked.length) return { status: 'done', detail };
+      // An IdP without a revocation endpoint cannot be asked: say what stays valid, and for how long.
+      if (r.notRevoked.every((n) => /no revocation_endpoint/.test(n.why))) {
+        return { status: 'skipped', detail, kept: `${r.notRevoked.map((n) => n.what).join(' and ')} still valid at ${app.issuer} until they expire (it offers no revocation)` };
+      }
+      return { status: 'left', detail };
     }, 'Sign out at the IdP; access tokens expire on their own within their lifetime.');
     await act(`Delete mcp-remote cache files for ${serverUrl}`, async () => {
       const files = await mr.mcpRemoteCacheFiles(serverUrl, cacheOpts, cacheEnv);
@@ -262,22 +279,39 @@ export async function undoEntries(
   }
 
   // 4. The IdP apps, each with its own record.
+  const setupFlag = journal.doc.setup !== 'default' ? ` --setup ${journal.doc.setup}` : '';
+  const again = (what: string) => `agentcore-auth cleanup --forget ${what}${setupFlag}`;
   for (const e of live(entries, 'idp-app')) {
+    const id = appOf(e);
+    if (opts.forget?.has(e.seq)) {
+      await act(`Forget OIDC client ${id ?? `#${e.seq}`}`, async () => ({ status: 'done', detail: 'dropped from the journal as you confirmed it is gone' }), '', e);
+      if (e.state === 'undone') await forgetAppSecrets(journal, e);
+      continue;
+    }
     if (opts.keepApp) {
-      actions.push({ what: `Delete OIDC client ${appOf(e) ?? ''}`.trim(), status: 'skipped', detail: '--keep-app' });
+      actions.push({ what: `Keep OIDC client ${id ?? `#${e.seq}`}`, status: 'skipped', detail: '--keep-app', kept: `OIDC client ${id ?? `"${String(e.intent.appName)}"`} at ${String(e.intent.issuer)} (--keep-app)` });
       continue;
     }
-    const app = await loadApp(journal, e);
-    if (!app) {
-      await act('Delete the OIDC client whose registration was interrupted', async () => ({ status: 'left', detail: 'its client id was never recorded' }), `Look for a client named "${String(e.intent.appName)}" in the IdP's admin console and delete it.`);
-      if (actions.at(-1)?.status === 'left') await journal.undone(e, 'reported for manual removal');
+    if (!id) {
+      // The registration's answer never arrived (crash, timeout): the client may exist. Every run says so, until
+      // the user confirms it is gone (--forget) or keeps it (--keep-app).
+      await act(`Manual step for the interrupted registration of "${String(e.intent.appName)}"`, async () => ({ status: 'left', detail: `the IdP may have registered it, but its client id never reached this tool (${String(e.intent.issuer)} cannot be searched by name)` }),
+        `Look for a client named "${String(e.intent.appName)}" in the IdP's admin console and delete it if it exists; then run \`${again(String(e.seq))}\` (or \`agentcore-auth cleanup --keep-app\` to leave it).`);
       continue;
     }
-    if (!adapter) {
-      await act(`Delete OIDC client ${app.clientId}`, async () => ({ status: 'left', detail: `provider ${cfg.provider} is not available` }), `Delete client ${app.clientId} in the IdP's admin console.`);
+    const manual = `Delete client ${id} in the IdP's admin console, then run \`${again(id)}\` (or \`agentcore-auth cleanup --keep-app\` to keep it); everything else is already undone.`;
+    let app: Awaited<ReturnType<typeof loadApp>>;
+    try {
+      app = await loadApp(journal, e);
+    } catch (err) {
+      await act(`Delete OIDC client ${id}`, async () => ({ status: 'left', detail: errorMessage(err) }), manual);
       continue;
     }
-    await act(`Delete OIDC client ${app.clientId}`, () => adapter!.deleteApp(actx, app, { purge: opts.purge }), `Delete client ${app.clientId} in the IdP's admin console.`, e);
+    if (!app || !adapter) {
+      await act(`Delete OIDC client ${id}`, async () => ({ status: 'left', detail: `provider ${cfg.provider} is not available` }), manual);
+      continue;
+    }
+    await act(`Delete OIDC client ${app.clientId}`, () => adapter!.deleteApp(actx, app!, { purge: opts.purge }), manual, e);
     if (e.state === 'undone') await forgetAppSecrets(journal, e);
   }
   return actions;
@@ -286,7 +320,7 @@ export async function undoEntries(
 export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetup = typeof opts.setup === 'string'): Promise<CleanupResult> {
   const { logger } = ctx;
   const setup = ctx.flags.setup;
-  const result: CleanupResult = { ok: true, setup, dryRun: ctx.flags.dryRun, nothingToDo: false, actions: [] };
+  const result: CleanupResult = { ok: true, setup, dryRun: ctx.flags.dryRun, nothingToDo: false, planned: [], actions: [] };
   const doc = await readJournal(ctx.stateDir, setup);
   if (!doc) {
     const removed = await removedAt(ctx.stateDir, setup);
@@ -301,8 +335,10 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetu
       fix: known.length ? `Known setups: ${known.join(', ')} (pick one with --setup NAME).` : 'Nothing was set up here; check --setup and AGENTCORE_AUTH_HOME.',
     });
   }
-  const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true, purge: opts.purge === true };
+  const forget = forgetSeqs(doc.entries, opts.forget);
+  const undo: UndoOptions = { deleteGateway: opts['delete-gateway'] === true, keepApp: opts['keep-app'] === true, clearClientCache: true, purge: opts.purge === true, forget };
   const planned = describeUndo(doc.entries, doc.config, undo);
+  result.planned = planned;
   logger.info(`Cleanup plan for setup "${setup}":`);
   planned.forEach((p, i) => logger.info(`  ${i + 1}. - ${p}`));
   if (!planned.length) logger.info('  (nothing is recorded as existing)');
@@ -316,11 +352,15 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetu
   }
 
   const journal = await Journal.open(ctx.stateDir, setup, { create: false });
+  let finished = false;
   try {
     result.actions = await undoEntries(ctx, journal, journal.doc.entries, undo);
+    finished = true;
   } finally {
     const left = result.actions.filter((a) => a.status === 'left');
-    result.ok = left.length === 0;
+    // The journal goes only when every planned step ran and none was left: a stop half-way (Ctrl-C, a crash)
+    // keeps it, so the next cleanup continues.
+    result.ok = finished && left.length === 0;
     if (result.ok) {
       await journal.release();
       const dir = setupsDir(ctx.stateDir);
@@ -335,14 +375,43 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetu
   return result;
 }
 
+/**
+ * `--forget ID` (repeatable): journal entries the user confirmed are gone, by OIDC client id or by the number the
+ * manual step printed. Only an entry cleanup cannot finish on its own may be forgotten.
+ */
+export function forgetSeqs(entries: JournalEntry[], values: unknown): Set<number> {
+  const list = (Array.isArray(values) ? values : typeof values === 'string' ? [values] : []).map(String);
+  const apps = live(entries, 'idp-app');
+  const out = new Set<number>();
+  for (const v of list) {
+    const hit = apps.find((e) => appOf(e) === v || String(e.seq) === v.replace(/^#/, ''));
+    if (!hit) {
+      const known = apps.map((e) => appOf(e) ?? `${e.seq} (interrupted registration "${String(e.intent.appName)}")`);
+      throw new UsageError(`--forget ${v}: this setup records no OIDC client or interrupted registration by that id.`, {
+        fix: known.length ? `It records: ${known.join(', ')}.` : 'It records no OIDC client: leave --forget out.',
+      });
+    }
+    out.add(hit.seq);
+  }
+  return out;
+}
+
 export function printCleanupSummary(ctx: Pick<Context, 'logger'>, r: CleanupResult): void {
   if (r.dryRun || r.nothingToDo) return;
   const left = r.actions.filter((a) => a.status === 'left');
+  const count = (st: CleanupAction['status']) => r.actions.filter((a) => a.status === st).length;
+  const kept = r.actions.flatMap((a) => (a.kept ? [a.kept] : []));
+  const setupFlag = r.setup !== 'default' ? ` --setup ${r.setup}` : '';
   ctx.logger.info('');
-  if (!left.length) ctx.logger.success(`Setup "${r.setup}" is gone: ${r.actions.filter((a) => a.status === 'done').length} change(s) undone, nothing left behind.`);
-  else {
-    ctx.logger.error(`Setup "${r.setup}": ${left.length} item(s) could not be removed:`);
-    for (const a of left) ctx.logger.info(`  - ${a.what}: ${a.detail ?? ''}${a.fix ? `\n    Manual step: ${a.fix}` : ''}`);
-    ctx.logger.info('  Run `agentcore-auth cleanup` again after fixing the cause; it continues from the journal.');
+  const tally = [`${count('done')} undone`, count('gone') ? `${count('gone')} already gone` : '', count('skipped') ? `${count('skipped')} with nothing to do` : ''].filter(Boolean).join(', ');
+  if (!left.length && r.ok) {
+    ctx.logger.success(`Setup "${r.setup}" is gone: all ${r.planned.length} planned step(s) finished (${tally}).`);
+    if (kept.length) for (const k of kept) ctx.logger.info(`  Kept: ${k}`);
+    else ctx.logger.info('  Nothing is left behind.');
+    return;
   }
+  ctx.logger.error(`Setup "${r.setup}" is not fully cleaned up: ${left.length} of ${r.planned.length} planned step(s) did not succeed (${tally}).`);
+  for (const a of left) ctx.logger.info(`  - ${a.what}: ${a.detail ?? ''}${a.fix ? `\n    Manual step: ${a.fix}` : ''}`);
+  for (const k of kept) ctx.logger.info(`  Kept: ${k}`);
+  ctx.logger.info(`  Run \`agentcore-auth cleanup${setupFlag}\` again after the manual steps: the journal keeps what is left, and it continues from there.`);
 }

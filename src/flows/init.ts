@@ -7,7 +7,7 @@ import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter, Provide
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, CliError } from '../core/errors.js';
+import { CancelledError, CliError, UsageError } from '../core/errors.js';
 import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/agentcore.js';
 import { Journal } from '../journal/journal.js';
 import { CLIENT_PLACEHOLDER, buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
@@ -64,6 +64,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
 
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
+  adapter.checkLifetimes?.(answers.lifetimes);
+  answers.callbackPort = await usableCallbackPort(ctx, answers.callbackPort, answers.callbackHost);
   // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
   const { writeClientConfig, writeScopeFor } = await import('../clients/registry.js');
@@ -78,6 +80,19 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   if (answers.teamProfile) {
     const { checkTeamProfileTarget } = await import('./team-profile.js');
     await checkTeamProfileTarget(answers.teamProfile);
+  }
+  // The journal records every change before and after it is made: without room for it, nothing is started.
+  const { lowDiskSpace, MIN_FREE_BYTES } = await import('../core/fs.js');
+  const low = await lowDiskSpace([
+    { path: ctx.stateDir, what: 'the state folder (journal, secrets, backups)' },
+    ...answers.clients.map((c) => ({ path: dirname(c.path), what: `the ${c.client} config` })),
+    ...(answers.teamProfile ? [{ path: dirname(answers.teamProfile), what: 'the team profile' }] : []),
+  ]);
+  if (low) {
+    throw new CliError(`Only ${Math.floor(low.free / 1024)} KiB are free on the disk that holds ${low.path} (${low.what}); init needs ${MIN_FREE_BYTES / 1024 / 1024} MiB there to record what it makes. Nothing was changed.`, {
+      code: 'disk_full',
+      fix: `Free some space on that disk (df -h ${low.path}), then run init again.`,
+    });
   }
   await adapter.preflight(actx);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
@@ -107,11 +122,24 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     const state: ExistingState = {};
     const app = await loadApp(j);
     if (app && app.issuer === adapter.tokenProfile().issuer) {
-      const live = await adapter.describeApp(actx, app);
-      if (live) {
+      let live: Awaited<ReturnType<IdpAdapter['describeApp']>> | 'unmanageable';
+      try {
+        live = await adapter.describeApp(actx, app);
+      } catch (err) {
+        if (!(err instanceof CliError && err.code === 'unmanageable')) throw err;
+        // It may be alive or deleted; either way this tool can neither check nor change it: a new client is
+        // registered, and the old one stays in the journal as a manual step for cleanup.
+        logger.warn(`${err.message} A new client will be registered; ${err.fix ?? ''}`);
+        live = 'unmanageable';
+      }
+      if (live === 'unmanageable') {
+        // state.clientId stays unset: the plan registers a new client
+      } else if (live) {
         state.clientId = app.clientId;
-        const intent = j.find('idp-app')?.intent.redirectUri;
-        state.appRedirectUris = live.redirectUris.length ? live.redirectUris : intent ? [String(intent)] : [];
+        const recorded = j.find('idp-app');
+        const known = recorded?.result?.redirectUri ?? recorded?.intent.redirectUri;
+        state.appRedirectUris = live.redirectUris.length ? live.redirectUris : known ? [String(known)] : [];
+        state.appUpdatable = typeof adapter.updateRedirectUris === 'function';
       } else {
         logger.warn(`OIDC client ${app.clientId} no longer exists at the IdP: a new one will be registered.`);
         if (write) await j.undone(j.find('idp-app')!, 'gone at the IdP');
@@ -203,6 +231,38 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     return result;
   } finally {
     await journal.release();
+  }
+}
+
+/**
+ * mcp-remote receives the sign-in on the callback port: a port another program holds (or one a user may not
+ * open) is refused now, before the IdP app registers a redirect URI on it. Interactive: offer a free one.
+ */
+async function usableCallbackPort(ctx: Context, port: number, host: string): Promise<number> {
+  const { callbackPortProblem, findFreeCallbackPort } = await import('../oauth/port-probe.js');
+  const problem = await callbackPortProblem(port, host);
+  if (!problem) return port;
+  const free = await findFreeCallbackPort(port === 65535 ? 3334 : port + 1, host);
+  const why = problem.kind === 'busy'
+    ? `Callback port ${port} is in use by another program (${problem.where}): mcp-remote could not receive the sign-in there.`
+    : `Callback port ${port} cannot be opened by a normal user here (permission denied).`;
+  if (!ctx.prompter.interactive) {
+    throw new UsageError(`${why} Nothing was changed.`, {
+      code: 'callback_port_in_use',
+      fix: `Pass --callback-port ${free ?? '<a free port above 1024>'}${problem.kind === 'busy' ? `, or stop what listens there (lsof -nP -iTCP:${port} -sTCP:LISTEN)` : ''}.`,
+    });
+  }
+  ctx.logger.warn(why);
+  for (;;) {
+    const answer = Number(await ctx.prompter.ask({
+      flag: '--callback-port',
+      message: 'Callback port to use instead:',
+      default: free ? String(free) : undefined,
+      validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? true : 'a port number from 1 to 65535'),
+    }));
+    const p = await callbackPortProblem(answer, host);
+    if (!p) return answer;
+    ctx.logger.warn(`${p.where} is ${p.kind === 'busy' ? 'in use by another program too' : 'not allowed either'}.`);
   }
 }
 
@@ -349,6 +409,11 @@ async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, 
   const keepMsg = 'Kept what this run made: run `agentcore-auth init` again to resume, or `agentcore-auth cleanup` to remove it.';
   if (err instanceof CancelledError || keep) {
     logger.warn(keepMsg);
+    return;
+  }
+  if (err instanceof CliError && err.code === 'state_write_failed') {
+    // Undoing needs the journal too: with no room to record it, nothing more is changed.
+    logger.warn('Not rolled back: the journal cannot be written, so an undo could not be recorded either. Kept what this run made; once there is room, `agentcore-auth cleanup` removes it (or `agentcore-auth init` resumes).');
     return;
   }
   const { describeUndo, undoEntries } = await import('./cleanup.js');

@@ -4,15 +4,18 @@
 import type { AppRecord } from '../../providers/types.js';
 import type { Context } from '../core/context.js';
 import { CliError, errorMessage } from '../core/errors.js';
-import { listSetups, readJournal, removedAt, type JournalDoc } from '../journal/journal.js';
+import { listSetups, readJournal, removedAt, type JournalDoc, type JournalEntry } from '../journal/journal.js';
 import { loadApp } from '../steps/register-app.js';
 
 export interface StatusItem {
   kind: string;
   id: string;
   recorded: string;
-  live: 'present' | 'missing' | 'drifted' | 'unknown';
+  /** unmanageable: it may exist, but this tool lost what it needs to check, change or delete it. */
+  live: 'present' | 'missing' | 'drifted' | 'unknown' | 'unmanageable';
   detail?: string;
+  /** What to do about a missing, drifted or unmanageable item. */
+  fix?: string;
 }
 
 export interface SetupStatus {
@@ -21,6 +24,8 @@ export interface SetupStatus {
   updatedAt: string;
   items: StatusItem[];
   drift: boolean;
+  /** The command that puts drift right (absent when there is none). */
+  fix?: string;
 }
 
 export async function runStatus(ctx: Context, explicitSetup: boolean): Promise<{ setups: SetupStatus[]; known: string[] }> {
@@ -46,23 +51,41 @@ export async function runStatus(ctx: Context, explicitSetup: boolean): Promise<{
 
 async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
   const cfg = doc.config;
+  const setupFlag = doc.setup !== 'default' ? ` --setup ${doc.setup}` : '';
   const items: StatusItem[] = [];
   const live = doc.entries.filter((e) => e.state === 'done' || e.state === 'intent');
   for (const e of live) {
     try {
       if (e.kind === 'idp-app') {
         const app = e.result?.app as AppRecord | undefined;
-        const item: StatusItem = { kind: 'OIDC client', id: app?.clientId ?? '(registration interrupted)', recorded: String(e.intent.issuer), live: 'unknown' };
-        if (app && cfg.provider) {
+        const item: StatusItem = { kind: 'OIDC client', id: app?.clientId ?? `#${e.seq} (registration interrupted)`, recorded: String(e.intent.issuer), live: 'unknown' };
+        if (!app) {
+          item.detail = `the IdP may have registered "${String(e.intent.appName)}" without this tool learning its id`;
+          item.fix = `Look for it in the IdP's admin console; \`agentcore-auth cleanup --forget ${e.seq}${setupFlag}\` once it is gone.`;
+        } else if (cfg.provider) {
           const { loadAdapter, savedProviderOptions } = await import('../../providers/index.js');
           const adapter = await loadAdapter(cfg.provider, savedProviderOptions(cfg));
-          const full = (await loadJournalApp(ctx, doc.setup)) ?? app;
-          const d = await adapter.describeApp({ logger: ctx.logger, env: ctx.env, timeoutMs: 10_000 }, full);
-          if (!d) item.live = 'missing';
-          else if (d.redirectUris.length && !d.redirectUris.includes(String(e.intent.redirectUri))) {
-            item.live = 'drifted';
-            item.detail = `redirect URIs now ${d.redirectUris.join(', ')}; expected ${String(e.intent.redirectUri)}`;
-          } else item.live = 'present';
+          // Each recorded client with its own secrets (an older one is not judged by the newest one's).
+          const full = (await loadJournalApp(ctx, doc.setup, e)) ?? app;
+          const expected = String(e.result?.redirectUri ?? e.intent.redirectUri);
+          try {
+            const d = await adapter.describeApp({ logger: ctx.logger, env: ctx.env, timeoutMs: 10_000 }, full);
+            if (!d) {
+              item.live = 'missing';
+              item.fix = `Run \`agentcore-auth init${setupFlag}\` again: it registers a new client.`;
+            } else if (d.unverified) {
+              item.detail = `cannot be checked: ${d.unverified}`;
+            } else if (d.redirectUris.length && !d.redirectUris.includes(expected)) {
+              item.live = 'drifted';
+              item.detail = `redirect URIs now ${d.redirectUris.join(', ')}; expected ${expected}`;
+              item.fix = `Run \`agentcore-auth init${setupFlag}\` again: it puts the redirect URI back.`;
+            } else item.live = 'present';
+          } catch (err) {
+            if (!(err instanceof CliError && err.code === 'unmanageable')) throw err;
+            item.live = 'unmanageable';
+            item.detail = err.message.replace(/^OIDC client \S+ cannot be managed: /, '');
+            item.fix = err.fix;
+          }
         }
         items.push(item);
       } else if (e.kind === 'gateway-create' || e.kind === 'gateway-authorizer') {
@@ -94,11 +117,17 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
         const name = String(e.intent.serverName);
         const { readClientEntry } = await import('../clients/registry.js');
         const entry = await readClientEntry(typeof e.intent.client === 'string' ? e.intent.client : undefined, path, name);
-        const item: StatusItem = { kind: 'MCP client entry', id: name, recorded: path, live: 'unknown' };
-        if (!entry) item.live = 'missing';
-        else if (!JSON.stringify(entry).includes(String(e.intent.gatewayUrl ?? ''))) {
+        const label = typeof e.intent.client === 'string' ? (await import('../clients/registry.js')).clientLabel(e.intent.client) : 'MCP client';
+        const item: StatusItem = { kind: `${label} entry`, id: `"${name}" in ${path}`, recorded: path, live: 'unknown' };
+        // Each entry is compared with what it was written for: its own gateway URL and client id.
+        const writtenFor = [String(e.intent.gatewayUrl ?? '')];
+        if (!entry) {
+          item.live = 'missing';
+          item.fix = `Run \`agentcore-auth init${setupFlag}\` again: it writes the entry back.`;
+        } else if (!writtenFor.every((v) => JSON.stringify(entry).includes(v))) {
           item.live = 'drifted';
           item.detail = 'the entry no longer points at this gateway';
+          item.fix = `Run \`agentcore-auth init${setupFlag}\` again to rewrite it (or leave it, if someone changed it on purpose).`;
         } else item.live = 'present';
         items.push(item);
       }
@@ -106,14 +135,21 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
       items.push({ kind: e.kind, id: '?', recorded: '', live: 'unknown', detail: errorMessage(err) });
     }
   }
-  return { setup: doc.setup, status: doc.status, updatedAt: doc.updatedAt, items, drift: items.some((i) => i.live === 'missing' || i.live === 'drifted') };
+  const drift = items.some((i) => i.live === 'missing' || i.live === 'drifted' || i.live === 'unmanageable');
+  const unmanaged = items.filter((i) => i.live === 'unmanageable' || i.id.includes('registration interrupted'));
+  const fix = !drift
+    ? undefined
+    : unmanaged.length && !items.some((i) => i.live === 'missing' || i.live === 'drifted')
+      ? unmanaged.map((i) => i.fix).filter(Boolean).join(' ')
+      : `agentcore-auth init${setupFlag} (with the flags of the first run) puts back what is missing or drifted and reuses the rest; agentcore-auth cleanup${setupFlag} removes it all.`;
+  return { setup: doc.setup, status: doc.status, updatedAt: doc.updatedAt, items, drift, ...(fix ? { fix } : {}) };
 }
 
-async function loadJournalApp(ctx: Context, setup: string): Promise<AppRecord | undefined> {
+async function loadJournalApp(ctx: Context, setup: string, entry: JournalEntry): Promise<AppRecord | undefined> {
   // Secrets are read without taking the lock: status never writes.
   const { Journal } = await import('../journal/journal.js');
   const j = await Journal.open(ctx.stateDir, setup, { create: false, dryRun: true });
-  return loadApp(j);
+  return loadApp(j, j.doc.entries.find((x) => x.seq === entry.seq));
 }
 
 export function printStatus(ctx: Context, r: { setups: SetupStatus[]; known: string[] }): void {
@@ -126,7 +162,10 @@ export function printStatus(ctx: Context, r: { setups: SetupStatus[]; known: str
     logger.info(`Setup "${s.setup}": ${s.status} (updated ${s.updatedAt})${s.drift ? ' — DRIFT' : ''}`);
     for (const i of s.items) {
       const mark = i.live === 'present' ? '✔' : i.live === 'unknown' ? '?' : '✖';
-      logger.info(`  ${mark} ${i.kind} ${i.id}: ${i.live}${i.detail ? ` (${i.detail})` : ''}`);
+      const state = i.live === 'unmanageable' ? 'cannot be managed' : i.live;
+      logger.info(`  ${mark} ${i.kind} ${i.id}: ${state}${i.detail ? ` (${i.detail})` : ''}`);
+      if (i.fix && i.live !== 'present' && i.fix !== s.fix) logger.info(`      Fix: ${i.fix}`);
     }
+    if (s.fix) logger.info(`  To fix: ${s.fix}`);
   }
 }

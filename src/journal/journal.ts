@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
-import { readTextIfExists, writeFileAtomic } from '../core/fs.js';
+import { fsWriteError, readTextIfExists, writeFileAtomic } from '../core/fs.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -204,11 +204,17 @@ export class Journal {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-        await fh.writeFile(`${process.pid}\n`);
+        try {
+          await fh.writeFile(`${process.pid}\n`);
+        } catch (err) {
+          await fh.close().catch(() => undefined);
+          await rm(lockPath, { force: true });
+          throw fsWriteError(err, lockPath, 'the lock file', 'run the command again. Nothing was changed.');
+        }
         await fh.close();
         return;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsWriteError(err, lockPath, 'the lock file', 'run the command again. Nothing was changed.');
         const pid = Number.parseInt((await readFile(lockPath, 'utf8').catch(() => '')).trim(), 10);
         if (Number.isFinite(pid) && pid !== process.pid && pidAlive(pid)) {
           throw new CliError(`Setup "${setup}" is in use by another agentcore-auth run (pid ${pid}).`, {
@@ -228,7 +234,17 @@ export class Journal {
   async save(): Promise<void> {
     if (!this.lockPath) return; // dry run
     this.doc.updatedAt = new Date().toISOString();
-    await writeFileAtomic(this.path, `${JSON.stringify(this.doc, null, 2)}\n`, { mode: 0o600 });
+    // Atomic: the new version is written beside the old one and renamed over it, so a failed write leaves the
+    // last complete journal, which init resumes from and cleanup finishes.
+    try {
+      await writeFileAtomic(this.path, `${JSON.stringify(this.doc, null, 2)}\n`, { mode: 0o600 });
+    } catch (err) {
+      throw fsWriteError(err, this.path, 'the setup journal', `\`agentcore-auth init${this.setupFlag}\` resumes and \`agentcore-auth cleanup${this.setupFlag}\` undoes what the journal recorded (a step whose outcome it could not record is named as a manual step).`);
+    }
+  }
+
+  private get setupFlag(): string {
+    return this.setup === 'default' ? '' : ` --setup ${this.setup}`;
   }
 
   async setConfig(patch: Partial<SetupConfig>): Promise<void> {
@@ -309,7 +325,11 @@ export class Journal {
     if (value === undefined) delete s[key];
     else s[key] = value;
     if (Object.keys(s).length === 0) await rm(this.secretsPath, { force: true });
-    else await writeFileAtomic(this.secretsPath, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+    else {
+      await writeFileAtomic(this.secretsPath, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 }).catch((err: unknown) => {
+        throw fsWriteError(err, this.secretsPath, 'the setup secrets file', `\`agentcore-auth cleanup${this.setupFlag}\` undoes what the journal recorded.`);
+      });
+    }
   }
 }
 

@@ -135,3 +135,29 @@ export async function deleteClient(
     fix: 'Delete the app in the IdP\'s admin console instead.',
   });
 }
+
+/**
+ * RFC 7592 update: replace the client's metadata with `metadata` (every field the client should keep; the server
+ * drops what is left out). The answer may carry a new registration access token (rotation): callers must keep it.
+ * null when the client is gone.
+ */
+export async function updateClient(
+  args: { registrationClientUri: string; registrationAccessToken: string; metadata: Record<string, unknown> },
+  opts: RegistrationOptions = {},
+): Promise<RegisteredClient | null> {
+  const res = await httpFetch(
+    args.registrationClientUri,
+    { method: 'PUT', headers: { authorization: `Bearer ${args.registrationAccessToken}`, 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(args.metadata) },
+    { timeoutMs: opts.timeoutMs, logger: opts.logger, purpose: 'updating the client registration', secret: true, retry: 'refused-only' },
+  );
+  const body = await readJsonBody(res);
+  if (res.status === 401 || res.status === 404) return null;
+  if (!res.ok || !body || typeof body.client_id !== 'string') {
+    const { error, text } = describe(body, res.status);
+    throw new CliError(`Updating the client registration at ${args.registrationClientUri} failed: ${text}.`, {
+      code: error ? `registration_${error}` : `registration_update_http_${res.status}`,
+      fix: 'Change the redirect URI in the IdP\'s admin console, or run init with the callback port the client was registered with.',
+    });
+  }
+  return body as RegisteredClient;
+}

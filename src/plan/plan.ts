@@ -56,6 +56,8 @@ export interface ClientChoice {
 export interface ExistingState {
   clientId?: string;
   appRedirectUris?: string[];
+  /** The IdP adapter can change the existing client's redirect URIs (a re-run with another --callback-port). */
+  appUpdatable?: boolean;
   createdGatewayId?: string;
   gatewayUrl?: string;
   clientEntryWritten?: boolean;
@@ -64,7 +66,8 @@ export interface ExistingState {
 export type PlanStep =
   | {
       kind: 'idp-app';
-      action: 'create' | 'reuse';
+      /** update: the existing client gets the new redirect URI (replacing previousRedirectUris). */
+      action: 'create' | 'reuse' | 'update';
       provider: ProviderId;
       issuer: string;
       appName: string;
@@ -73,6 +76,7 @@ export type PlanStep =
       grantTypes: string[];
       lifetimes: Lifetimes;
       clientId?: string;
+      previousRedirectUris?: string[];
     }
   | {
       kind: 'gateway';
@@ -134,11 +138,13 @@ export function buildInitPlan(
 ): InitPlan {
   const redirectUri = redirectUriFor(a.callbackHost, a.callbackPort);
   const reuseApp = Boolean(existing.clientId) && (existing.appRedirectUris ?? [redirectUri]).includes(redirectUri);
-  const clientId = reuseApp ? existing.clientId! : CLIENT_PLACEHOLDER;
+  // Another callback port on a re-run: the same client gets the new redirect URI, where the IdP allows it.
+  const updateApp = !reuseApp && Boolean(existing.clientId) && existing.appUpdatable === true;
+  const clientId = reuseApp || updateApp ? existing.clientId! : CLIENT_PLACEHOLDER;
   const steps: PlanStep[] = [
     {
       kind: 'idp-app',
-      action: reuseApp ? 'reuse' : 'create',
+      action: reuseApp ? 'reuse' : updateApp ? 'update' : 'create',
       provider: a.provider,
       issuer: a.issuer,
       appName: a.appName,
@@ -146,7 +152,8 @@ export function buildInitPlan(
       scopes: a.scopes,
       grantTypes: ['authorization_code', 'refresh_token'],
       lifetimes: a.lifetimes,
-      ...(reuseApp ? { clientId } : {}),
+      ...(reuseApp || updateApp ? { clientId } : {}),
+      ...(updateApp ? { previousRedirectUris: existing.appRedirectUris ?? [] } : {}),
     },
   ];
   const authorizer = authorizerFor(clientId);
@@ -195,6 +202,10 @@ export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?:
     switch (s.kind) {
       case 'idp-app':
         if (s.action === 'reuse') out.push(`  ${n} = Reuse OIDC client ${s.clientId} at ${s.issuer} (${s.provider})`);
+        else if (s.action === 'update') {
+          out.push(`  ${n} ~ Update OIDC client ${s.clientId} at ${s.issuer} (${s.provider}): redirect URI ${s.redirectUri}`);
+          out.push(`       replacing ${s.previousRedirectUris?.length ? s.previousRedirectUris.join(', ') : 'the one registered before'}; everything else kept`);
+        }
         else {
           out.push(`  ${n} + Register public OIDC client "${s.appName}" at ${s.issuer} (${s.provider})`);
           out.push(`       redirect ${s.redirectUri}; PKCE S256; no secret; grants ${s.grantTypes.join(', ')}`);

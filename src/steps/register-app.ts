@@ -2,6 +2,7 @@ import type { AdapterContext, AppRecord, IdpAdapter } from '../../providers/type
 import type { Journal, JournalEntry } from '../journal/journal.js';
 import type { PlanStep } from '../plan/plan.js';
 import { definitelyRefused } from './outcome.js';
+import { CliError } from '../core/errors.js';
 
 type AppStep = Extract<PlanStep, { kind: 'idp-app' }>;
 
@@ -40,6 +41,19 @@ export async function registerApp(
       return app;
     }
   }
+  if (step.action === 'update' && adapter.updateRedirectUris) {
+    const entry = journal.find('idp-app');
+    const app = await loadApp(journal, entry);
+    if (entry && app) {
+      const updated = await adapter.updateRedirectUris(ctx, app, [step.redirectUri]);
+      // A rotated registration access token is kept at once: without it the client could not be managed.
+      for (const [k, v] of Object.entries(updated.secrets ?? {})) await journal.setSecret(`${secretPrefix(entry)}${k}`, v);
+      const { secrets: _secrets, ...publicRecord } = updated;
+      await journal.done(entry, { app: publicRecord, redirectUri: step.redirectUri });
+      ctx.logger.success(`Updated OIDC client ${updated.clientId}: redirect URI ${step.redirectUri}`);
+      return updated;
+    }
+  }
   // An intent without a result means an earlier run stopped mid-call. RFC 7591 has no lookup by name, so a
   // fresh client is registered; the old intent stays in the journal, and cleanup reports it as possibly left.
   const entry = await journal.intend('idp-app', { provider: step.provider, issuer: step.issuer, appName: step.appName, redirectUri: step.redirectUri });
@@ -56,9 +70,21 @@ export async function registerApp(
     if (definitelyRefused(err)) await journal.failed(entry, (err as Error).message);
     throw err;
   }
-  for (const [k, v] of Object.entries(app.secrets ?? {})) await journal.setSecret(`${secretPrefix(entry)}${k}`, v);
+  // The client id is recorded first: a secrets write that fails after it (disk full) leaves a client that cleanup
+  // names as "cannot be managed", never one nobody knows about.
   const { secrets: _secrets, ...publicRecord } = app;
-  await journal.done(entry, { app: publicRecord });
+  try {
+    await journal.done(entry, { app: publicRecord });
+    for (const [k, v] of Object.entries(app.secrets ?? {})) await journal.setSecret(`${secretPrefix(entry)}${k}`, v);
+  } catch (err) {
+    if (err instanceof CliError && err.code === 'state_write_failed') {
+      throw new CliError(`OIDC client ${app.clientId} was registered at ${app.issuer}, but ${err.message.replace(/^Could not/, 'this tool could not')}`, {
+        code: err.code,
+        fix: `${err.fix ?? ''} If the journal does not name client ${app.clientId}, delete it in the IdP's admin console.`,
+      });
+    }
+    throw err;
+  }
   ctx.logger.success(`Registered OIDC client ${app.clientId} at ${app.issuer}`);
   return app;
 }

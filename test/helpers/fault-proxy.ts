@@ -7,6 +7,7 @@
  *                                    so the server acts but the answer never comes back
  *   reset                            read the request, then reset the connection without forwarding (the server
  *                                    never saw it; the client cannot know that)
+ *   forward-after(until)             hold the request until the test's promise settles, then forward it
  *   forward-then-reset               forward, wait for the server's full answer, then reset the client's connection:
  *                                    the server acted but the client never heard (the hard case)
  *
@@ -31,6 +32,8 @@ export type FaultAction =
   | { kind: 'hang'; forward?: boolean }
   | { kind: 'reset' }
   | { kind: 'forward-then-reset' }
+  /** Hold the request until `until()` settles (a test changes the world meanwhile), then forward it. */
+  | { kind: 'forward-after'; until: () => Promise<unknown> }
   | { kind: 'forward' };
 
 export interface FaultRule {
@@ -181,6 +184,23 @@ export async function startFaultProxy(opts: { target: string; host?: string }): 
     req.pipe(up);
   };
 
+  const handle2 = (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest) => {
+    forward(
+      req,
+      rec,
+      (up) => {
+        rec.status = up.statusCode;
+        res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
+        up.pipe(res);
+      },
+      (err) => {
+        rec.status = 502;
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`fault proxy: the target ${target.origin} failed: ${err.message}`);
+      },
+    );
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
@@ -219,6 +239,10 @@ export async function startFaultProxy(opts: { target: string; host?: string }): 
           },
           () => resetSocket(req.socket),
         );
+        return;
+      }
+      case 'forward-after': {
+        void action.until().then(() => handle2(req, res, rec), () => handle2(req, res, rec));
         return;
       }
       case 'forward': {
