@@ -60,6 +60,7 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
         const app = e.result?.app as AppRecord | undefined;
         const item: StatusItem = { kind: 'OIDC client', id: app?.clientId ?? `#${e.seq} (registration interrupted)`, recorded: String(e.intent.issuer), live: 'unknown' };
         if (!app) {
+          item.live = 'unmanageable';
           item.detail = `the IdP may have registered "${String(e.intent.appName)}" without this tool learning its id`;
           item.fix = `Look for it in the IdP's admin console; \`agentcore-auth cleanup --forget ${e.seq}${setupFlag}\` once it is gone.`;
         } else if (cfg.provider) {
