@@ -184,7 +184,8 @@ export async function startFaultProxy(opts: { target: string; host?: string }): 
     req.pipe(up);
   };
 
-  const handle2 = (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest) => {
+  /** Forward the request and pipe the target's answer back. */
+  const passThrough = (req: IncomingMessage, res: ServerResponse, rec: RecordedRequest) => {
     forward(
       req,
       rec,
@@ -242,24 +243,11 @@ export async function startFaultProxy(opts: { target: string; host?: string }): 
         return;
       }
       case 'forward-after': {
-        void action.until().then(() => handle2(req, res, rec), () => handle2(req, res, rec));
+        void action.until().then(() => passThrough(req, res, rec), () => passThrough(req, res, rec));
         return;
       }
       case 'forward': {
-        forward(
-          req,
-          rec,
-          (up) => {
-            rec.status = up.statusCode;
-            res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
-            up.pipe(res);
-          },
-          (err) => {
-            rec.status = 502;
-            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-            res.end(`fault proxy: the target ${target.origin} failed: ${err.message}`);
-          },
-        );
+        passThrough(req, res, rec);
         return;
       }
     }
