@@ -27,7 +27,7 @@ import { after, before, describe, test } from 'node:test';
 import { BedrockAgentCoreControlClient, ListGatewaysCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { CLI_PATH, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
+import { CLI_PATH, PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { clientExists, idpEvents, readRegistration, registrationOf, startProxiedIdp, type ProxiedIdp } from '../helpers/proxied-idp.js';
 
@@ -303,86 +303,113 @@ describe('preflight refuses before anything is made', { concurrency: 1 }, () => 
   }
 });
 
-// --- a full disk (tmpfs) ---------------------------------------------------------------------------------------
+// --- a full disk: a real tmpfs where it can be mounted (root), and an injected ENOSPC at the fs layer always -----
 
-function mountTmpfs(dir: string, size: string): boolean {
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-  return r.status === 0;
+interface Disk {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  fill(): Promise<void>;
+  free(): Promise<void>;
+  done(): Promise<void>;
 }
 
-async function fillDisk(dir: string): Promise<string> {
-  const file = join(dir, 'filler');
-  const fh = await open(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  try {
-    for (;;) await fh.write(chunk);
-  } catch (err) {
-    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
-  } finally {
-    await fh.close();
-  }
-  return file;
+async function tmpfsDisk(dir: string): Promise<Disk | undefined> {
+  await mkdir(dir, { recursive: true });
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' }).status !== 0) return undefined;
+  const filler = join(dir, 'filler');
+  return {
+    dir,
+    env: {},
+    async fill() {
+      const fh = await open(filler, 'w');
+      const chunk = Buffer.alloc(16 * 1024);
+      try {
+        for (;;) await fh.write(chunk);
+      } catch (err) {
+        assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+      } finally {
+        await fh.close();
+      }
+    },
+    free: () => rm(filler, { force: true }),
+    async done() {
+      spawnSync('umount', ['-l', dir], { stdio: 'ignore' });
+    },
+  };
+}
+
+/** test/helpers/full-disk-preload.mjs: the CLI process sees ENOSPC under `dir` while `dir/.full` exists. */
+async function injectedDisk(dir: string): Promise<Disk> {
+  await mkdir(dir, { recursive: true });
+  const preload = join(PROJECT_ROOT, 'test', 'helpers', 'full-disk-preload.mjs');
+  return {
+    dir,
+    env: { NODE_OPTIONS: `--import=${preload}`, AGENTCORE_AUTH_TEST_FULL_DIR: dir },
+    fill: () => writeFile(join(dir, '.full'), ''),
+    free: () => rm(join(dir, '.full'), { force: true }),
+    done: async () => undefined,
+  };
 }
 
 describe('a full disk', { concurrency: 1 }, () => {
-  test('too little room: init refuses before anything is made; filling up mid-run: a clear error and a journal cleanup finishes', async (t) => {
-    const mnt = join(root, 'small-disk');
-    await mkdir(mnt, { recursive: true });
-    if (!mountTmpfs(mnt, '2m')) {
-      t.skip('cannot mount a tmpfs here (needs root): the disk-full cases are not run');
-      return;
-    }
-    try {
-      const state = join(mnt, 'state');
-      const u = await newUser(state);
-      const filler = await fillDisk(mnt);
-      const before = registered();
-      const refused = await run(u, await initArgs(uniqueName('full')));
-      expectExit(refused, 1);
-      assert.match(refused.stderr, /Only \d+ KiB are free on the disk that holds .*state.*init needs 1 MiB there.*Nothing was changed/);
-      assert.equal(registered(), before, 'nothing registered');
-      await rm(filler);
-
-      // Room at the start; the disk fills while the gateway is being created.
-      const name = uniqueName('fills');
-      let held = false;
-      const hold = cp.addRule({
-        method: 'POST',
-        path: GATEWAYS,
-        action: {
-          kind: 'forward-after',
-          until: async () => {
-            held = true;
-            await fillDisk(mnt);
-          },
-        },
-      });
-      let r: CliResult;
-      try {
-        r = await run(u, await initArgs(name));
-      } finally {
-        cp.removeRule(hold);
+  for (const kind of ['tmpfs', 'injected'] as const) {
+    test(`${kind}: too little room: init refuses before anything is made; filling up mid-run: a clear error and a journal cleanup finishes`, async (t) => {
+      const disk = kind === 'tmpfs' ? await tmpfsDisk(join(root, 'small-disk')) : await injectedDisk(join(root, 'injected-disk'));
+      if (!disk) {
+        t.skip('cannot mount a tmpfs here (needs root): the injected variant covers the same cases');
+        return;
       }
-      assert.ok(held, 'the create was held while the disk filled');
-      expectExit(r, 1);
-      assert.match(r.stderr, /Could not write the setup journal .*default\.json: no space is left on the device \(ENOSPC\)/);
-      assert.doesNotMatch(r.stderr, /Unexpected error/);
-      assert.match(r.stderr, /Not rolled back: the journal cannot be written/);
-      const journal = JSON.parse(await readFile(u.journal, 'utf8')) as { entries: Array<{ kind: string; state: string }> };
-      assert.deepEqual(journal.entries.map((e) => `${e.kind}:${e.state}`), ['idp-app:done', 'gateway-create:intent'], 'the last complete version');
-      assert.equal((await gatewaysNamed(name)).length, 1, 'the gateway exists (its id was never recorded)');
-      const reg = await registrationOf(u).catch(() => undefined);
+      try {
+        const u = await newUser(join(disk.dir, 'state'));
+        Object.assign(u.env, disk.env);
+        await disk.fill();
+        const before = registered();
+        const refused = await run(u, await initArgs(uniqueName('full')));
+        expectExit(refused, 1);
+        assert.match(refused.stderr, /Only \d+ KiB are free on the disk that holds .*state.*init needs 1 MiB there.*Nothing was changed/);
+        assert.equal(registered(), before, 'nothing registered');
+        await disk.free();
 
-      await rm(join(mnt, 'filler'));
-      const c = await run(u, ['cleanup', '--yes']);
-      expectExit(c, 0);
-      assert.match(c.stderr, new RegExp(`Find and delete gateway "${name}" \\(its creation was interrupted\\): done`));
-      assert.deepEqual(await gatewaysNamed(name), []);
-      if (reg) assert.equal(await clientExists(reg, idp.direct), false);
-      assert.equal(existsSync(u.journal), false);
-    } finally {
-      spawnSync('umount', ['-l', mnt], { stdio: 'ignore' });
-    }
-  });
+        // Room at the start; the disk fills while the gateway is being created.
+        const name = uniqueName('fills');
+        let held = false;
+        const hold = cp.addRule({
+          method: 'POST',
+          path: GATEWAYS,
+          action: {
+            kind: 'forward-after',
+            until: async () => {
+              held = true;
+              await disk.fill();
+            },
+          },
+        });
+        let r: CliResult;
+        try {
+          r = await run(u, await initArgs(name));
+        } finally {
+          cp.removeRule(hold);
+        }
+        assert.ok(held, 'the create was held while the disk filled');
+        expectExit(r, 1);
+        assert.match(r.stderr, /Could not write the setup journal .*default\.json: no space is left on the device \(ENOSPC\)/);
+        assert.doesNotMatch(r.stderr, /Unexpected error/);
+        assert.match(r.stderr, /Not rolled back: the journal cannot be written/);
+        const journal = JSON.parse(await readFile(u.journal, 'utf8')) as { entries: Array<{ kind: string; state: string }> };
+        assert.deepEqual(journal.entries.map((e) => `${e.kind}:${e.state}`), ['idp-app:done', 'gateway-create:intent'], 'the last complete version');
+        assert.equal((await gatewaysNamed(name)).length, 1, 'the gateway exists (its id was never recorded)');
+        const reg = await registrationOf(u);
+
+        await disk.free();
+        const c = await run(u, ['cleanup', '--yes']);
+        expectExit(c, 0);
+        assert.match(c.stderr, new RegExp(`Find and delete gateway "${name}" \\(its creation was interrupted\\): done`));
+        assert.deepEqual(await gatewaysNamed(name), []);
+        assert.equal(await clientExists(reg, idp.direct), false);
+        assert.equal(existsSync(u.journal), false);
+      } finally {
+        await disk.done();
+      }
+    });
+  }
 });
-
