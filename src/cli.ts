@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CommandSpec, OptionSpec, ParsedOptions } from './commands/types.js';
 import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './core/errors.js';
+import './core/cancel.js';
 import { GLOBAL_OPTIONS } from './commands/global.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
@@ -167,21 +168,51 @@ process.on('SIGINT', () => {
     process.stderr.write('\nInterrupted again: exiting now.\n');
     process.exit(ExitCode.cancelled);
   }
-  process.stderr.write('\nCancelling at the next safe point (Ctrl-C again to exit now)…\n');
-  globalThis.__agentcoreAuthAbort?.abort(new CancelledError('Cancelled by Ctrl-C.'));
+  process.stderr.write('\nCancelling (Ctrl-C again to exit now)…\n');
+  const cancelled = globalThis.__agentcoreAuthAbort;
+  cancelled?.abort(new CancelledError(cancelMessage(argv)));
+  // Every wait listens to that signal; should one not, the process still stops promptly. The journal is written
+  // atomically at each step, so stopping here keeps what was made. (A command whose normal end is Ctrl-C
+  // consumes it: src/core/cancel.ts consumeCancel.)
+  setTimeout(() => {
+    if (globalThis.__agentcoreAuthAbort !== cancelled) return;
+    process.stderr.write(`${cancelMessage(argv)}\n`);
+    process.exit(ExitCode.cancelled);
+  }, 2000).unref();
 });
 
-declare global {
-  // eslint-disable-next-line no-var
-  var __agentcoreAuthAbort: AbortController | undefined;
+/** What a Ctrl-C keeps, and what to run next, for the command being cancelled. */
+function cancelMessage(args: string[]): string {
+  const i = args.indexOf('--setup');
+  const setup = i >= 0 && args[i + 1] && !args[i + 1]!.startsWith('-') ? ` --setup ${args[i + 1]}` : (args.find((a) => a.startsWith('--setup='))?.replace('--setup=', ' --setup ') ?? '');
+  switch (args[0]) {
+    case 'init':
+      return `Cancelled. What was made so far is kept in the journal: \`agentcore-auth init${setup}\` resumes it, \`agentcore-auth cleanup${setup}\` undoes it.`;
+    case 'connect':
+      return `Cancelled. What was written so far is kept in the journal: \`agentcore-auth connect\` again resumes it, \`agentcore-auth cleanup${setup}\` undoes it.`;
+    case 'cleanup':
+      return `Cancelled. What is not yet undone is still in the journal: run \`agentcore-auth cleanup${setup}\` again to finish.`;
+    default:
+      return 'Cancelled.';
+  }
 }
+
 
 main(argv)
   .then((code) => {
-    process.exitCode = code;
+    // A flow that returned after Ctrl-C was cut short, whatever it concluded.
+    if (globalThis.__agentcoreAuthAbort?.signal.aborted) {
+      process.stderr.write(`${cancelMessage(argv)}\n`);
+      process.exitCode = ExitCode.cancelled;
+    } else process.exitCode = code;
   })
   .catch(async (err) => {
     // Lazy: only on the error path.
     const { safeText } = await import('./core/redact.js');
-    process.exitCode = report(err instanceof Error ? err : new Error(String(err)), wantsJson(argv), safeText);
+    // After Ctrl-C, whatever a cancelled call threw (an AbortError, the SDK's own, a timeout) is the cancellation.
+    const abort = globalThis.__agentcoreAuthAbort?.signal;
+    const e = abort?.aborted && !(err instanceof CliError && !(err instanceof CancelledError) && err.code === 'state_write_failed')
+      ? (abort.reason instanceof CancelledError ? abort.reason : new CancelledError(cancelMessage(argv)))
+      : err;
+    process.exitCode = report(e instanceof Error ? e : new Error(String(e)), wantsJson(argv), safeText);
   });

@@ -353,7 +353,8 @@ class CognitoApi {
           : undefined;
         // An explicit profile wins over env keys (as in the AWS CLI); a loopback endpoint (moto) needs no real credentials.
         const credentials = this.profile ? undefined : envKeys ?? (isLoopbackUrl(endpoint) && !env.AWS_PROFILE ? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } : undefined);
-        const client = new sdk.CognitoIdentityProviderClient({
+        const { cancellableSdkClient } = await import('../../src/core/cancel.js');
+        const client = cancellableSdkClient(new sdk.CognitoIdentityProviderClient({
           region,
           ...(endpoint ? { endpoint } : {}),
           ...(this.profile ? { profile: this.profile } : {}),
@@ -361,7 +362,7 @@ class CognitoApi {
           // Retries: the SDK's default (3 attempts, AWS_MAX_ATTEMPTS / max_attempts in the profile override it).
           // Without throwOnRequestTimeout the SDK only warns on a hung request.
           requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: Math.min(requestTimeout, 5_000) },
-        });
+        }));
         return { client, sdk };
       })();
       this.clients.set(region, p);

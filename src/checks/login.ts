@@ -1,5 +1,6 @@
 /** Check: a real sign-in (authorization code + PKCE, loopback callback) yields tokens, as mcp-remote would get them. */
-import { CliError, errorMessage } from '../core/errors.js';
+import { isCancelled } from '../core/cancel.js';
+import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Opener } from '../oauth/browser.js';
 import type { AuthorizationServerMetadata } from '../oauth/discovery.js';
@@ -57,6 +58,7 @@ export async function checkLogin(input: LoginCheckInput): Promise<{ result: Chec
       extraAuthorizeParams: input.authorizeParams,
     });
   } catch (err) {
+    if (err instanceof CancelledError || isCancelled()) throw err; // Ctrl-C is no finding
     return {
       result: {
         ...base,

@@ -15,7 +15,8 @@
 import { execFile } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { CliError, errorMessage } from '../core/errors.js';
+import { whenCancelled } from '../core/cancel.js';
+import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
 import { readText } from '../core/http.js';
@@ -502,8 +503,9 @@ export async function checkViaClient(input: ViaClientInput, deps: { logger: Logg
     let error: unknown;
     let outcome: 'ok' | 'timeout' | 'refused' | 'error';
     try {
-      outcome = await Promise.race([connecting, timeout, failed]);
+      outcome = await Promise.race([connecting, timeout, failed, whenCancelled()]);
     } catch (err) {
+      if (err instanceof CancelledError) throw err; // Ctrl-C: the finally below stops the client
       error = err;
       outcome = 'error';
     }

@@ -1,3 +1,4 @@
+import { LOGIN_OPTIONS } from './shared.js';
 import type { CommandSpec } from './types.js';
 
 export const command: CommandSpec = {
@@ -19,6 +20,7 @@ export const command: CommandSpec = {
     'follow-symlinks': { type: 'boolean', description: 'Write a client config through a symlink that leads outside the project folder (or HOME), e.g. dotfiles kept in a repo; refused by default' },
     'no-verify': { type: 'boolean', description: 'Skip verify after writing' },
     'no-login': { type: 'boolean', description: 'Verify without the test login' },
+    ...LOGIN_OPTIONS,
     timeout: { type: 'string', placeholder: 'duration', description: 'Timeout for each network call during verify (default 10s)' },
   },
   examples: [

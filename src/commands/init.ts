@@ -1,6 +1,6 @@
 import { PROVIDER_MODULES } from '../../providers/index.js';
 import type { CommandSpec } from './types.js';
-import { AWS_OPTIONS } from './shared.js';
+import { AWS_OPTIONS, LOGIN_OPTIONS } from './shared.js';
 
 /** Each provider's own flags (prefixed with its id), from its light providers/<id>/index.ts. */
 const PROVIDER_FLAGS = Object.assign({}, ...PROVIDER_MODULES.map((p) => p.flags));
@@ -35,6 +35,7 @@ export const command: CommandSpec = {
     'no-team-profile': { type: 'boolean', description: 'Do not write the team profile' },
     'no-verify': { type: 'boolean', description: 'Skip verify at the end' },
     'no-login': { type: 'boolean', description: 'Verify without the test login' },
+    ...LOGIN_OPTIONS,
   },
   examples: [
     'agentcore-auth init',

@@ -1,5 +1,5 @@
 import type { CommandSpec } from './types.js';
-import { AWS_OPTIONS } from './shared.js';
+import { AWS_OPTIONS, LOGIN_OPTIONS } from './shared.js';
 
 export const command: CommandSpec = {
   name: 'verify',
@@ -14,6 +14,7 @@ export const command: CommandSpec = {
     scopes: { type: 'string', placeholder: 'list', description: 'Scopes for the test login' },
     'callback-port': { type: 'string', placeholder: 'port', description: 'Loopback port for the test login\'s callback (default: from the setup, or 3334)' },
     'no-login': { type: 'boolean', description: 'Skip the test login and authenticated calls' },
+    ...LOGIN_OPTIONS,
     call: { type: 'string', placeholder: 'tool', description: 'Also call this tool with the test login\'s token' },
     'call-args': { type: 'string', placeholder: 'json', description: 'Arguments for --call, as a JSON object' },
     client: { type: 'string', placeholder: 'list', description: 'Check these clients\' entries, comma-separated (default: every client the setup configured)' },

@@ -1,3 +1,4 @@
+import { cancelledError, isCancelled, withCancel } from './cancel.js';
 import { CliError, UsageError } from './errors.js';
 import { isSecureTransportUrl } from './net.js';
 import type { Logger } from './logger.js';
@@ -115,7 +116,11 @@ const DEFAULT_UNKNOWN_FIX =
  * (codes network, timeout); in 'refused-only' mode a timeout or a broken connection after the request was sent
  * becomes code outcome_unknown, whose message says the server may have acted.
  */
-export async function httpFetch(url: string | URL, init: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
+export async function httpFetch(url: string | URL, givenInit: RequestInit = {}, opts: HttpOptions = {}): Promise<Response> {
+  // Ctrl-C ends every call at once, whoever made it (src/core/cancel.ts).
+  const signal = withCancel(givenInit.signal);
+  const init: RequestInit = signal ? { ...givenInit, signal } : givenInit;
+  if (isCancelled()) throw cancelledError();
   const credential = assertCredentialTransport(url, init, opts);
   const timeoutMs = httpTimeoutOverride() ?? opts.timeoutMs ?? 10_000;
   const purpose = opts.purpose ? ` (${opts.purpose})` : '';

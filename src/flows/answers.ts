@@ -34,6 +34,13 @@ export function parseSeconds(value: string | undefined, flag: string, fallback: 
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's']!;
 }
 
+/** --login-timeout in ms: how long the test login waits for the browser (default 300 s). */
+export function loginTimeoutMs(opts: ParsedOptions): number {
+  const s = parseSeconds(str(opts, 'login-timeout'), '--login-timeout', 300);
+  if (s < 1) throw new UsageError('--login-timeout must be at least 1s.', { fix: 'Pass e.g. --login-timeout 300 (or 5m).' });
+  return s * 1000;
+}
+
 /** Bounds every IdP shares: shorter tokens expire before a client can use them, longer ones outlive any policy. */
 export const LIFETIME_BOUNDS = { min: 60, max: 10 * 365 * 86400 } as const;
 

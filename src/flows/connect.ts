@@ -14,7 +14,7 @@ import { CancelledError, UsageError } from '../core/errors.js';
 import { clientNextStepLines, writeClientConfig, writeScopeFor, type ClientEntryInput } from '../clients/registry.js';
 import { Journal, readJournal } from '../journal/journal.js';
 import { clientEntrySteps, formatClientStep, redirectUriFor, type ClientChoice, type PlanStep } from '../plan/plan.js';
-import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, collectClients, parsePort, parseScopes, parseSeconds, parseServerName, parseUrl, str } from './answers.js';
+import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, collectClients, loginTimeoutMs, parsePort, parseScopes, parseSeconds, parseServerName, parseUrl, str } from './answers.js';
 import { checkMcpRemoteArgs, loadTeamProfile, type TeamProfile } from './team-profile.js';
 import type { VerifySummary } from './verify.js';
 
@@ -173,6 +173,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   const redirectUri = redirectUriFor('localhost', values.callbackPort);
   const steps = clientEntrySteps(clients, { serverName: values.serverName, callbackPort: values.callbackPort, kiroNative }, redirectUri);
   const verifyWanted = opts['no-verify'] !== true;
+  const loginMs = loginTimeoutMs(opts);
   const noLogin = opts['no-login'] === true;
   const tilde = (p: string) => (p.startsWith(`${ctx.home}/`) ? `~${p.slice(ctx.home.length)}` : p);
   logger.info(`Plan for setup "${setup}" (${values.source ? `team profile ${values.source}` : 'values from flags'}):`);
@@ -259,6 +260,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
         callbackHost: 'localhost',
         callbackPort: values.callbackPort,
         noLogin,
+        loginTimeoutMs: loginMs,
         timeoutMs,
         ...(values.provider ? { provider: values.provider as ProviderId } : {}),
         clientConfig: configs[0],

@@ -136,6 +136,9 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
         ctx.signal.addEventListener('abort', () => r(), { once: true });
         process.once('SIGTERM', () => r());
       });
+      // That Ctrl-C means "stop and clean up": the cleanup below runs under a fresh signal (a second Ctrl-C exits).
+      const { consumeCancel } = await import('../core/cancel.js');
+      consumeCancel();
     }
     logger.info('');
     logger.info('$ agentcore-auth cleanup --yes');

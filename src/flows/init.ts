@@ -13,7 +13,7 @@ import { Journal } from '../journal/journal.js';
 import { CLIENT_PLACEHOLDER, buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
 import { loadApp } from '../steps/register-app.js';
 import { clientNextStepLines } from '../clients/registry.js';
-import { collectInitAnswers, parseSeconds, str } from './answers.js';
+import { collectInitAnswers, loginTimeoutMs, parseSeconds, str } from './answers.js';
 import type { VerifySummary } from './verify.js';
 
 export interface InitResult {
@@ -46,6 +46,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const { logger } = ctx;
   const timeoutMs = deps.timeoutMs ?? 15_000;
   const waitTimeoutMs = parseSeconds(str(opts, 'wait-timeout'), '--wait-timeout', 300) * 1000;
+  const loginMs = loginTimeoutMs(opts); // a bad value is refused before anything is made
 
   const gatewayFor = (a: Pick<InitAnswers, 'region' | 'endpointUrl' | 'profile'>) =>
     new GatewayPort({ region: a.region, endpointUrl: a.endpointUrl, profile: a.profile, env: ctx.env, timeoutMs }, logger);
@@ -215,6 +216,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         callbackHost: answers.callbackHost,
         callbackPort: answers.callbackPort,
         noLogin: opts['no-login'] === true,
+        loginTimeoutMs: loginMs,
         authorizer,
         timeoutMs,
         provider: answers.provider,
@@ -407,7 +409,8 @@ async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, 
   await journal.setStatus('failed').catch(() => undefined);
   if (!mine.length) return;
   const keepMsg = 'Kept what this run made: run `agentcore-auth init` again to resume, or `agentcore-auth cleanup` to remove it.';
-  if (err instanceof CancelledError || keep) {
+  // Ctrl-C (whatever the cancelled call threw) always keeps: the user asked to stop, not to undo.
+  if (err instanceof CancelledError || ctx.signal.aborted || keep) {
     logger.warn(keepMsg);
     return;
   }

@@ -41,6 +41,9 @@ export async function runSandbox(ctx: Context, opts: ParsedOptions): Promise<num
     ctx.signal.addEventListener('abort', done, { once: true });
     process.once('SIGTERM', done);
   });
+  // Ctrl-C is how a sandbox ends: a clean stop, exit 0.
+  const { consumeCancel } = await import('../core/cancel.js');
+  consumeCancel();
   ctx.logger.info('Stopping the sandbox…');
   await close();
   return 0;

@@ -10,7 +10,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { requireSecureUrl } from '../core/net.js';
 import { readJournal } from '../journal/journal.js';
-import { parsePort, parseScopes, parseSeconds, parseUrl, region, str } from './answers.js';
+import { loginTimeoutMs, parsePort, parseScopes, parseSeconds, parseUrl, region, str } from './answers.js';
 
 export type { VerifyInput as VerifyInputs } from '../checks/run.js';
 
@@ -109,6 +109,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     callbackHost: cfg.callbackHost ?? 'localhost',
     callbackPort: parsePort(str(opts, 'callback-port'), '--callback-port', cfg.callbackPort ?? 3334),
     noLogin: opts['no-login'] === true,
+    loginTimeoutMs: loginTimeoutMs(opts),
     callTool: call ? { name: call, args } : undefined,
     authorizer,
     timeoutMs,

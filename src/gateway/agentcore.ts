@@ -4,6 +4,7 @@
  * because the service treats UpdateGateway as a full replace (FACTS §2).
  */
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
+import { cancellableSdkClient, withCancel } from '../core/cancel.js';
 import { CancelledError, CliError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withProgress } from '../core/progress.js';
@@ -129,7 +130,7 @@ export class GatewayPort {
       const endpoint = this.conn.endpointUrl ?? this.conn.env.AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL ?? this.conn.env.AWS_ENDPOINT_URL;
       const requestTimeout = httpTimeoutOverride(this.conn.env) ?? this.conn.timeoutMs ?? 15_000;
       const haveCreds = Boolean(this.conn.env.AWS_ACCESS_KEY_ID) || Boolean(this.conn.profile) || Boolean(this.conn.env.AWS_PROFILE);
-      this.client = new this.sdk.BedrockAgentCoreControlClient({
+      this.client = cancellableSdkClient(new this.sdk.BedrockAgentCoreControlClient({
         region: this.conn.region,
         ...(this.conn.endpointUrl ? { endpoint: this.conn.endpointUrl } : {}),
         ...(this.conn.profile ? { profile: this.conn.profile } : {}),
@@ -138,7 +139,7 @@ export class GatewayPort {
         maxAttempts: 4,
         // Without throwOnRequestTimeout the SDK only warns on a hung request: a hung control plane would hang init.
         requestHandler: { requestTimeout, throwOnRequestTimeout: true, connectionTimeout: Math.min(requestTimeout, 5_000) },
-      });
+      }));
     }
     return { client: this.client, sdk: this.sdk };
   }
@@ -314,7 +315,8 @@ export class GatewayPort {
     return withProgress(this.logger, `Waiting for gateway ${id} to be READY`, async (p) => {
       let delay = opts.pollMs ?? 250;
       for (;;) {
-        if (opts.signal?.aborted) throw new CancelledError('Cancelled while waiting for the gateway; it keeps updating on AWS. Run `agentcore-auth status` to see where it got.');
+        const signal = withCancel(opts.signal);
+        if (signal?.aborted) throw signal.reason instanceof CancelledError ? signal.reason : new CancelledError('Cancelled while waiting for the gateway; it keeps updating on AWS. Run `agentcore-auth status` to see where it got.');
         const g = await this.require(id);
         p.update(`Waiting for gateway ${id} (${g.status})`);
         if (g.status === 'READY') return g;
@@ -330,7 +332,15 @@ export class GatewayPort {
             fix: 'Raise --wait-timeout, or pass --no-wait and check later with `agentcore-auth status`.',
           });
         }
-        await new Promise((r) => setTimeout(r, delay));
+        await new Promise<void>((r) => {
+          const t = setTimeout(done, delay);
+          function done() {
+            clearTimeout(t);
+            signal?.removeEventListener('abort', done);
+            r();
+          }
+          signal?.addEventListener('abort', done, { once: true });
+        });
         delay = Math.min(delay * 2, 5000);
       }
     });

@@ -66,7 +66,12 @@ export async function runLogin(opts: LoginOptions): Promise<TokenResponse> {
     opts.logger.debug(`Waiting for the sign-in callback on ${server.redirectUri}`);
     // not awaited: an opener may itself drive the whole flow (tests, headless sandboxes); it never throws
     void openBrowser(url, { logger: opts.logger, opener: opts.opener });
-    const { code } = await withProgress(opts.logger, `Waiting for the sign-in to come back to ${server.redirectUri}`, () => server.result);
+    const secs = Math.round(opts.timeoutMs / 1000);
+    const { code } = await withProgress(
+      opts.logger,
+      `Waiting for the sign-in in your browser to come back to ${server.redirectUri} (up to ${secs} s, --login-timeout; Ctrl-C to stop)`,
+      () => server.result,
+    );
     return await exchangeCode(
       { tokenEndpoint: opts.tokenEndpoint, clientId: opts.clientId, code, redirectUri: server.redirectUri, verifier: pkce.verifier, resource: opts.resource },
       { timeoutMs: opts.httpTimeoutMs },

@@ -3,6 +3,7 @@
  * the authorization response at /oauth/callback (mcp-remote's path) and answers the browser.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cancelSignal, cancelledError } from '../core/cancel.js';
 import { CliError } from '../core/errors.js';
 
 export interface CallbackServerOptions {
@@ -78,10 +79,13 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
   });
   // the caller may close without awaiting: never let this become an unhandled rejection
   result.catch(() => undefined);
+  const cancel = cancelSignal();
+  const onCancel = () => finish(cancelledError());
   const finish = (outcome: { code: string; iss?: string } | Error) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
     if (outcome instanceof Error) settle.reject(outcome);
     else settle.resolve(outcome);
   };
@@ -155,11 +159,14 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
     finish(
       new CliError(`No sign-in arrived within ${Math.round(opts.timeoutMs / 1000)} s.`, {
         code: 'login_timeout',
-        fix: 'Open the printed URL in a browser on this machine and finish the sign-in, or raise --timeout.',
+        fix: 'Open the printed URL in a browser on this machine and finish the sign-in, or give it longer with --login-timeout (e.g. --login-timeout 10m).',
       }),
     );
   }, opts.timeoutMs);
   timer.unref();
+  // Ctrl-C ends the wait at once (src/core/cancel.ts).
+  if (cancel?.aborted) onCancel();
+  else cancel?.addEventListener('abort', onCancel, { once: true });
 
   return {
     redirectUri: `http://${opts.host}:${port}${path}`,

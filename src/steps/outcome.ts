@@ -1,3 +1,4 @@
+import { isCancelled } from '../core/cancel.js';
 import { CliError } from '../core/errors.js';
 
 const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not_found', 'usage', 'authorizer_type', 'throttled', 'no_registration', 'issuer_mismatch', 'rate_limited', 'rolled_back'];
@@ -8,6 +9,8 @@ const REFUSALS = ['validation', 'access_denied', 'credentials', 'conflict', 'not
  * the intent for cleanup and resume to reconcile.
  */
 export function definitelyRefused(err: unknown): boolean {
+  // A call cut short by Ctrl-C may have reached the service: its outcome stays unknown.
+  if (isCancelled()) return false;
   if (!(err instanceof CliError)) return false;
   if (REFUSALS.includes(err.code)) return true;
   const status = /(?:^|_)http_(\d{3})$/.exec(err.code)?.[1];

@@ -82,6 +82,7 @@ async function newUser(stateDir?: string): Promise<User> {
   return { home, project, env, journal: join(state, 'setups', 'default.json'), secrets: join(state, 'setups', 'default.secrets.json') };
 }
 
+const run_ = (u: User, args: string[], timeoutMs?: number) => run(u, args, timeoutMs);
 async function run(u: User, args: string[], timeoutMs = 30_000): Promise<CliResult> {
   const r = await runCliRaw(args, { env: u.env, cwd: u.project, timeoutMs });
   outputs.push({ args, text: `${r.stdout}\n${r.stderr}` });
@@ -301,6 +302,155 @@ describe('preflight refuses before anything is made', { concurrency: 1 }, () => 
       assert.equal(existsSync(u.journal), false);
     });
   }
+});
+
+// --- Ctrl-C --------------------------------------------------------------------------------------------------
+
+interface Live {
+  stderr(): string;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  interrupt(): Promise<{ code: number | null; stderr: string; ms: number }>;
+}
+
+/** The CLI as a process we interrupt: SIGINT, then how long it took to exit and with which code. */
+function startLive(u: User, args: string[]): Live {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: u.env, cwd: u.project, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout!.resume();
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  void exited.then(() => {
+    clearTimeout(killer);
+    outputs.push({ args, text: stderr });
+  });
+  return {
+    stderr: () => stderr,
+    async waitFor(re, timeoutMs = 20_000) {
+      const start = Date.now();
+      while (!re.test(stderr)) {
+        assert.equal(child.exitCode, null, `exited before printing ${re}:\n${stderr}`);
+        assert.ok(Date.now() - start < timeoutMs, `no ${re} within ${timeoutMs} ms:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async interrupt() {
+      const t0 = Date.now();
+      child.kill('SIGINT');
+      const code = await exited;
+      return { code, stderr, ms: Date.now() - t0 };
+    },
+  };
+}
+
+const journalStates = async (u: User) =>
+  (JSON.parse(await readFile(u.journal, 'utf8')) as { entries: Array<{ kind: string; state: string }> }).entries.filter((e) => e.state !== 'undone').map((e) => `${e.kind}:${e.state}`);
+
+describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { concurrency: 1 }, () => {
+  test('init waiting for the test login\'s sign-in: exit 130 at once, nothing rolled back; init again resumes, cleanup undoes', async () => {
+    const u = await newUser();
+    Object.assign(u.env, { BROWSER: 'true' }); // the browser never signs in
+    const name = uniqueName('ctrlc-login');
+    const args = (await initArgs(name)).filter((a) => a !== '--no-verify');
+    const before = registered();
+    const run = startLive(u, [...args, '--login-timeout', '120']);
+    await run.waitFor(/Waiting for the sign-in in your browser .*\(up to 120 s, --login-timeout; Ctrl-C to stop\)/);
+    const r = await run.interrupt();
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
+    assert.match(r.stderr, /Cancelled\. What was made so far is kept in the journal: `agentcore-auth init` resumes it, `agentcore-auth cleanup` undoes it\./);
+    assert.doesNotMatch(r.stderr, /Roll|Unexpected error|Setup "default" is ready/);
+    const states = await journalStates(u);
+    for (const want of ['idp-app:done', 'gateway-create:done', 'client-entry:done']) assert.ok(states.includes(want), `${want} in ${states.join(', ')}`);
+    assert.ok(!states.some((x) => x.endsWith(':intent')), 'every step finished before the wait');
+    const reg = await registrationOf(u);
+    assert.equal(await clientExists(reg, idp.direct), true, 'the OIDC client was kept');
+    assert.equal((await gatewaysNamed(name)).length, 1, 'the gateway was kept');
+    // Resume: the same flags (no sign-in this time) reuse all of it.
+    const again = await run_(u, args.concat('--no-verify'));
+    expectExit(again, 0);
+    assert.equal(registered(), before + 1, 'no second client');
+    expectExit(await run_(u, ['cleanup', '--yes']), 0);
+    assert.equal(await clientExists(reg, idp.direct), false);
+  });
+
+  test('init while a control-plane call hangs: exit 130 at once, the IdP client is kept (no rollback); cleanup finishes later', async () => {
+    const u = await newUser();
+    const name = uniqueName('ctrlc-hang');
+    const rule = cp.addRule({ method: 'POST', path: GATEWAYS, action: { kind: 'hang' } });
+    let r: { code: number | null; stderr: string; ms: number };
+    try {
+      const run = startLive(u, await initArgs(name));
+      const sent = cp.matching('POST', GATEWAYS).length;
+      await run.waitFor(/Registered OIDC client/);
+      const deadline = Date.now() + 10_000;
+      while (cp.matching('POST', GATEWAYS).length === sent) {
+        assert.ok(Date.now() < deadline, 'CreateGateway never reached the control plane');
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      r = await run.interrupt();
+    } finally {
+      cp.removeRule(rule);
+    }
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
+    assert.doesNotMatch(r.stderr, /Rolling back|Delete OIDC client/);
+    assert.deepEqual(await journalStates(u), ['idp-app:done', 'gateway-create:intent']);
+    const reg = await registrationOf(u);
+    assert.equal(await clientExists(reg, idp.direct), true, 'the OIDC client was not rolled back');
+    const c = await run_(u, ['cleanup', '--yes']);
+    expectExit(c, 0);
+    assert.equal(await clientExists(reg, idp.direct), false);
+  });
+
+  test('verify waiting for the sign-in: exit 130 at once; --login-timeout 2 ends the wait after 2 s naming the flag', async () => {
+    const u = await newUser();
+    Object.assign(u.env, { BROWSER: 'true' });
+    const name = uniqueName('ctrlc-verify');
+    expectExit(await run_(u, await initArgs(name)), 0);
+    const run = startLive(u, ['verify']);
+    await run.waitFor(/Waiting for the sign-in in your browser .*\(up to 300 s, --login-timeout; Ctrl-C to stop\)/);
+    const r = await run.interrupt();
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
+    assert.doesNotMatch(r.stderr, /Sign-in.*fail|Unexpected error/);
+
+    const t0 = Date.now();
+    const timed = await run_(u, ['verify', '--login-timeout', '2']);
+    expectExit(timed, 1);
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
+    assert.match(timed.stdout + timed.stderr, /No sign-in arrived within 2 s/);
+    assert.match(timed.stdout + timed.stderr, /--login-timeout/);
+    expectExit(await run_(u, ['cleanup', '--yes']), 0);
+  });
+
+  test('cleanup while the control plane hangs: exit 130 at once; the journal is kept, and the next cleanup finishes', async () => {
+    const u = await newUser();
+    const name = uniqueName('ctrlc-cleanup');
+    expectExit(await run_(u, await initArgs(name)), 0);
+    const rule = cp.addRule({ method: 'DELETE', path: /^\/gateways\/[^/]+\/?$/, action: { kind: 'hang' } });
+    let r: { code: number | null; stderr: string; ms: number };
+    try {
+      const run = startLive(u, ['cleanup', '--yes']);
+      await run.waitFor(/Delete the team profile/);
+      const deadline = Date.now() + 10_000;
+      while (!cp.requests.some((q) => q.method === 'DELETE')) {
+        assert.ok(Date.now() < deadline, 'DeleteGateway never reached the control plane');
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      r = await run.interrupt();
+    } finally {
+      cp.removeRule(rule);
+    }
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
+    assert.match(r.stderr, /run `agentcore-auth cleanup` again to finish/);
+    assert.doesNotMatch(r.stderr, /is gone|Nothing is left behind/);
+    assert.equal(existsSync(u.journal), true, 'the journal is kept');
+    const c = await run_(u, ['cleanup', '--yes']);
+    expectExit(c, 0);
+    assert.deepEqual(await gatewaysNamed(name), []);
+  });
 });
 
 // --- a full disk: a real tmpfs where it can be mounted (root), and an injected ENOSPC at the fs layer always -----
