@@ -14,10 +14,11 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, copyFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CliError } from '../core/errors.js';
 import { containedWriteTarget, ensureDir, isErrnoCode, readTextIfExists, writeFileAtomic, type WriteScope } from '../core/fs.js';
 import { backupDir, resolveStateDir } from '../core/context.js';
+import { ParseErrorCode, SyntaxKind, applyEdits, createScanner, modify, parseTree, printParseErrorCode, stripComments, type Edit, type Node, type ParseError } from 'jsonc-parser';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -136,24 +137,31 @@ export async function editJsonFile(
   const after = formatJson(result, before === null ? DEFAULT_FORMAT : detectJsonFormat(before));
   if (!changed) return { path, changed: false, created: false, before, after: before ?? after };
 
-  const backupPath = await commitFile(path, before, after, opts);
+  const { backupPath } = await commitFile(path, before, after, opts);
   return { path, changed: true, created, ...(backupPath ? { backupPath } : {}), before, after };
 }
 
-/** Checks, backup, atomic write (or nothing but the checks on a dry run). Returns the backup's path. */
-async function commitFile(path: string, before: string | null, after: string, opts: EditJsonOptions): Promise<string | undefined> {
+/** Checks, backup, atomic write (or nothing but the checks on a dry run). Returns the backup and the folders it made. */
+async function commitFile(path: string, before: string | null, after: string, opts: EditJsonOptions): Promise<{ backupPath?: string; createdDirs: string[] }> {
   const target = await containedWriteTarget(path, opts.scope);
   if (before !== null) await assertWritableFile(path, target);
   await assertWritableFolder(path, dirname(target));
-  if (opts.dryRun) return undefined;
+  if (opts.dryRun) return { createdDirs: [] };
   let backupPath: string | undefined;
+  const createdDirs: string[] = [];
   if (before === null) {
+    // The folders that do not exist yet, outermost first: cleanup removes them again (when empty).
+    for (let d = dirname(target); ; d = dirname(d)) {
+      if (await stat(d).then(() => true, () => false)) break;
+      createdDirs.unshift(d);
+      if (dirname(d) === d) break;
+    }
     await ensureDir(dirname(target));
   } else if (opts.backup !== false) {
     backupPath = await backupFile(target, opts.backupDir ?? backupDir(resolveStateDir(process.env)));
   }
   await writeFileAtomic(target, after, before === null ? { mode: opts.createMode ?? 0o644 } : {});
-  return backupPath;
+  return { ...(backupPath ? { backupPath } : {}), createdDirs };
 }
 
 /** Client configs are small; a larger file is not one (and a FIFO or a device is refused at once). */
@@ -253,6 +261,10 @@ export interface MemberEditResult extends EditJsonResult {
   /** Whether `parentKey.name` existed before, and its value then (null when it did not). */
   existed: boolean;
   previous: unknown | null;
+  /** The member's value exactly as it was written in the file before (its raw text), when it existed. */
+  previousText?: string;
+  /** Folders this write created for the file, outermost first (a new file in a new folder). */
+  createdDirs?: string[];
 }
 
 /**
@@ -261,6 +273,11 @@ export interface MemberEditResult extends EditJsonResult {
  * BOM, line endings. A new value is indented like its neighbours with the file's indent unit and line
  * ending. `decide` sees the current value and returns the change. The edited text is parsed again before
  * anything is written, and must say exactly what was meant with everything else equal.
+ *
+ * Microsoft's jsonc-parser (the library VS Code edits its own settings with) parses the file, with every
+ * node's offsets, in strict or JSONC mode; `modify` computes the replacement of an existing member and
+ * `applyEdits` applies every edit. Inserting and removing a member are our own edits on that tree: they keep
+ * the file's layout (modify would put a new member on its neighbour's line, or re-indent the neighbour).
  */
 export async function editJsonMember(
   path: string,
@@ -283,54 +300,64 @@ export async function editJsonMember(
     const change = decide({ exists: false, value: undefined });
     if (!change || 'remove' in change) return unchanged(false, null);
     const after = formatJson(single(parentKey, single(name, change.set)));
-    await commitFile(path, null, after, opts);
-    return { path, changed: true, created: true, before, after, existed: false, previous: null };
+    const { createdDirs } = await commitFile(path, null, after, opts);
+    return { path, changed: true, created: true, before, after, existed: false, previous: null, ...(createdDirs.length ? { createdDirs } : {}) };
   }
 
   const bom = before.charCodeAt(0) === 0xfeff;
   const body = bom ? before.slice(1) : before;
   const format = detectJsonFormat(before);
-  let newBody: string;
+  const jsonc = opts.jsonc === true;
+  let edits: Edit[];
   let existed = false;
   let previous: unknown | null = null;
+  let previousText: string | undefined;
   let expected: { set: unknown } | { remove: true };
   let rootValue: JsonObject = {};
   if (body.trim() === '') {
     const change = decide({ exists: false, value: undefined });
     if (!change || 'remove' in change) return unchanged(false, null);
     expected = change;
-    newBody = formatJson(single(parentKey, single(name, change.set)), { ...DEFAULT_FORMAT, eol: format.eol });
+    edits = [{ offset: 0, length: body.length, content: formatJson(single(parentKey, single(name, change.set)), { ...DEFAULT_FORMAT, eol: format.eol }) }];
   } else {
-    const root = parseJsonTree(body, path, opts.jsonc === true);
-    rootValue = root.value as JsonObject;
-    const parent = lastMember(root, parentKey);
+    const tree = parseConfigTree(body, path, jsonc);
+    rootValue = tree.value;
+    const parent = lastMember(body, tree.root, parentKey, path);
     if (parent && parent.value.kind !== 'object') {
       throw new CliError(`${path}: "${parentKey}" is not a JSON object; the file was left untouched.`, { fix: INVALID_FIX, code: 'invalid_config' });
     }
-    const member = parent ? lastMember(parent.value, name) : undefined;
+    const member = parent ? lastMember(body, parent.value.node, name, path) : undefined;
     existed = member !== undefined;
-    previous = member ? structuredClone(member.value.value) : null;
-    const change = decide({ exists: existed, value: member ? structuredClone(member.value.value) : undefined });
+    const currentValue = existed ? (rootValue[parentKey] as JsonObject)[name] : undefined;
+    previous = existed ? structuredClone(currentValue) : null;
+    if (member) previousText = body.slice(member.value.start, member.value.end);
+    const change = decide({ exists: existed, value: existed ? structuredClone(currentValue) : undefined });
     if (!change) return unchanged(existed, previous);
     const unit = typeof format.indent === 'number' ? ' '.repeat(format.indent) : format.indent;
     const style = { unit, eol: format.eol };
     if ('remove' in change) {
       if (!parent || !member) return unchanged(false, null);
-      newBody = removeMember(body, parent.value, member);
+      edits = removeMember(body, parent.value, member);
     } else if (member) {
-      if (JSON.stringify(member.value.value) === JSON.stringify(change.set)) return unchanged(true, previous);
-      newBody = body.slice(0, member.value.start) + render(change.set, lineIndent(body, member.keyStart), style) + body.slice(member.value.end);
+      if (JSON.stringify(previous) === JSON.stringify(change.set)) return unchanged(true, previous);
+      // modify finds the member's value; the new text is indented like the member's own line.
+      const [edit] = modify(body, [parentKey, name], change.set, {});
+      if (!edit || edit.offset !== member.value.start || edit.length !== member.value.end - member.value.start) {
+        throw editFailed(path, parentKey, name);
+      }
+      edits = [{ ...edit, content: render(change.set, lineIndent(body, member.keyStart), style) }];
     } else if (parent) {
-      newBody = insertMember(body, parent.value, name, change.set, style);
+      edits = insertMember(body, parent.value, name, change.set, style);
     } else {
-      newBody = insertMember(body, root, parentKey, single(name, change.set), style);
+      edits = insertMember(body, memberNode(body, tree.root), parentKey, single(name, change.set), style);
     }
     expected = change;
   }
-  assertEditResult(newBody, path, opts.jsonc === true, rootValue, parentKey, name, expected);
+  const newBody = applyEdits(body, edits);
+  assertEditResult(newBody, path, jsonc, rootValue, parentKey, name, expected);
   const after = (bom ? '\ufeff' : '') + newBody;
-  const backupPath = await commitFile(path, before, after, opts);
-  return { path, changed: true, created: false, ...(backupPath ? { backupPath } : {}), before, after, existed, previous };
+  const { backupPath } = await commitFile(path, before, after, opts);
+  return { path, changed: true, created: false, ...(backupPath ? { backupPath } : {}), before, after, existed, previous, ...(previousText !== undefined ? { previousText } : {}) };
 }
 
 /** The value of `doc[parentKey][name]`, or null (no file, no parent, no such member). */
@@ -351,7 +378,7 @@ export function parseConfigText(text: string, path: string, jsonc: boolean): Jso
   if (!jsonc) return parseJsonObject(text, path);
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') return {};
-  return parseJsonTree(body, path, true).value as JsonObject;
+  return parseConfigTree(body, path, true).value;
 }
 
 /** `{ key: value }` without `__proto__` surprises. */
@@ -361,12 +388,16 @@ function single(key: string, value: unknown): JsonObject {
   return o;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The tree: jsonc-parser's nodes, with the offsets the layout below needs
+
+/** An object or other value, by its offsets in the text. */
 interface JsonNode {
   kind: 'object' | 'array' | 'string' | 'number' | 'literal';
   start: number;
   /** Just after the last character. */
   end: number;
-  value: unknown;
+  node: Node;
   members: JsonMember[];
 }
 
@@ -378,32 +409,83 @@ interface JsonMember {
   commaAfter: number;
 }
 
-function lastMember(node: JsonNode, key: string): JsonMember | undefined {
-  for (let i = node.members.length - 1; i >= 0; i--) if (node.members[i]!.key === key) return node.members[i];
-  return undefined;
+const KINDS: Record<Node['type'], JsonNode['kind']> = { object: 'object', array: 'array', string: 'string', number: 'number', boolean: 'literal', null: 'literal', property: 'literal' };
+
+function memberNode(body: string, node: Node): JsonNode {
+  const members: JsonMember[] =
+    node.type !== 'object'
+      ? []
+      : (node.children ?? []).map((prop) => {
+          const [key, value] = prop.children ?? [];
+          const v = value!;
+          return {
+            key: String(key!.value),
+            keyStart: key!.offset,
+            value: { kind: KINDS[v.type], start: v.offset, end: v.offset + v.length, node: v, members: [] },
+            commaAfter: commaAfter(body, v.offset + v.length),
+          };
+        });
+  return { kind: KINDS[node.type], start: node.offset, end: node.offset + node.length, node, members };
 }
 
-/** Parse to a tree with offsets. Strict JSON errors are the same CliError as parseJsonObject's. */
-function parseJsonTree(body: string, path: string, jsonc: boolean): JsonNode {
-  if (!jsonc) parseJsonObject(body, path); // the usual message, with line and column, for anything invalid
-  let root: JsonNode;
-  try {
-    root = new TreeParser(body, jsonc).document();
-  } catch (err) {
-    if (!(err instanceof ScanError)) {
-      throw new CliError(`${path} cannot be read as JSON; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json', cause: err });
-    }
-    const { line, column } = lineColumn(body, err.offset);
-    throw new CliError(`${path} is not valid JSON with comments at line ${line}, column ${column} (${err.reason}); it was left untouched.`, {
-      fix: INVALID_FIX,
-      code: 'invalid_json',
-      cause: err,
-    });
+/** The offset of a comma right after `offset` (only whitespace and comments between), or -1. */
+function commaAfter(body: string, offset: number): number {
+  const scanner = createScanner(body, false);
+  scanner.setPosition(offset);
+  for (;;) {
+    const t = scanner.scan();
+    if (t === SyntaxKind.Trivia || t === SyntaxKind.LineBreakTrivia || t === SyntaxKind.LineCommentTrivia || t === SyntaxKind.BlockCommentTrivia) continue;
+    return t === SyntaxKind.CommaToken ? scanner.getTokenOffset() : -1;
   }
-  if (root.kind !== 'object') {
-    throw new CliError(`${path} does not hold a JSON object at the top level; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json' });
+}
+
+/**
+ * The member `key` of an object node (JSON.parse keeps the last of duplicate keys; an edit of a file that repeats
+ * the key it changes is refused rather than guessed).
+ */
+function lastMember(body: string, obj: Node, key: string, path: string): (JsonMember & { value: JsonNode }) | undefined {
+  const all = memberNode(body, obj).members.filter((m) => m.key === key);
+  if (all.length > 1) {
+    throw new CliError(`${path} has "${key}" more than once in the same object; it was left untouched.`, { fix: 'Keep one of them, then run again', code: 'invalid_config' });
   }
-  return root;
+  const m = all[0];
+  if (!m) return undefined;
+  return { ...m, value: memberNode(body, m.value.node) };
+}
+
+const PARSE_REASONS: Partial<Record<ParseErrorCode, string>> = {
+  [ParseErrorCode.InvalidCommentToken]: 'comments are not allowed',
+  [ParseErrorCode.UnexpectedEndOfComment]: 'unterminated comment',
+  [ParseErrorCode.UnexpectedEndOfString]: 'unterminated string',
+  [ParseErrorCode.UnexpectedEndOfNumber]: 'unterminated number',
+  [ParseErrorCode.InvalidUnicode]: 'bad \\u escape in a string',
+  [ParseErrorCode.InvalidEscapeCharacter]: 'bad escape in a string',
+  [ParseErrorCode.InvalidCharacter]: 'control character in a string',
+  [ParseErrorCode.InvalidSymbol]: 'unexpected character',
+  [ParseErrorCode.InvalidNumberFormat]: 'bad number',
+  [ParseErrorCode.PropertyNameExpected]: 'a property name was expected',
+  [ParseErrorCode.ValueExpected]: 'a value was expected',
+  [ParseErrorCode.ColonExpected]: 'a colon was expected',
+  [ParseErrorCode.CommaExpected]: 'a comma was expected',
+  [ParseErrorCode.CloseBraceExpected]: 'a closing brace was expected',
+  [ParseErrorCode.CloseBracketExpected]: 'a closing bracket was expected',
+  [ParseErrorCode.EndOfFileExpected]: 'unexpected content after the end',
+};
+
+/** The first parse error of `text` (strict JSON unless jsonc), with its 1-based line and column, or null. */
+function firstParseError(text: string, jsonc: boolean): { line: number; column: number; reason: string } | null {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: false });
+  const e = errors[0];
+  if (!e) return null;
+  let reason = PARSE_REASONS[e.error] ?? printParseErrorCode(e.error);
+  // A comma right before the closing brace or bracket: name it for what it is.
+  if ((e.error === ParseErrorCode.PropertyNameExpected || e.error === ParseErrorCode.ValueExpected) && /,\s*$/.test(stripComments(text.slice(0, e.offset))) && /^[}\]]/.test(text.slice(e.offset))) {
+    reason = 'trailing comma';
+  }
+  if (e.error === ParseErrorCode.InvalidSymbol && text[e.offset] !== undefined) reason = `unexpected character ${JSON.stringify(text[e.offset])}`;
+  const { line, column } = lineColumn(text, e.offset);
+  return { line, column, reason };
 }
 
 function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -417,6 +499,65 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   }
   return { line, column: offset - lineStartAt + 1 };
 }
+
+/** Where and why a JSON text fails to parse as strict JSON (1-based line and column), or null if it parses. */
+export function locateJsonError(text: string): { line: number; column: number; reason: string } | null {
+  return firstParseError(text, false);
+}
+
+/**
+ * The text as strict JSON: comments and trailing commas (JSONC) dropped, everything else as it is. Its value is
+ * then JSON.parse's, the same a client's parser gives (the last of duplicate keys, `__proto__` an own key).
+ */
+function toStrictJson(text: string): string {
+  const scanner = createScanner(text, false);
+  const out: string[] = [];
+  let pendingComma = '';
+  for (let t = scanner.scan(); t !== SyntaxKind.EOF; t = scanner.scan()) {
+    if (t === SyntaxKind.LineCommentTrivia || t === SyntaxKind.BlockCommentTrivia) continue;
+    const raw = scanner.getTokenValue() === undefined ? '' : text.slice(scanner.getTokenOffset(), scanner.getTokenOffset() + scanner.getTokenLength());
+    if (t === SyntaxKind.Trivia || t === SyntaxKind.LineBreakTrivia) {
+      if (pendingComma) pendingComma += raw;
+      else out.push(raw);
+      continue;
+    }
+    if (pendingComma) {
+      // a comma right before a closing brace or bracket is a trailing comma: dropped
+      out.push(t === SyntaxKind.CloseBraceToken || t === SyntaxKind.CloseBracketToken ? pendingComma.slice(1) : pendingComma);
+      pendingComma = '';
+    }
+    if (t === SyntaxKind.CommaToken) pendingComma = raw;
+    else out.push(raw);
+  }
+  out.push(pendingComma);
+  return out.join('');
+}
+
+/** Parse to jsonc-parser's tree and the document's value. Errors name the file, the line and the column. */
+function parseConfigTree(body: string, path: string, jsonc: boolean): { root: Node; value: JsonObject } {
+  if (!jsonc) parseJsonObject(body, path); // the usual message, with line and column, for anything invalid
+  const problem = firstParseError(body, jsonc);
+  if (problem) {
+    throw new CliError(`${path} is not valid JSON${jsonc ? ' with comments' : ''} at line ${problem.line}, column ${problem.column} (${problem.reason}); it was left untouched.`, {
+      fix: INVALID_FIX,
+      code: 'invalid_json',
+    });
+  }
+  const root = parseTree(body, [], { disallowComments: !jsonc, allowTrailingComma: jsonc });
+  let value: unknown;
+  try {
+    value = JSON.parse(jsonc ? toStrictJson(body) : body);
+  } catch (err) {
+    throw new CliError(`${path} cannot be read as JSON; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json', cause: err });
+  }
+  if (!root || root.type !== 'object' || typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError(`${path} does not hold a JSON object at the top level; it was left untouched.`, { fix: INVALID_FIX, code: 'invalid_json' });
+  }
+  return { root, value: value as JsonObject };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: where a member goes and what goes with it, as jsonc-parser edits
 
 function lineStart(s: string, i: number): number {
   return s.lastIndexOf('\n', i - 1) + 1;
@@ -442,7 +583,7 @@ function render(value: unknown, base: string, style: Style): string {
   return JSON.stringify(value, null, style.unit).split('\n').join(style.eol + base);
 }
 
-function insertMember(body: string, obj: JsonNode, key: string, value: unknown, style: Style): string {
+function insertMember(body: string, obj: JsonNode, key: string, value: unknown, style: Style): Edit[] {
   const close = obj.end - 1;
   const keyText = JSON.stringify(key);
   const outer = lineIndent(body, obj.start);
@@ -450,52 +591,51 @@ function insertMember(body: string, obj: JsonNode, key: string, value: unknown, 
   if (!last && body.slice(obj.start + 1, close).trim() === '') {
     // {} or an empty multi-line object: the member on its own line, the brace on the next.
     const inner = outer + style.unit;
-    return `${body.slice(0, obj.start + 1)}${style.eol}${inner}${keyText}: ${render(value, inner, style)}${style.eol}${outer}${body.slice(close)}`;
+    return [{ offset: obj.start + 1, length: close - obj.start - 1, content: `${style.eol}${inner}${keyText}: ${render(value, inner, style)}${style.eol}${outer}` }];
   }
   if (last && !body.slice(obj.start, obj.end).includes('\n')) {
     // A one-line object stays on one line.
     const at = last.commaAfter >= 0 ? last.commaAfter + 1 : last.value.end;
-    return `${body.slice(0, at)}${last.commaAfter >= 0 ? ' ' : ', '}${keyText}: ${JSON.stringify(value)}${body.slice(at)}`;
+    return [{ offset: at, length: 0, content: `${last.commaAfter >= 0 ? ' ' : ', '}${keyText}: ${JSON.stringify(value)}` }];
   }
   const indent = last && firstOnLine(body, last.keyStart) ? lineIndent(body, last.keyStart) : outer + style.unit;
   const memberText = `${keyText}: ${render(value, indent, style)}`;
-  let out: string;
-  if (firstOnLine(body, close)) {
-    const at = lineStart(body, close);
-    out = `${body.slice(0, at)}${indent}${memberText}${style.eol}${body.slice(at)}`;
-  } else {
-    out = `${body.slice(0, close)}${style.eol}${indent}${memberText}${style.eol}${outer}${body.slice(close)}`;
-  }
-  // The separating comma goes right after the last value (before any comment on its line). Everything
-  // inserted above lies after that offset, so it is still valid in `out`.
-  if (last && last.commaAfter < 0) out = `${out.slice(0, last.value.end)},${out.slice(last.value.end)}`;
-  return out;
+  const edits: Edit[] = firstOnLine(body, close)
+    ? [{ offset: lineStart(body, close), length: 0, content: `${indent}${memberText}${style.eol}` }]
+    : [{ offset: close, length: 0, content: `${style.eol}${indent}${memberText}${style.eol}${outer}` }];
+  // The separating comma goes right after the last value (before any comment on its line).
+  if (last && last.commaAfter < 0) edits.push({ offset: last.value.end, length: 0, content: ',' });
+  return edits;
 }
 
-function removeMember(body: string, obj: JsonNode, m: JsonMember): string {
-  const idx = obj.members.indexOf(m);
+function removeMember(body: string, obj: JsonNode, m: JsonMember): Edit[] {
+  const idx = obj.members.findIndex((x) => x.keyStart === m.keyStart);
   const ownLine = firstOnLine(body, m.keyStart);
   const start = ownLine ? lineStart(body, m.keyStart) : m.keyStart;
   let end = m.commaAfter >= 0 ? m.commaAfter + 1 : m.value.end;
   const rest = /^[ \t]*(\r?\n|$)/.exec(body.slice(end));
   if (ownLine && rest) end += rest[0].length;
   else if (!ownLine && m.commaAfter >= 0) end += /^[ \t]*/.exec(body.slice(end))![0].length;
-  let out = body.slice(0, start) + body.slice(end);
-  let removed = end - start;
+  if (obj.members.length === 1) {
+    // The only member: an object left with nothing but whitespace closes up to {}.
+    const innerStart = obj.start + 1;
+    const close = obj.end - 1;
+    if ((body.slice(innerStart, start) + body.slice(end, close)).trim() === '') return [{ offset: innerStart, length: close - innerStart, content: '' }];
+  }
+  const edits: Edit[] = [{ offset: start, length: end - start, content: '' }];
   if (m.commaAfter < 0 && idx > 0) {
     // It was the last member: the comma before it now trails.
     const prev = obj.members[idx - 1]!;
-    if (prev.commaAfter >= 0 && prev.commaAfter < start) {
-      out = out.slice(0, prev.commaAfter) + out.slice(prev.commaAfter + 1);
-      removed++;
-    }
+    if (prev.commaAfter >= 0 && prev.commaAfter < start) edits.push({ offset: prev.commaAfter, length: 1, content: '' });
   }
-  if (obj.members.length === 1) {
-    const innerStart = obj.start + 1;
-    const close = obj.end - 1 - removed;
-    if (out.slice(innerStart, close).trim() === '') out = out.slice(0, innerStart) + out.slice(close);
-  }
-  return out;
+  return edits;
+}
+
+function editFailed(path: string, parentKey: string, name: string): CliError {
+  return new CliError(`Could not edit ${path} without disturbing the rest of it; it was left untouched.`, {
+    fix: `Add or remove "${name}" under "${parentKey}" by hand (this is a bug in agentcore-auth: please report it with the file's shape).`,
+    code: 'edit_failed',
+  });
 }
 
 /** The safety net: the new text parses, holds exactly the intended member, and everything else is equal. */
@@ -520,7 +660,8 @@ function assertEditResult(
   };
   let ok = false;
   try {
-    const after = new TreeParser(newBody, jsonc).document().value as JsonObject;
+    if (firstParseError(newBody, jsonc)) throw new Error('does not parse');
+    const after = JSON.parse(jsonc ? toStrictJson(newBody) : newBody) as JsonObject;
     const parent = after[parentKey] as JsonObject | undefined;
     const has = parent !== undefined && Object.prototype.hasOwnProperty.call(parent, name);
     const memberOk = 'remove' in change ? !has : has && JSON.stringify(parent[name]) === JSON.stringify(change.set);
@@ -528,213 +669,5 @@ function assertEditResult(
   } catch {
     ok = false;
   }
-  if (!ok) {
-    throw new CliError(`Could not edit ${path} without disturbing the rest of it; it was left untouched.`, {
-      fix: `Add or remove "${name}" under "${parentKey}" by hand (this is a bug in agentcore-auth: please report it with the file's shape).`,
-      code: 'edit_failed',
-    });
-  }
+  if (!ok) throw editFailed(path, parentKey, name);
 }
-
-/** A JSON (or, with `jsonc`, JSON-with-comments) parser that keeps every value's offsets. */
-class TreeParser {
-  private i = 0;
-  constructor(
-    private readonly s: string,
-    private readonly jsonc: boolean,
-  ) {}
-
-  document(): JsonNode {
-    this.ws();
-    const v = this.value();
-    this.ws();
-    if (this.i < this.s.length) this.fail('unexpected content after the end');
-    return v;
-  }
-
-  private fail(reason?: string): never {
-    if (this.i >= this.s.length) throw new ScanError(this.i, reason ?? 'unexpected end of file');
-    const ch = this.s[this.i]!;
-    if (!reason) {
-      if (ch === '/' && (this.s[this.i + 1] === '/' || this.s[this.i + 1] === '*')) reason = 'comments are not allowed';
-      else reason = `unexpected character ${JSON.stringify(ch)}`;
-    }
-    throw new ScanError(this.i, reason);
-  }
-
-  private ws(): void {
-    const s = this.s;
-    while (this.i < s.length) {
-      const c = s[this.i];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
-      else if (this.jsonc && c === '/' && s[this.i + 1] === '/') {
-        const nl = s.indexOf('\n', this.i);
-        this.i = nl === -1 ? s.length : nl;
-      } else if (this.jsonc && c === '/' && s[this.i + 1] === '*') {
-        const endAt = s.indexOf('*/', this.i + 2);
-        if (endAt === -1) this.fail('unterminated comment');
-        this.i = endAt + 2;
-      } else break;
-    }
-  }
-
-  private node(kind: JsonNode['kind'], start: number, value: unknown, members: JsonMember[] = []): JsonNode {
-    return { kind, start, end: this.i, value, members };
-  }
-
-  private value(): JsonNode {
-    const c = this.s[this.i];
-    const start = this.i;
-    if (c === '{') return this.object();
-    if (c === '[') return this.array();
-    if (c === '"') {
-      const v = this.string();
-      return this.node('string', start, v);
-    }
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      const re = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-      re.lastIndex = this.i;
-      const m = re.exec(this.s);
-      if (!m) this.fail('bad number');
-      this.i += m[0].length;
-      return this.node('number', start, JSON.parse(m[0]));
-    }
-    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.s.startsWith(lit, this.i)) {
-        this.i += lit.length;
-        return this.node('literal', start, v);
-      }
-    }
-    this.fail();
-  }
-
-  private object(): JsonNode {
-    const start = this.i++;
-    const members: JsonMember[] = [];
-    const value: JsonObject = {};
-    this.ws();
-    if (this.s[this.i] === '}') {
-      this.i++;
-      return this.node('object', start, value, members);
-    }
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === '}') {
-        if (!this.jsonc) this.fail('trailing comma');
-        this.i++;
-        break;
-      }
-      if (this.s[this.i] !== '"') this.fail();
-      const keyStart = this.i;
-      const key = this.string();
-      this.ws();
-      if (this.s[this.i] !== ':') this.fail("expected ':'");
-      this.i++;
-      this.ws();
-      const v = this.value();
-      const m: JsonMember = { key, keyStart, value: v, commaAfter: -1 };
-      members.push(m);
-      Object.defineProperty(value, key, { value: v.value, enumerable: true, writable: true, configurable: true });
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
-        m.commaAfter = this.i++;
-        continue;
-      }
-      if (c === '}') {
-        this.i++;
-        break;
-      }
-      this.fail("expected ',' or '}'");
-    }
-    return this.node('object', start, value, members);
-  }
-
-  private array(): JsonNode {
-    const start = this.i++;
-    const items: unknown[] = [];
-    this.ws();
-    if (this.s[this.i] === ']') {
-      this.i++;
-      return this.node('array', start, items);
-    }
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === ']') {
-        if (!this.jsonc) this.fail('trailing comma');
-        this.i++;
-        break;
-      }
-      items.push(this.value().value);
-      this.ws();
-      const c = this.s[this.i];
-      if (c === ',') {
-        this.i++;
-        continue;
-      }
-      if (c === ']') {
-        this.i++;
-        break;
-      }
-      this.fail("expected ',' or ']'");
-    }
-    return this.node('array', start, items);
-  }
-
-  private string(): string {
-    const start = this.i++;
-    while (this.i < this.s.length) {
-      const c = this.s.charCodeAt(this.i);
-      if (c === 0x22) {
-        this.i++;
-        return JSON.parse(this.s.slice(start, this.i)) as string;
-      }
-      if (c < 0x20) this.fail('control character in a string');
-      if (c === 0x5c) {
-        const e = this.s[this.i + 1];
-        if (e !== undefined && '"\\/bfnrt'.includes(e)) this.i += 2;
-        else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(this.s.slice(this.i + 2, this.i + 6))) this.i += 6;
-        else {
-          this.i++;
-          this.fail('bad escape in a string');
-        }
-        continue;
-      }
-      this.i++;
-    }
-    this.fail();
-  }
-}
-
-/** Where and why a JSON text fails to parse (1-based line and column), or null if it parses. */
-export function locateJsonError(text: string): { line: number; column: number; reason: string } | null {
-  let offset: number;
-  let reason: string;
-  try {
-    new TreeParser(text, false).document(); // strict mode: comments and trailing commas are errors
-    return null;
-  } catch (err) {
-    if (!(err instanceof ScanError)) return null; // e.g. stack overflow on absurd nesting
-    offset = err.offset;
-    reason = err.reason;
-  }
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1, reason };
-}
-
-class ScanError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
-
