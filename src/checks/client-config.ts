@@ -19,7 +19,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { tryListen, whoHolds } from '../oauth/port-probe.js';
-import { isErrnoCode, readTextIfExists } from '../core/fs.js';
+import { readTextIfExists } from '../core/fs.js';
 import { MAX_CONFIG_BYTES, locateJsonError, parseConfigText } from '../clients/jsonfile.js';
 import { clientLabel, writerFor } from '../clients/registry.js';
 import {

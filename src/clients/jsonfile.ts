@@ -254,8 +254,11 @@ export interface MemberEditOptions extends EditJsonOptions {
   jsonc?: boolean;
 }
 
-/** What to do with the member: put this value there, remove it, or leave it (null). */
-export type MemberChange = { set: unknown } | { remove: true } | null;
+/**
+ * What to do with the member: put this value there (as `text`, its exact JSON text, when given: a restore puts
+ * back the bytes that were there), remove it, or leave it (null).
+ */
+export type MemberChange = { set: unknown; text?: string } | { remove: true } | null;
 
 export interface MemberEditResult extends EditJsonResult {
   /** Whether `parentKey.name` existed before, and its value then (null when it did not). */
@@ -339,13 +342,13 @@ export async function editJsonMember(
       if (!parent || !member) return unchanged(false, null);
       edits = removeMember(body, parent.value, member);
     } else if (member) {
-      if (JSON.stringify(previous) === JSON.stringify(change.set)) return unchanged(true, previous);
+      if (JSON.stringify(previous) === JSON.stringify(change.set) && (change.text === undefined || change.text === previousText)) return unchanged(true, previous);
       // modify finds the member's value; the new text is indented like the member's own line.
       const [edit] = modify(body, [parentKey, name], change.set, {});
       if (!edit || edit.offset !== member.value.start || edit.length !== member.value.end - member.value.start) {
         throw editFailed(path, parentKey, name);
       }
-      edits = [{ ...edit, content: render(change.set, lineIndent(body, member.keyStart), style) }];
+      edits = [{ ...edit, content: change.text ?? render(change.set, lineIndent(body, member.keyStart), style) }];
     } else if (parent) {
       edits = insertMember(body, parent.value, name, change.set, style);
     } else {

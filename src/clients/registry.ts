@@ -326,6 +326,12 @@ export interface WriteEntryResult {
   created: boolean;
   backupPath?: string;
   previousEntry: unknown | null;
+  /** The previous entry's exact text in the file (for a byte-exact restore). */
+  previousText?: string;
+  /** Folders created for a new file, outermost first. */
+  createdDirs?: string[];
+  /** The file's text after the write. */
+  after: string;
 }
 
 /** Put `entry` at `<topKey>.<serverName>` (replaced in place when it exists); nothing else in the file changes. */
@@ -333,7 +339,16 @@ export async function setClientEntry(client: string, path: string, serverName: s
   assertServerName(serverName);
   const w = writerFor(client);
   const r = await editJsonMember(path, w.topKey, serverName, () => ({ set: entry }), { ...opts, dryRun: opts.dryRun ?? false, jsonc: w.jsonc });
-  return { path: r.path, changed: r.changed, created: r.created, ...(r.backupPath ? { backupPath: r.backupPath } : {}), previousEntry: r.previous };
+  return {
+    path: r.path,
+    changed: r.changed,
+    created: r.created,
+    ...(r.backupPath ? { backupPath: r.backupPath } : {}),
+    previousEntry: r.previous,
+    ...(r.previousText !== undefined ? { previousText: r.previousText } : {}),
+    ...(r.createdDirs ? { createdDirs: r.createdDirs } : {}),
+    after: r.after,
+  };
 }
 
 /** Build this client's entry and write it. A bridge entry's npx must exist (else the client cannot start it). */

@@ -10,7 +10,7 @@ import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
-import { backupDir, type Context } from '../core/context.js';
+import type { Context } from '../core/context.js';
 import { CancelledError, CliError, UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
@@ -98,6 +98,26 @@ async function connectIssuerRefusal(gatewayUrl: string, issuer: string, accessTo
   return undefined;
 }
 
+/** Which other setups of this state folder hold a client entry: for entries two setups wrote to the same file. */
+function otherSetups(journal: Journal): { ownerOf: (path: string, name: string, entry: unknown) => Promise<string | undefined>; isLive: (setup: string, path: string, name: string) => Promise<boolean> } {
+  const liveEntries = async (setup: string) => {
+    const doc = setup === journal.setup ? null : await readJournal(journal.stateDir, setup).catch(() => null);
+    return (doc?.entries ?? []).filter((x) => x.kind === 'client-entry' && x.state === 'done');
+  };
+  return {
+    async ownerOf(path, name, entry) {
+      for (const setup of await listSetups(journal.stateDir)) {
+        const hit = (await liveEntries(setup)).find((x) => x.intent.path === path && x.intent.serverName === name && JSON.stringify(x.result?.writtenEntry ?? null) === JSON.stringify(entry));
+        if (hit) return setup;
+      }
+      return undefined;
+    },
+    async isLive(setup, path, name) {
+      return (await liveEntries(setup)).some((x) => x.intent.path === path && x.intent.serverName === name);
+    },
+  };
+}
+
 /** What one undo action reports: a status ('deleted' counts as done), optionally with a detail. */
 type ActOutcome = CleanupAction['status'] | 'deleted' | { status: CleanupAction['status']; detail?: string; fix?: string };
 
@@ -183,30 +203,46 @@ export async function undoEntries(
     }, `Delete the files for this server under ${mr.mcpRemoteCacheDir(cacheEnv)}.`);
   }
 
-  // 2. Client entries (every client, through its registry writer), newest first: restore what was there
-  //    before, or remove ours. An entry someone changed since is left alone.
-  const clients = await import('../clients/registry.js');
+  // 2. Client entries (every client), newest first: the file back to what it was before (byte for byte while
+  //    nobody changed it since), or only our entry changed back; an entry someone changed since is left alone,
+  //    and one another live setup wrote since is left to it (src/clients/restore.ts).
+  const { removeBackups, undoClientEntry } = await import('../clients/restore.js');
+  const others = otherSetups(journal);
   for (const e of clientEntries) {
     const client = typeof e.intent.client === 'string' ? e.intent.client : 'kiro';
     const path = String(e.intent.path);
     const name = String(e.intent.serverName);
-    const previous = opts.restore === 'beforeRun' ? e.result?.beforeEntry : e.result?.previousEntry;
-    const ours = (entry: unknown) => JSON.stringify(entry ?? null).includes(String(e.intent.gatewayUrl ?? '\u0000'));
+    const r = e.result ?? {};
+    const rollback = opts.restore === 'beforeRun';
+    const previous = rollback ? r.beforeEntry : r.previousEntry;
     // The same containment as when the entry was written (recorded with it), wherever cleanup runs from.
     const root = typeof e.intent.root === 'string' ? e.intent.root : dirname(path);
-    const write = {
-      scope: { root, label: 'the folder it was written in', followSymlinks: e.intent.followSymlinks === true },
-      backupDir: backupDir(journal.stateDir),
-    };
     await act(`${previous ? 'Restore' : 'Remove'} MCP server "${name}" in ${path}`, async () => {
-      if (previous) {
-        const now = await clients.readClientEntry(client, path, name);
-        if (now !== null && !ours(now)) return { status: 'skipped', detail: 'changed by someone else since init; left as it is' };
-        const r = await clients.setClientEntry(client, path, name, previous, write);
-        return r.changed ? 'done' : 'gone';
+      const out = await undoClientEntry(
+        {
+          client,
+          path,
+          serverName: name,
+          gatewayUrl: typeof e.intent.gatewayUrl === 'string' ? e.intent.gatewayUrl : undefined,
+          scope: { root, label: 'the folder it was written in', followSymlinks: e.intent.followSymlinks === true },
+          writtenEntry: r.writtenEntry,
+          writtenSha256: typeof r.writtenSha256 === 'string' ? r.writtenSha256 : undefined,
+          origin: (rollback ? r.beforeOrigin : r.origin) as never,
+          previousEntry: (previous ?? null) as unknown,
+          previousText: (rollback ? r.beforeText : r.previousText) as string | null | undefined,
+          previousOwner: rollback ? null : (r.previousOwner as string | null | undefined),
+          inheritedOrigin: rollback ? null : (r.inheritedOrigin as never),
+          backups: [],
+        },
+        others,
+      );
+      // Backups go once the entry is undone (an entry left to another setup keeps them: it may need the original).
+      if (!rollback && (out.status === 'done' || out.status === 'gone')) {
+        const inherited = (r.inheritedOrigin as { backup?: string | null } | null | undefined)?.backup;
+        await removeBackups([...((r.backups as string[] | undefined) ?? []), r.backupPath as string | undefined, inherited]);
       }
-      const r = await clients.removeClientEntry(client, path, name, { ...write, onlyIfMatches: ours });
-      return r.removed ? 'done' : 'gone';
+      if (rollback && out.status === 'done') await removeBackups([r.backupPath as string | undefined]);
+      return out;
     }, `Remove "${name}" from ${path} by hand.`, e);
   }
 
