@@ -70,7 +70,11 @@ export interface AdapterContext {
 
 export interface RevokeResult {
   revoked: Array<'refresh_token' | 'access_token'>;
-  notRevoked: Array<{ what: string; why: string }>;
+  /**
+   * `unsupported`: the IdP offers no way to revoke this token (by design: cleanup reports it as kept until it
+   * expires); otherwise the IdP was asked and refused or failed (cleanup reports the step as not done).
+   */
+  notRevoked: Array<{ what: string; why: string; unsupported?: boolean }>;
 }
 
 export interface IdpAdapter {

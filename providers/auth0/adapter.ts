@@ -760,7 +760,7 @@ export async function createAuth0Adapter(opts: Auth0AdapterOptions, setup: Auth0
     async revoke(ctx, app, tokens): Promise<RevokeResult> {
       const result: RevokeResult = { revoked: [], notRevoked: [] };
       if (tokens.accessToken) {
-        result.notRevoked.push({ what: 'access_token', why: 'Auth0 revokes refresh tokens only; access tokens stay valid until they expire (exp)' });
+        result.notRevoked.push({ what: 'access_token', why: 'Auth0 revokes refresh tokens only; access tokens stay valid until they expire (exp)', unsupported: true });
       }
       if (!tokens.refreshToken) return result;
       const base = app.issuer.endsWith('/') ? app.issuer : `${app.issuer}/`;

@@ -811,7 +811,7 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
       }
     }
     if (tokens.accessToken) {
-      result.notRevoked.push({ what: 'access_token', why: 'Cognito revokes refresh tokens only; the gateway accepts the access token until it expires' });
+      result.notRevoked.push({ what: 'access_token', why: 'Cognito revokes refresh tokens only; the gateway accepts the access token until it expires', unsupported: true });
     }
     return result;
   }

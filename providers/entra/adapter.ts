@@ -489,14 +489,14 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
       const accessWhy = `${none}: the access token stays valid until it expires (at most its lifetime, 1 h by default)`;
       const refreshWhy = `${none}: deleting the app makes its refresh tokens useless; to also end the user's sign-in sessions everywhere, POST ${s.graphBase}/users/{user id}/revokeSignInSessions (or pass --entra-revoke-sessions to init)`;
       if (!s.revokeSessions) {
-        if (tokens.refreshToken) result.notRevoked.push({ what: 'refresh_token', why: refreshWhy });
-        if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy });
+        if (tokens.refreshToken) result.notRevoked.push({ what: 'refresh_token', why: refreshWhy, unsupported: true });
+        if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy, unsupported: true });
         return result;
       }
       const oid = tokens.accessToken ? peekJwt(tokens.accessToken)?.oid : undefined;
       if (typeof oid !== 'string' || !isGuid(oid)) {
-        if (tokens.refreshToken) result.notRevoked.push({ what: 'refresh_token', why: `${none}, and the cached access token does not say which user signed in (no oid): revoke the user's sessions in the Entra admin center` });
-        if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy });
+        if (tokens.refreshToken) result.notRevoked.push({ what: 'refresh_token', why: `${none}, and the cached access token does not say which user signed in (no oid): revoke the user's sessions in the Entra admin center`, unsupported: true });
+        if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy, unsupported: true });
         return result;
       }
       try {
@@ -513,7 +513,7 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
       } catch (err) {
         if (tokens.refreshToken) result.notRevoked.push({ what: 'refresh_token', why: `revokeSignInSessions failed: ${errorMessage(err)}` });
       }
-      if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy });
+      if (tokens.accessToken) result.notRevoked.push({ what: 'access_token', why: accessWhy, unsupported: true });
       return result;
     },
   };

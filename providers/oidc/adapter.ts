@@ -188,7 +188,7 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
         ['access_token', tokens.accessToken],
       ] as const;
       if (typeof endpoint !== 'string') {
-        for (const [kind, t] of list) if (t) result.notRevoked.push({ what: kind, why: 'the IdP has no revocation_endpoint' });
+        for (const [kind, t] of list) if (t) result.notRevoked.push({ what: kind, why: 'the IdP has no revocation_endpoint', unsupported: true });
         return result;
       }
       const { revokeToken } = await import('../../src/oauth/tokens.js');
@@ -196,7 +196,8 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
         if (!t) continue;
         const r = await revokeToken({ revocationEndpoint: endpoint, clientId: app.clientId, token: t, tokenTypeHint: kind }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });
         if (r.ok) result.revoked.push(kind);
-        else result.notRevoked.push({ what: kind, why: `revocation answered HTTP ${r.status}${r.error ? ` (${r.error})` : ''}` });
+        // RFC 7009 §2.2.1: unsupported_token_type is the server saying it cannot revoke this kind (e.g. JWT access tokens).
+        else result.notRevoked.push({ what: kind, why: `revocation answered HTTP ${r.status}${r.error ? ` (${r.error})` : ''}`, ...(/^unsupported_token_type\b/.test(r.error ?? '') ? { unsupported: true } : {}) });
       }
       return result;
     },

@@ -468,7 +468,7 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
         if (!t) continue;
         const r = await revokeToken({ revocationEndpoint: endpoint, clientId: app.clientId, token: t, tokenTypeHint: kind }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });
         if (r.ok) result.revoked.push(kind);
-        else result.notRevoked.push({ what: kind, why: `${endpoint} answered ${r.error ?? `HTTP ${r.status}`}` });
+        else result.notRevoked.push({ what: kind, why: `${endpoint} answered ${r.error ?? `HTTP ${r.status}`}`, ...(/^unsupported_token_type\b/.test(r.error ?? '') ? { unsupported: true } : {}) });
       }
       // Revocation marks an access token inactive at Okta, but the gateway checks JWTs locally until they expire.
       if (tokens.accessToken) ctx.logger.debug('okta: a revoked access token stays valid at the gateway until it expires (it validates JWTs locally)');

@@ -191,8 +191,9 @@ export async function undoEntries(
       const detail = [r.revoked.length ? `revoked ${r.revoked.join(', ')}` : '', ...r.notRevoked.map((n) => `${n.what} not revoked: ${n.why}`)].filter(Boolean).join('; ');
       if (!r.notRevoked.length) return { status: 'done', detail };
       // An IdP without a revocation endpoint cannot be asked: say what stays valid, and for how long.
-      if (r.notRevoked.every((n) => /no revocation_endpoint/.test(n.why))) {
-        return { status: 'skipped', detail, kept: `${r.notRevoked.map((n) => n.what).join(' and ')} still valid at ${app.issuer} until they expire (it offers no revocation)` };
+      if (r.notRevoked.every((n) => n.unsupported)) {
+        const kept = `${r.notRevoked.map((n) => n.what.replace('_', ' ')).join(' and ')} cached for ${serverUrl}: valid until it expires (${adapter.displayName} cannot revoke it)`;
+        return { status: r.revoked.length ? 'done' : 'skipped', detail, kept };
       }
       return { status: 'left', detail };
     }, 'Sign out at the IdP; access tokens expire on their own within their lifetime.');

@@ -489,8 +489,8 @@ describe('init against the sandbox', () => {
     // Nothing left: no gateway, no client at the IdP, no entry, no journal.
     await waitGone(doc.gateway.gatewayId);
     assert.ok(idpEvents('deleted').includes(doc.app.clientId), 'the OIDC client was deleted at the IdP');
-    const after = JSON.parse(await readFile(u.kiroPath, 'utf8')) as { mcpServers: Record<string, unknown> };
-    assert.deepEqual(after.mcpServers, {});
+    assert.equal(existsSync(u.kiroPath), false, 'the mcp.json init created is deleted');
+    assert.equal(existsSync(join(u.home, '.kiro')), false, 'and the folders it made');
     assert.equal(existsSync(u.journal()), false);
 
     // Tokens never printed, in any of the four runs.

@@ -235,7 +235,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     const st = await run(['status', '--setup', 'connect', '--json'], dev);
     expectExit(st, 0);
     const items = parseSingleJson<{ setups: Array<{ items: Array<{ kind: string; live: string }> }> }>(st).setups[0]!.items;
-    assert.deepEqual(items.map((i) => [i.kind, i.live]), [['MCP client entry', 'present'], ['MCP client entry', 'present'], ['MCP client entry', 'present']]);
+    assert.deepEqual(items.map((i) => [i.kind, i.live]), [['Claude Code entry', 'present'], ['Cursor entry', 'present'], ['VS Code entry', 'present']]);
 
     const v = await run(['verify', '--setup', 'connect', '--no-login', '--json'], dev);
     expectExit(v, 0);

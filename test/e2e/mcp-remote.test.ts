@@ -359,7 +359,7 @@ describe('e2e: Kiro entry -> real mcp-remote -> sandbox gateway, then cleanup', 
     assert.ok(existsSync(journal), `the journal exists at ${journal}`);
     const s = await cli(['status', '--json']);
     assert.equal(s.code, 0, 'status exits 0 (no drift)');
-    const status = parseSingleJson<{ setups: Array<{ setup: string; items: Array<{ kind: string; id: string; live: string }>; drift: boolean }> }>(s);
+    const status = parseSingleJson<{ setups: Array<{ setup: string; items: Array<{ kind: string; id: string; live: string; recorded: string }>; drift: boolean }> }>(s);
     const setup = status.setups.find((x) => x.setup === 'default');
     assert.ok(setup, 'status lists setup "default"');
     assert.equal(setup.drift, false);
@@ -368,7 +368,7 @@ describe('e2e: Kiro entry -> real mcp-remote -> sandbox gateway, then cleanup', 
     for (const i of setup.items) assert.equal(i.live, 'present', `${i.kind} ${i.id} is live`);
     assert.ok(setup.items.some((i) => i.id === clientId), 'the OIDC client is listed');
     assert.ok(setup.items.some((i) => i.id === gatewayId), 'the gateway is listed');
-    assert.ok(setup.items.some((i) => i.id === SERVER_NAME), 'the Kiro entry is listed');
+    assert.ok(setup.items.some((i) => i.kind === 'Kiro entry' && i.id === `"${SERVER_NAME}" in ${i.recorded}` && i.recorded.endsWith('mcp.json')), 'the Kiro entry is listed with its file');
 
     const v = await cli(['verify', '--no-login', '--json']);
     assert.equal(v.code, 0, 'verify --no-login exits 0');
