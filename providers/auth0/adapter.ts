@@ -61,6 +61,8 @@ export const MANAGEMENT_SCOPES = {
   createClient: ['create:clients'],
   readClient: ['read:clients', 'read:client_keys', 'read:client_credentials', 'read:client_summary'],
   deleteClient: ['delete:clients'],
+  /** Only a re-run of init with another --callback-port needs it. */
+  updateClient: ['update:clients'],
   createApi: ['create:resource_servers'],
   readApi: ['read:resource_servers'],
   deleteApi: ['delete:resource_servers'],
@@ -712,6 +714,17 @@ export async function createAuth0Adapter(opts: Auth0AdapterOptions, setup: Auth0
         if (api === null) ctx.logger.warn(`The Auth0 API ${app.extras.identifier ?? apiId} is gone: sign-ins now get opaque tokens the gateway refuses. Run \`agentcore-auth cleanup\` and init again.`);
       }
       return { clientId: c.client_id ?? app.clientId, redirectUris: c.callbacks ?? [], grantTypes: c.grant_types ?? [] };
+    },
+
+    async updateRedirectUris(ctx, app, redirectUris) {
+      const d = domainFor(app);
+      const m = await management(ctx, d);
+      const { mc } = m;
+      const c = await find(m, `read application ${app.clientId}`, S.readClient, () => mc.clients.get(app.clientId, { fields: 'client_id', include_fields: true }));
+      if (!c) throw new CliError(`Auth0 application ${app.clientId} no longer exists.`, { code: 'not_found', fix: 'Run init again: it creates a new application.' });
+      // PATCH changes only the fields it names: the callbacks.
+      await call(m, `change the callback URL of application ${app.clientId}`, S.updateClient, () => mc.clients.update(app.clientId, { callbacks: redirectUris }));
+      return app;
     },
 
     async deleteApp(ctx, app) {

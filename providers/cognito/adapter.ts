@@ -554,6 +554,10 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
       return deleteApp(ctx, app);
     },
 
+    async updateRedirectUris(ctx: AdapterContext, app: AppRecord, redirectUris: string[]): Promise<AppRecord> {
+      return updateRedirectUris(ctx, app, redirectUris);
+    },
+
     async revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult> {
       return revoke(ctx, app, tokens);
     },
@@ -757,6 +761,32 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * UpdateUserPoolClient is a full replace: every setting it is not sent goes back to its default. So the client is
+   * read first and every writable setting is sent back, with the callback URL changed.
+   */
+  async function updateRedirectUris(ctx: AdapterContext, app: AppRecord, redirectUris: string[]): Promise<AppRecord> {
+    const { region: r, poolId: p } = locate(app);
+    const cl = await api
+      .call(ctx, r, `Reading app client ${app.clientId}`, 'DescribeUserPoolClient', async (c, sdk) => (await c.send(new sdk.DescribeUserPoolClientCommand({ UserPoolId: p, ClientId: app.clientId }))).UserPoolClient)
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    if (!cl) throw new CliError(`Cognito app client ${app.clientId} no longer exists in ${p}.`, { code: 'not_found', fix: 'Run init again: it creates a new app client.' });
+    const writable = [
+      'ClientName', 'RefreshTokenValidity', 'AccessTokenValidity', 'IdTokenValidity', 'TokenValidityUnits', 'ReadAttributes', 'WriteAttributes',
+      'ExplicitAuthFlows', 'SupportedIdentityProviders', 'LogoutURLs', 'AllowedOAuthFlows', 'AllowedOAuthScopes', 'AllowedOAuthFlowsUserPoolClient',
+      'AnalyticsConfiguration', 'PreventUserExistenceErrors', 'EnableTokenRevocation', 'EnablePropagateAdditionalUserContextData', 'AuthSessionValidity', 'RefreshTokenRotation',
+    ] as const;
+    const keep = Object.fromEntries(writable.filter((k) => (cl as Record<string, unknown>)[k] !== undefined).map((k) => [k, (cl as Record<string, unknown>)[k]]));
+    const defaultRedirect = cl.DefaultRedirectURI && !redirectUris.includes(cl.DefaultRedirectURI) ? redirectUris[0] : cl.DefaultRedirectURI;
+    await api.call(ctx, r, `Changing the callback URL of app client ${app.clientId}`, 'UpdateUserPoolClient', (c, sdk) =>
+      c.send(new sdk.UpdateUserPoolClientCommand({ ...keep, UserPoolId: p, ClientId: app.clientId, CallbackURLs: redirectUris, ...(defaultRedirect ? { DefaultRedirectURI: defaultRedirect } : {}) } as never)),
+    );
+    return app;
   }
 
   async function deleteApp(ctx: AdapterContext, app: AppRecord): Promise<'deleted' | 'gone'> {

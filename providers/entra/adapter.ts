@@ -453,6 +453,23 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
       };
     },
 
+    async updateRedirectUris(ctx, app, redirectUris) {
+      bindApp(app);
+      const id = await objectIdOf(ctx, app);
+      if (!id) throw new CliError(`App registration ${app.clientId} no longer exists in Microsoft Entra ID.`, { code: 'not_found', fix: 'Run init again: it registers a new app.' });
+      // PATCH replaces `publicClient` whole; it holds nothing but the redirect URIs.
+      const r = await graph.call(ctx, {
+        method: 'PATCH',
+        path: `/applications/${id}`,
+        body: { publicClient: { redirectUris } },
+        purpose: `changing the redirect URI of app registration ${app.clientId}`,
+        permission: PERM.app,
+        allow404: true,
+      });
+      if (r.status === 404) throw new CliError(`App registration ${app.clientId} no longer exists in Microsoft Entra ID.`, { code: 'not_found', fix: 'Run init again: it registers a new app.' });
+      return app;
+    },
+
     async deleteApp(ctx, app, opts = {}) {
       bindApp(app);
       const x = app.extras;

@@ -433,6 +433,21 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       };
     },
 
+    async updateRedirectUris(ctx, app, redirectUris) {
+      const appId = app.extras.appId;
+      if (!appId) throw new CliError(`The record of Okta client ${app.clientId} has no app id.`, { code: 'manual', fix: `Change the sign-in redirect URI of the app with client id ${app.clientId} in the Okta Admin Console.` });
+      const api = apiFor(ctx, app.extras.orgUrl);
+      const live = (await api.call({ scope: scopeApps, purpose: `reading app ${appId}`, allow404: true }, (s) => s.applicationApi.getApplication({ appId }))) as OktaApp | null;
+      if (!live) throw new CliError(`Okta app ${appId} (client ${app.clientId}) no longer exists.`, { code: 'not_found', fix: 'Run init again: it creates a new app.' });
+      // PUT replaces the app whole: the app as read, with only the redirect URIs changed.
+      // Read-only fields (id, status, timestamps, links...) are Okta's to set: sending them back is refused.
+      const { id: _id, created: _c, lastUpdated: _u, orn: _o, status: _s, features: _f, _links: _l, _embedded: _e, ...writable } = live as Record<string, any>;
+      const settings = (writable.settings ?? {}) as Record<string, any>;
+      const application = { ...writable, settings: { ...settings, oauthClient: { ...(settings.oauthClient ?? {}), redirect_uris: redirectUris } } };
+      await api.call({ scope: scopeApps, purpose: `changing the redirect URI of app ${appId}` }, (s) => s.applicationApi.replaceApplication({ appId, application: application as never }));
+      return app;
+    },
+
     async deleteApp(ctx, app) {
       const { appId, policyId, ruleId } = app.extras;
       const asId = app.extras.authServerId ?? authServerId;

@@ -824,6 +824,24 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
       }
       case 'GET /api/v1/apps/{appId}':
         return new HttpAnswer(200, appView(app()));
+      case 'PUT /api/v1/apps/{appId}': {
+        // A full replace (Okta's "Replace an Application"): what is not sent is lost, so the body must carry it all.
+        const a = app();
+        const e = semanticApp(b);
+        const cred = ((b.credentials as Json)?.oauthClient ?? {}) as Json;
+        const cid = ((a.credentials as Json).oauthClient as Json).client_id;
+        if (cred.client_id !== undefined && cred.client_id !== cid) e.push('credentials.oauthClient.client_id cannot be changed');
+        if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: app', e);
+        const updated: Json = {
+          ...a,
+          label: b.label,
+          settings: b.settings,
+          credentials: { ...(b.credentials as Json), oauthClient: { ...cred, client_id: cid } },
+          lastUpdated: now(),
+        };
+        st.apps.set(p.appId!, updated);
+        return new HttpAnswer(200, appView(updated));
+      }
       case 'POST /api/v1/apps/{appId}/lifecycle/deactivate': {
         const a = app();
         a.status = 'INACTIVE';

@@ -228,6 +228,30 @@ describe('init: what is created at Auth0', () => {
     assert.equal(AUTH0_LIFETIME_LIMITS.accessTokenSeconds.max, 2_592_000);
   });
 
+  test('a re-run with another callback port: PATCH changes only the callbacks; without update:clients the scope is named; a gone app is not_found', async () => {
+    const h = await harness();
+    const app = await init(h);
+    const before = structuredClone(h.s.createdClients()[0]!) as Record<string, unknown>;
+    const uri = 'http://localhost:4999/oauth/callback';
+    const updated = await h.adapter.updateRedirectUris!(h.ctx, app, [uri]);
+    assert.equal(updated.clientId, app.clientId);
+    const after = h.s.createdClients()[0]! as Record<string, unknown>;
+    assert.deepEqual(after.callbacks, [uri]);
+    assert.deepEqual({ ...after, callbacks: before.callbacks }, before, 'everything else is as it was');
+    assert.deepEqual((await h.adapter.describeApp(h.ctx, app))?.redirectUris, [uri]);
+    assert.equal(h.s.createdClients().length, 1, 'no second client');
+    assertClean(h.s);
+
+    const narrow = await harness({ standin: { scopes: ['create:clients', 'read:clients', 'delete:clients', 'create:resource_servers', 'read:resource_servers', 'delete:resource_servers'] } });
+    const app2 = await init(narrow);
+    await rejectsWith(narrow.adapter.updateRedirectUris!(narrow.ctx, app2, [uri]), (e) => {
+      assert.equal(e.code, 'forbidden');
+      assert.match(`${e.message} ${e.fix}`, /update:clients/);
+    });
+    await h.adapter.deleteApp(h.ctx, app);
+    await rejectsWith(h.adapter.updateRedirectUris!(h.ctx, app, [uri]), (e) => assert.equal(e.code, 'not_found'));
+  });
+
   test('an API with the gateway URL already there (409): reused; cleanup deletes it only when it carries this setup\'s name', async () => {
     for (const [name, owned] of [['someone else\'s API', false], ['agentcore-auth default', true]] as const) {
       const h = await harness();

@@ -344,6 +344,27 @@ describe('against moto_server (real SDK, validated requests)', () => {
     assert.equal(await later.deleteApp(ctx, app), 'gone', 'running cleanup twice is fine');
   });
 
+  test('updateRedirectUris (a re-run with another callback port): UpdateUserPoolClient gets every setting back, only the callback URL changes', async (t) => {
+    if (skipWithoutMoto(t)) return;
+    const poolId = await newPool('update-redirect', { prefix: 'update-redirect-login' });
+    const a = await adapterFor({ 'cognito-user-pool-id': poolId });
+    const ctx = ctxWith();
+    await a.preflight(ctx);
+    const app = await a.createApp(ctx, request({ lifetimes: { accessTokenSeconds: 7200, idTokenSeconds: 1800, refreshTokenSeconds: 30 * 86400 } }));
+    const before = (await admin.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId }))).UserPoolClient!;
+    const uri = 'http://localhost:4999/oauth/callback';
+    assert.equal((await a.updateRedirectUris!(ctx, app, [uri])).clientId, app.clientId);
+    assert.deepEqual(standin!.refused, [], 'no request the real service would refuse');
+    const after = (await admin.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId }))).UserPoolClient!;
+    assert.deepEqual(after.CallbackURLs, [uri]);
+    const strip = (c: Record<string, unknown>) => ({ ...c, CallbackURLs: undefined, LastModifiedDate: undefined });
+    assert.deepEqual(strip(after as Record<string, unknown>), strip(before as Record<string, unknown>), 'lifetimes, flows, scopes, revocation: all kept (a full replace would reset them)');
+    assert.deepEqual(await clientIds(poolId), [app.clientId], 'no second client');
+
+    assert.equal(await a.deleteApp(ctx, app), 'deleted');
+    await assert.rejects(a.updateRedirectUris!(ctx, app, [uri]), (e: unknown) => e instanceof CliError && e.code === 'not_found');
+  });
+
   test('existing pool with a managed-login (v2) domain: the domain is kept, the client gets a branding style, cleanup removes it', async (t) => {
     if (skipWithoutMoto(t)) return;
     const poolId = await newPool('existing-v2', { prefix: 'team-login-v2', version: 2 });

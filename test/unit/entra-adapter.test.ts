@@ -273,6 +273,28 @@ describe('Entra adapter against the stand-in', { skip: NEED_OPENSSL }, () => {
     assertNoSecrets(r);
   });
 
+  test('a re-run with another callback port: only publicClient.redirectUris changes (PATCH); a 403 names the permission; a gone app is not_found', async (t) => {
+    const r = await rig(t);
+    const { sa, adapter, ctx } = r;
+    await adapter.preflight(ctx);
+    const app = await adapter.createApp(ctx, REQ);
+    const before = structuredClone([...sa.applications.values()][0]!) as unknown as Record<string, unknown>;
+    const uri = 'http://localhost:4999/oauth/callback';
+    const updated = await adapter.updateRedirectUris!(ctx, app, [uri]);
+    assert.equal(updated.clientId, app.clientId);
+    const after = [...sa.applications.values()][0]! as unknown as Record<string, unknown>;
+    assert.deepEqual((after.publicClient as { redirectUris: string[] }).redirectUris, [uri]);
+    assert.deepEqual((await adapter.describeApp(ctx, app))?.redirectUris, [uri]);
+    for (const k of ['displayName', 'signInAudience', 'isFallbackPublicClient', 'identifierUris', 'api', 'web', 'spa', 'tokenLifetimePolicies']) assert.deepEqual(after[k], before[k], `${k} is kept`);
+    assert.equal(sa.applications.size, 1, 'no second app');
+
+    sa.fail('PATCH', /^\/v1\.0\/applications\/[^/]+$/, 403, { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    await assert.rejects(adapter.updateRedirectUris!(ctx, app, ['http://localhost:5000/oauth/callback']), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /Application\.ReadWrite/.test(e.fix ?? ''));
+    await adapter.deleteApp(ctx, app, { purge: true });
+    await assert.rejects(adapter.updateRedirectUris!(ctx, app, [uri]), (e: unknown) => e instanceof CliError && e.code === 'not_found');
+    assertNoSecrets(r);
+  });
+
   test('a tenant given by domain is recorded by its id; an unknown tenant stops at preflight', async (t) => {
     const r = await rig(t, { options: { 'entra-tenant': 'contoso.onmicrosoft.com' }, env: { AZURE_TENANT_ID: undefined } });
     await r.adapter.preflight(r.ctx);

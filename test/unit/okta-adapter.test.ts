@@ -294,6 +294,27 @@ describe('describe, revoke, delete', () => {
     assert.equal(await adapter.describeApp(ctx, app), null);
   });
 
+  test('updateRedirectUris (a re-run with another callback port): PUT sends the whole app back with only the redirect URI changed; 403 and gone are clear', async () => {
+    const s = await standin();
+    const { adapter, app, ctx } = await made(s);
+    const appId = app.extras.appId!;
+    const before = structuredClone(s.apps.get(appId)!) as Record<string, any>;
+    const uri = 'http://localhost:4999/oauth/callback';
+    const updated = await adapter.updateRedirectUris!(ctx, app, [uri]);
+    assert.equal(updated.clientId, app.clientId);
+    const after = s.apps.get(appId)! as Record<string, any>;
+    assert.deepEqual(after.settings.oauthClient.redirect_uris, [uri]);
+    const strip = (a: Record<string, any>) => ({ ...a, lastUpdated: undefined, settings: { ...a.settings, oauthClient: { ...a.settings.oauthClient, redirect_uris: undefined } } });
+    assert.deepEqual(strip(after), strip(before), 'every other setting is kept (a PUT replaces the app whole)');
+    assert.equal((await adapter.describeApp(ctx, app))?.redirectUris[0], uri);
+    assert.equal(s.apps.size, 1);
+
+    s.failNext({ method: 'PUT', path: new RegExp(`^/api/v1/apps/${appId}$`), status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' } });
+    await assert.rejects(adapter.updateRedirectUris!(ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /administrator/.test(err.fix ?? ''));
+    await adapter.deleteApp(ctx, app);
+    await assert.rejects(adapter.updateRedirectUris!(ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'not_found');
+  });
+
   test('revoke posts both tokens to {issuer}/v1/revoke as the public client', async () => {
     const s = await standin();
     const { adapter, app, ctx } = await made(s);
