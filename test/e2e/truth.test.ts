@@ -28,7 +28,7 @@ import { BedrockAgentCoreControlClient, ListGatewaysCommand } from '@aws-sdk/cli
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CLI_PATH, PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { clientExists, idpEvents, readRegistration, registrationOf, startProxiedIdp, type ProxiedIdp } from '../helpers/proxied-idp.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -343,6 +343,22 @@ function startLive(u: User, args: string[]): Live {
   };
 }
 
+/** Run the CLI until a call it makes hangs at the control plane (`reached`), then Ctrl-C it; the rule goes after. */
+async function interruptWhenHung(u: User, args: string[], rule: FaultRule, started: RegExp, reached: () => boolean, what: string): Promise<{ code: number | null; stderr: string; ms: number }> {
+  try {
+    const live = startLive(u, args);
+    await live.waitFor(started);
+    const deadline = Date.now() + 10_000;
+    while (!reached()) {
+      assert.ok(Date.now() < deadline, `${what} never reached the control plane`);
+      await new Promise((res) => setTimeout(res, 25));
+    }
+    return await live.interrupt();
+  } finally {
+    cp.removeRule(rule);
+  }
+}
+
 const journalStates = async (u: User) =>
   (JSON.parse(await readFile(u.journal, 'utf8')) as { entries: Array<{ kind: string; state: string }> }).entries.filter((e) => e.state !== 'undone').map((e) => `${e.kind}:${e.state}`);
 
@@ -378,20 +394,8 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const u = await newUser();
     const name = uniqueName('ctrlc-hang');
     const rule = cp.addRule({ method: 'POST', path: GATEWAYS, action: { kind: 'hang' } });
-    let r: { code: number | null; stderr: string; ms: number };
-    try {
-      const run = startLive(u, await initArgs(name));
-      const sent = cp.matching('POST', GATEWAYS).length;
-      await run.waitFor(/Registered OIDC client/);
-      const deadline = Date.now() + 10_000;
-      while (cp.matching('POST', GATEWAYS).length === sent) {
-        assert.ok(Date.now() < deadline, 'CreateGateway never reached the control plane');
-        await new Promise((res) => setTimeout(res, 25));
-      }
-      r = await run.interrupt();
-    } finally {
-      cp.removeRule(rule);
-    }
+    const sent = cp.matching('POST', GATEWAYS).length;
+    const r = await interruptWhenHung(u, await initArgs(name), rule, /Registered OIDC client/, () => cp.matching('POST', GATEWAYS).length > sent, 'CreateGateway');
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
     assert.doesNotMatch(r.stderr, /Rolling back|Delete OIDC client/);
@@ -429,19 +433,7 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const name = uniqueName('ctrlc-cleanup');
     expectExit(await run_(u, await initArgs(name)), 0);
     const rule = cp.addRule({ method: 'DELETE', path: /^\/gateways\/[^/]+\/?$/, action: { kind: 'hang' } });
-    let r: { code: number | null; stderr: string; ms: number };
-    try {
-      const run = startLive(u, ['cleanup', '--yes']);
-      await run.waitFor(/Delete the team profile/);
-      const deadline = Date.now() + 10_000;
-      while (!cp.requests.some((q) => q.method === 'DELETE')) {
-        assert.ok(Date.now() < deadline, 'DeleteGateway never reached the control plane');
-        await new Promise((res) => setTimeout(res, 25));
-      }
-      r = await run.interrupt();
-    } finally {
-      cp.removeRule(rule);
-    }
+    const r = await interruptWhenHung(u, ['cleanup', '--yes'], rule, /Delete the team profile/, () => cp.requests.some((q) => q.method === 'DELETE'), 'DeleteGateway');
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
     assert.match(r.stderr, /run `agentcore-auth cleanup` again to finish/);
