@@ -11,20 +11,39 @@ export interface RefreshCheckInput {
   refreshToken?: string;
   /** The scopes asked for at sign-in, to explain a missing refresh token. */
   scopes: string[];
+  /** Where they came from: given (flag, setup, entry), the 401 challenge, the PRM, or verify's own default. */
+  scopesFrom?: 'given' | 'challenge' | 'prm' | 'default';
+  /** The authorization server's grant_types_supported and scopes_supported (RFC 8414), when it lists them. */
+  grantTypesSupported?: string[];
+  scopesSupported?: string[];
   resource?: string;
   timeoutMs?: number;
 }
 
 export async function checkRefresh(input: RefreshCheckInput): Promise<{ result: CheckResult; tokens?: TokenResponse }> {
   if (!input.refreshToken) {
+    const finding = 'The sign-in issued no refresh token: mcp-remote will open the browser again whenever the access token expires.';
+    // The authorization server says it has no refresh grant at all: nothing to add on this side.
+    if (input.grantTypesSupported && !input.grantTypesSupported.includes('refresh_token')) {
+      return { result: { ...base, status: 'info', finding: `${finding} The authorization server offers no refresh grant (grant_types_supported: ${input.grantTypesSupported.join(', ') || 'none'}).` } };
+    }
+    const offline = input.scopes.includes('offline_access');
+    const canAsk = !input.scopesSupported || input.scopesSupported.includes('offline_access');
+    const fromDefault = input.scopesFrom === 'default' || input.scopesFrom === 'prm' || input.scopesFrom === 'challenge';
     return {
       result: {
         ...base,
         status: 'warn',
-        finding: 'The sign-in issued no refresh token: mcp-remote will open the browser again whenever the access token expires.',
-        fix: input.scopes.includes('offline_access')
+        finding: fromDefault && !offline
+          ? `${finding} verify asked for ${input.scopes.join(' ') || 'no scopes'} (${input.scopesFrom === 'default' ? 'its own default' : input.scopesFrom === 'prm' ? "the server's scopes_supported" : "the 401 challenge's scope"}), not necessarily what your client asks.`
+          : finding,
+        fix: offline
           ? 'Enable the Refresh Token grant for the app at the IdP.'
-          : 'Add offline_access to the scopes (and enable the Refresh Token grant for the app).',
+          : fromDefault
+            ? `Pass --scopes exactly as your client asks${canAsk ? ' (with offline_access, if the client asks for it)' : ''}, or verify from the setup.`
+            : canAsk
+              ? 'Add offline_access to the scopes (and enable the Refresh Token grant for the app).'
+              : 'Enable the Refresh Token grant for the app at the IdP (this authorization server lists no offline_access scope).',
       },
     };
   }

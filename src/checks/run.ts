@@ -13,7 +13,7 @@ import { checkJwks } from './jwks.js';
 import { checkLogin } from './login.js';
 import { checkMcpCalls } from './mcp.js';
 import { checkPrm } from './prm.js';
-import { checkRefresh } from './refresh.js';
+import { checkRefresh, type RefreshCheckInput } from './refresh.js';
 import { checkTokenClaims } from './token-claims.js';
 import { sameIssuer } from '../oauth/issuer-pin.js';
 import { skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
@@ -62,6 +62,49 @@ export interface VerifyInput {
   timeoutMs?: number;
   /** How long to wait for the browser sign-in; default 5 min. */
   loginTimeoutMs?: number;
+  /**
+   * What is being judged: an AgentCore gateway (its CUSTOM_JWT authorizer needs JWT access tokens it can check
+   * against the IdP's JWKS), or any OAuth-protected MCP server (RFC 9728), which may check opaque tokens by
+   * introspection. Default: agentcore when its rules are known or the URL is a gateway's, else mcp.
+   */
+  endpoint?: EndpointKind;
+}
+
+export type EndpointKind = 'agentcore' | 'mcp';
+
+const AGENTCORE_HOST = /\.gateway\.bedrock-agentcore\.[a-z0-9-]+\.amazonaws\.com$/i;
+
+export function endpointKind(input: Pick<VerifyInput, 'endpoint' | 'authorizer' | 'gatewayUrl'>): EndpointKind {
+  if (input.endpoint) return input.endpoint;
+  if (input.authorizer) return 'agentcore';
+  try {
+    return AGENTCORE_HOST.test(new URL(input.gatewayUrl).hostname) ? 'agentcore' : 'mcp';
+  } catch {
+    return 'mcp';
+  }
+}
+
+/** Checks whose failures are about what an AgentCore gateway needs (JWTs, JWKS, its rules). */
+const GATEWAY_ONLY = new Set(['jwks', 'token-claims']);
+
+/**
+ * One premise, one verdict. On a server that is not an AgentCore gateway, gateway-only expectations are notes.
+ * And a server that accepted the token (initialize passed) outranks any inference from the token's shape.
+ */
+function judgeByEndpoint(checks: CheckResult[], kind: EndpointKind): void {
+  const accepted = checks.some((c) => c.id === 'mcp-initialize' && c.status === 'pass');
+  for (const c of checks) {
+    if (!GATEWAY_ONLY.has(c.id) || (c.status !== 'fail' && c.status !== 'warn')) continue;
+    if (c.details?.clockSkewSeconds !== undefined) continue; // a clock off is everyone's problem
+    if (kind === 'mcp') {
+      c.status = 'info';
+      c.finding = `${c.finding} An AgentCore gateway needs this; this server is not one${accepted ? ', and it accepted the token' : ''}, so it is only a note.`;
+      delete c.fix;
+    } else if (accepted && c.status === 'fail') {
+      c.status = 'warn';
+      c.finding = `${c.finding} Yet the server accepted the token (initialize passed), so this is not what would stop a client.`;
+    }
+  }
 }
 
 export interface VerifyDeps {
@@ -220,6 +263,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
     checks.push(...(await clientConfigPending), ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
+    judgeByEndpoint(checks, endpointKind(input));
     return {
       checks,
       ok: !checks.some((c) => c.status === 'fail'),
@@ -285,6 +329,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
 
   let tokens: TokenResponse | undefined;
   let scopes: string[] = [];
+  let scopesFrom: RefreshCheckInput['scopesFrom'] = 'given';
   const resource = input.disableResource ? undefined : (input.resource ?? prm.prm?.metadata.resource);
   await clientConfigPending;
   if (input.noLogin) {
@@ -296,7 +341,9 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   } else if (asMd.issuer !== pinned) {
     checks.push(skipped('login', 'login', TITLES.login, `Skipped: the metadata found for ${pinned} names another issuer (see the authorization server metadata check); no token is requested from it, and mcp-remote refuses it too.`));
   } else {
-    scopes = input.scopes ?? (www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined) ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
+    const fromChallenge = www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined;
+    scopes = input.scopes ?? fromChallenge ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
+    scopesFrom = input.scopes ? 'given' : fromChallenge ? 'challenge' : prm.prm?.metadata.scopes_supported ? 'prm' : 'default';
     const login = await checkLogin({
       metadata: asMd,
       clientId: input.clientId,
@@ -338,6 +385,9 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     clientId: input.clientId!,
     refreshToken: tokens.refresh_token,
     scopes,
+    scopesFrom,
+    grantTypesSupported: asMd?.grant_types_supported as string[] | undefined,
+    scopesSupported: asMd?.scopes_supported as string[] | undefined,
     resource,
     timeoutMs,
   });
@@ -377,6 +427,7 @@ const STAGES: Array<{ stage: CheckStage; heading: string }> = [
 
 const GLYPH: Record<CheckStatus, { glyph: string; style: 'green' | 'yellow' | 'red' | 'dim' }> = {
   pass: { glyph: '✔', style: 'green' },
+  info: { glyph: 'i', style: 'dim' },
   warn: { glyph: '!', style: 'yellow' },
   fail: { glyph: '✖', style: 'red' },
   skip: { glyph: '-', style: 'dim' },
@@ -393,11 +444,11 @@ export function formatReport(checks: CheckResult[], opts: { color: boolean }): S
     for (const c of inStage) {
       const g = GLYPH[c.status];
       lines.push(['  ', [g.style, g.glyph], ` ${c.title}: ${c.finding}`]);
-      if (c.fix && c.status !== 'pass') lines.push(['      ', ['dim', 'fix:'], ` ${c.fix}`]);
+      if (c.fix && c.status !== 'pass' && c.status !== 'info') lines.push(['      ', ['dim', 'fix:'], ` ${c.fix}`]);
     }
   }
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
   lines.push([]);
-  lines.push([`${count('pass')} passed, ${count('warn')} warning(s), ${count('fail')} failed, ${count('skip')} skipped.`]);
+  lines.push([`${count('pass')} passed, ${count('info') ? `${count('info')} note(s), ` : ''}${count('warn')} warning(s), ${count('fail')} failed, ${count('skip')} skipped.`]);
   return styled(lines, opts.color);
 }

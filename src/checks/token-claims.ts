@@ -9,6 +9,9 @@ import type { CheckResult } from './types.js';
 
 const base = { id: 'token-claims', stage: 'login', title: 'Access token claims' } as const;
 
+/** How far this machine's clock may be from the IdP's before it is a finding of its own. */
+export const CLOCK_SKEW_TOLERANCE_S = 60;
+
 export interface TokenClaimsInput {
   accessToken: string;
   /** The authorization server's issuer: the gateway checks `iss` against it. */
@@ -62,6 +65,19 @@ export async function checkTokenClaims(input: TokenClaimsInput): Promise<CheckRe
     };
   }
   const now = input.now ?? Math.floor(Date.now() / 1000);
+  // A token the IdP has just issued carries the IdP's time in iat: far from ours, this machine's clock is off,
+  // and "expired" (or "not yet valid") is about our clock, not the token.
+  const skew = typeof p.iat === 'number' ? now - p.iat : 0;
+  if (Math.abs(skew) > CLOCK_SKEW_TOLERANCE_S) {
+    const at = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+    return {
+      ...base,
+      status: 'warn',
+      finding: `This machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the IdP's: the token was just issued at ${at(p.iat as number)} (IdP clock) and this machine says ${at(now)}. Expiry is judged by the IdP's and the gateway's clocks, not this one (${summary}).`,
+      fix: 'Set this machine\'s clock right (enable NTP: timedatectl set-ntp true, or the OS\'s date & time settings); a clock this far off also makes mcp-remote think fresh tokens have expired.',
+      details: { ...details, clockSkewSeconds: skew },
+    };
+  }
   if (typeof p.exp === 'number' && p.exp <= now) {
     return { ...base, status: 'fail', finding: `The token expired ${now - p.exp} s ago (${summary}).`, fix: 'Sign in again.', details };
   }

@@ -1,5 +1,6 @@
 /** The shape every verify check returns. Plain data: the report, --json output and the wizard share it. */
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+/** info: worth knowing, nothing to fix (e.g. a gateway-only expectation, on a server that is not a gateway). */
+export type CheckStatus = 'pass' | 'info' | 'warn' | 'fail' | 'skip';
 
 export type CheckStage = 'challenge' | 'metadata' | 'probes' | 'login' | 'calls' | 'config';
 
@@ -20,9 +21,9 @@ export interface CheckOptions {
   timeoutMs?: number;
 }
 
-/** The worst of several statuses (fail > warn > pass > skip). */
+/** The worst of several statuses (fail > warn > info > pass > skip). */
 export function worst(statuses: CheckStatus[]): CheckStatus {
-  for (const s of ['fail', 'warn', 'pass'] as const) if (statuses.includes(s)) return s;
+  for (const s of ['fail', 'warn', 'info', 'pass'] as const) if (statuses.includes(s)) return s;
   return 'skip';
 }
 

@@ -261,6 +261,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
         callbackPort: values.callbackPort,
         noLogin,
         loginTimeoutMs: loginMs,
+        endpoint: 'agentcore',
         timeoutMs,
         ...(values.provider ? { provider: values.provider as ProviderId } : {}),
         clientConfig: configs[0],

@@ -217,6 +217,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         callbackPort: answers.callbackPort,
         noLogin: opts['no-login'] === true,
         loginTimeoutMs: loginMs,
+        endpoint: 'agentcore',
         authorizer,
         timeoutMs,
         provider: answers.provider,

@@ -18,7 +18,7 @@ export interface VerifySummary {
   ok: boolean;
   gatewayUrl: string;
   checks: CheckResult[];
-  counts: Record<'pass' | 'warn' | 'fail' | 'skip', number>;
+  counts: Record<'pass' | 'info' | 'warn' | 'fail' | 'skip', number>;
 }
 
 /** Runs the checks, prints the report, and revokes the test login's tokens afterwards. */
@@ -40,7 +40,7 @@ export async function verifySetup(
       .catch(() => undefined);
     if (r?.revoked.length) ctx.logger.debug(`revoked the test login's ${r.revoked.join(' and ')}`);
   }
-  const counts = { pass: 0, warn: 0, fail: 0, skip: 0 };
+  const counts = { pass: 0, info: 0, warn: 0, fail: 0, skip: 0 };
   for (const c of out.checks) counts[c.status]++;
   return { ok: out.ok, gatewayUrl: input.gatewayUrl, checks: out.checks, counts };
 }
@@ -110,6 +110,8 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     callbackPort: parsePort(str(opts, 'callback-port'), '--callback-port', cfg.callbackPort ?? 3334),
     noLogin: opts['no-login'] === true,
     loginTimeoutMs: loginTimeoutMs(opts),
+    // A setup's gateway, or one named by --gateway, is an AgentCore gateway; a bare URL is judged by its shape.
+    ...(fromJournal || gatewayRef ? { endpoint: 'agentcore' as const } : {}),
     callTool: call ? { name: call, args } : undefined,
     authorizer,
     timeoutMs,

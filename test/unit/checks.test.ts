@@ -292,10 +292,19 @@ describe('verify metadata checks (no sign-in)', () => {
     assert.equal(ok, true);
   });
 
-  test('an empty JWKS fails', async () => {
-    const c = byId((await verify({ emptyJwks: true })).checks, 'jwks');
+  test('an empty JWKS fails for an AgentCore gateway, and is a note for any other OAuth-protected MCP server', async () => {
+    const c = byId((await verify({ emptyJwks: true }, { endpoint: 'agentcore' })).checks, 'jwks');
     assert.equal(c.status, 'fail');
     assert.match(c.finding, /none is a usable signing key/);
+    const other = await verify({ emptyJwks: true }, { endpoint: 'mcp' });
+    assert.equal(byId(other.checks, 'jwks').status, 'info');
+    assert.equal(byId(other.checks, 'jwks').fix, undefined);
+    assert.equal(other.ok, true);
+    // A bare URL is judged by its shape: an AgentCore gateway's host makes it a gateway.
+    const { endpointKind } = await import('../../src/checks/run.js');
+    assert.equal(endpointKind({ gatewayUrl: 'https://gw-1.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp' }), 'agentcore');
+    assert.equal(endpointKind({ gatewayUrl: 'http://localhost:3000/mcp' }), 'mcp');
+    assert.equal(endpointKind({ gatewayUrl: 'http://localhost:3000/mcp', authorizer: { discoveryUrl: 'https://idp/.well-known/openid-configuration' } }), 'agentcore');
   });
 
   test('an unreachable gateway fails once and skips the rest', async () => {
@@ -443,5 +452,42 @@ describe('formatReport', () => {
       ].join('\n'),
     );
     assert.match(formatReport(checks, { color: true }), /\u001b\[31m✖\u001b\[39m/);
+  });
+});
+
+describe('findings that name the real cause', () => {
+  const jwt = (payload: Record<string, unknown>) =>
+    `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'k' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+
+  test('a machine clock an hour ahead: named with both clocks, not "the token expired 3600 s ago"', async () => {
+    const { checkTokenClaims } = await import('../../src/checks/token-claims.js');
+    const iat = 1_800_000_000;
+    const c = await checkTokenClaims({ accessToken: jwt({ iss: 'https://idp', iat, exp: iat + 3600 }), expectedIssuer: 'https://idp', now: iat + 7200 });
+    assert.equal(c.status, 'warn');
+    assert.match(c.finding, /This machine's clock is 7200 s ahead of the IdP's/);
+    assert.match(c.finding, /2027-01-15T08:00:00Z \(IdP clock\) and this machine says 2027-01-15T10:00:00Z/);
+    assert.doesNotMatch(c.finding, /expired/);
+    assert.match(c.fix ?? '', /NTP/);
+    // Within a minute is no finding; a token really expired (iat an hour and more ago, clock right) still fails.
+    assert.equal((await checkTokenClaims({ accessToken: jwt({ iss: 'https://idp', iat, exp: iat + 3600 }), now: iat + 30 })).status, 'pass');
+    const old = await checkTokenClaims({ accessToken: jwt({ iss: 'https://idp', exp: iat + 3600 }), now: iat + 7200 });
+    assert.equal(old.status, 'fail');
+    assert.match(old.finding, /expired 3600 s ago/);
+  });
+
+  test('no refresh token: an authorization server without the refresh grant is a note; verify names its own scope choice', async () => {
+    const { checkRefresh } = await import('../../src/checks/refresh.js');
+    const base = { tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c' };
+    const none = await checkRefresh({ ...base, scopes: ['openid'], grantTypesSupported: ['authorization_code'] });
+    assert.equal(none.result.status, 'info');
+    assert.match(none.result.finding, /offers no refresh grant \(grant_types_supported: authorization_code\)/);
+    const defaults = await checkRefresh({ ...base, scopes: ['openid', 'email', 'profile'], scopesFrom: 'default' });
+    assert.equal(defaults.result.status, 'warn');
+    assert.match(defaults.result.finding, /verify asked for openid email profile \(its own default\)/);
+    assert.match(defaults.result.fix ?? '', /Pass --scopes exactly as your client asks/);
+    const given = await checkRefresh({ ...base, scopes: ['openid'], scopesFrom: 'given', scopesSupported: ['openid', 'offline_access'] });
+    assert.match(given.result.fix ?? '', /Add offline_access/);
+    const cannot = await checkRefresh({ ...base, scopes: ['openid'], scopesFrom: 'given', scopesSupported: ['openid'] });
+    assert.doesNotMatch(cannot.result.fix ?? '', /Add offline_access/);
   });
 });
