@@ -19,8 +19,8 @@ import { whenCancelled } from '../core/cancel.js';
 import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redact } from '../core/redact.js';
-import { readText } from '../core/http.js';
-import { bodyExcerpt } from '../core/text.js';
+import { probeAuthorization, type IdpRefusal } from '../oauth/authorize-probe.js';
+import { explainIdpError } from '../oauth/idp-errors.js';
 import { readClientEntry } from '../clients/registry.js';
 import { mcpRemoteCacheEnv, parseMcpRemoteEntry, shellQuote, type ParsedMcpRemoteEntry } from './client-config.js';
 import { MCP_REMOTE_CALLBACK_PATH, mcpRemoteCacheFiles } from '../clients/mcp-remote.js';
@@ -91,64 +91,6 @@ function lastLines(text: string, n = 6, maxChars = 600): string {
 // ---------------------------------------------------------------------------------------------
 // The authorization request probe
 
-interface IdpRefusal {
-  status: number;
-  error?: string;
-  description?: string;
-  text: string;
-  endpoint: string;
-}
-
-const excerpt = (body: string, max = 240): string => bodyExcerpt(body, max);
-
-/**
- * GET the authorization URL once, following nothing. A redirect to the client's redirect URI with `error`, or
- * an error status, is the IdP refusing the request before anyone can sign in. Anything else (a sign-in page,
- * a redirect to one) means the request was accepted: undefined.
- */
-async function probeAuthorization(authUrl: string, timeoutMs: number): Promise<IdpRefusal | undefined> {
-  let url: URL;
-  try {
-    url = new URL(authUrl);
-  } catch {
-    return undefined;
-  }
-  const endpoint = `${url.origin}${url.pathname}`;
-  const redirectUri = url.searchParams.get('redirect_uri');
-  let res: Response;
-  try {
-    res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/html,application/json' } });
-  } catch {
-    return undefined; // unreachable IdP: mcp-remote's own messages tell more
-  }
-  if (res.status >= 300 && res.status < 400) {
-    await res.body?.cancel().catch(() => undefined);
-    const location = res.headers.get('location');
-    if (!location) return undefined;
-    let to: URL;
-    try {
-      to = new URL(location, url);
-    } catch {
-      return undefined;
-    }
-    const error = to.searchParams.get('error');
-    const backToClient = redirectUri !== null && `${to.origin}${to.pathname}` === redirectUri.split('?')[0];
-    if (error && backToClient) {
-      const description = to.searchParams.get('error_description') ?? undefined;
-      return { status: res.status, error, ...(description ? { description } : {}), text: `${error}${description ? `: ${description}` : ''}`, endpoint };
-    }
-    return undefined;
-  }
-  if (res.status >= 400) {
-    const body = await readText(res).catch(() => '');
-    const text = excerpt(body);
-    const error = /\b(invalid_client|invalid_redirect_uri|redirect_uri_mismatch|unauthorized_client|invalid_scope|invalid_request|invalid_target|access_denied|unsupported_response_type|server_error|AADSTS\d+)\b/.exec(text)?.[1];
-    return { status: res.status, ...(error ? { error } : {}), text: text || `HTTP ${res.status}`, endpoint };
-  }
-  await res.body?.cancel().catch(() => undefined);
-  return undefined;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Diagnosis
 
@@ -177,36 +119,15 @@ function clientIdOf(p: ParsedMcpRemoteEntry): string {
   return p.clientInfo.kind === 'ok' && p.clientInfo.clientId ? p.clientInfo.clientId : '(none)';
 }
 
-/** An OAuth error code (from the IdP) as a finding and fix about this entry. */
+/** An OAuth error code (from the IdP) as a finding and fix about this entry (the shared table, src/oauth/idp-errors.ts). */
 function explainOAuthError(code: string, text: string, where: string, p: ParsedMcpRemoteEntry): Diagnosis {
-  const c = code.toLowerCase();
-  if (c === 'invalid_client' || /client.*(not found|unknown|does not exist|invalid)|AADSTS700016/i.test(text)) {
-    return {
-      finding: `${where} refused client ${clientIdOf(p)} (${text}): the IdP does not know this client id.`,
-      fix: 'Put the client id of the IdP app registered for this gateway in --static-oauth-client-info (agentcore-auth init writes it), or register the app.',
-    };
+  const description = text.startsWith(`${code}: `) ? text.slice(code.length + 2) : text;
+  const why = explainIdpError(code || undefined, description, { clientId: clientIdOf(p), redirectUri: redirectUriOf(p), ...(p.clientMetadata.kind === 'ok' && p.clientMetadata.scope ? { scopes: p.clientMetadata.scope.split(/\s+/) } : {}) });
+  if (why.cause === 'redirect_uri' && p.callbackPath !== MCP_REMOTE_CALLBACK_PATH) {
+    why.fix = `Remove "--callback-path", "${p.callbackPath}" from the entry (mcp-remote then uses ${MCP_REMOTE_CALLBACK_PATH}, which agentcore-auth registers), or register exactly ${redirectUriOf(p)} at the IdP app.`;
   }
-  if (c === 'invalid_redirect_uri' || c === 'redirect_uri_mismatch' || /redirect[_ ]uri|AADSTS50011/i.test(text)) {
-    const uri = redirectUriOf(p);
-    const custom = p.callbackPath !== MCP_REMOTE_CALLBACK_PATH ? `Remove "--callback-path", "${p.callbackPath}" from the entry (mcp-remote then uses ${MCP_REMOTE_CALLBACK_PATH}, which agentcore-auth registers), or register exactly ${uri} at the IdP app.` : undefined;
-    return {
-      finding: `${where} refused the redirect URI ${uri} (${text}): it is not registered for client ${clientIdOf(p)}.`,
-      fix: custom ?? `Register exactly ${uri} at the IdP app (path ${MCP_REMOTE_CALLBACK_PATH}, not /callback; host ${p.host ?? 'localhost'}; port ${p.effectivePort ?? ''}).`,
-    };
-  }
-  if (c === 'invalid_scope' || c === 'invalid_target') {
-    return { finding: `${where} refused the requested scope or resource (${text}).`, fix: 'Ask only for scopes the IdP app may request (the scope in --static-oauth-client-metadata); for Entra add --disable-resource-parameter.' };
-  }
-  if (c === 'unauthorized_client' || c === 'unsupported_response_type') {
-    return { finding: `${where} does not allow this client the authorization code flow (${text}).`, fix: 'Allow the authorization code (+ refresh token) grant for the IdP app, as a public (native) client.' };
-  }
-  if (c === 'access_denied') {
-    return { finding: `The sign-in was denied (${text}).`, fix: 'Sign in with a user assigned to the IdP app, and accept the consent screen.' };
-  }
-  if (c === 'invalid_grant') {
-    return { finding: `The IdP refused the authorization code or refresh token (${text}).`, fix: 'Delete the cached login for this server and sign in again (see the mcp-remote-cache check).' };
-  }
-  return { finding: `${where} refused the sign-in (${text}).`, fix: 'Check the IdP app: a public client with PKCE, this redirect URI and these scopes.' };
+  if (why.cause === 'unknown_client') why.fix = 'Put the client id of the IdP app registered for this gateway in --static-oauth-client-info (agentcore-auth init writes it), or register the app.';
+  return { finding: where === 'The IdP' ? why.finding : why.finding.replace(/^The IdP/, where), fix: why.fix };
 }
 
 export function diagnoseFailure(ctx: FailureContext): Diagnosis {

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cancelSignal, cancelledError } from '../core/cancel.js';
 import { CliError } from '../core/errors.js';
+import { explainIdpError, type SignInFacts } from './idp-errors.js';
 
 export interface CallbackServerOptions {
   host: 'localhost' | '127.0.0.1';
@@ -13,6 +14,8 @@ export interface CallbackServerOptions {
   path?: string;
   expectedState: string;
   timeoutMs: number;
+  /** This sign-in's client, scopes and redirect URI: an error the IdP sends back is explained with them. */
+  facts?: SignInFacts;
 }
 
 export interface CallbackResult {
@@ -103,12 +106,8 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
     if (error) {
       const description = q.get('error_description');
       send(400, 'Sign-in failed', `The identity provider answered: ${error}${description ? `: ${description}` : ''}. You can close this tab.`);
-      return finish(
-        new CliError(`The identity provider refused the sign-in: ${error}${description ? ` (${description})` : ''}.`, {
-          code: `authorize_${error}`,
-          fix: authorizeErrorFix(error),
-        }),
-      );
+      const why = explainIdpError(error, description ?? undefined, { ...opts.facts, step: 'authorize' });
+      return finish(new CliError(why.finding, { code: `authorize_${error}`, fix: why.fix }));
     }
     if (q.get('state') !== opts.expectedState) {
       send(400, 'Sign-in failed', 'The callback state did not match this sign-in. You can close this tab and try again.');
@@ -178,21 +177,4 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
       await Promise.all(servers.map(closeServer));
     },
   };
-}
-
-function authorizeErrorFix(error: string): string | undefined {
-  switch (error) {
-    case 'access_denied':
-      return 'The user declined, or is not assigned to this app at the IdP: assign the user (or their group) and try again.';
-    case 'invalid_scope':
-      return 'Ask only for scopes the IdP knows (check --scopes against its scopes_supported).';
-    case 'unauthorized_client':
-      return 'Enable the Authorization Code grant for this client at the IdP.';
-    case 'invalid_request':
-      return 'Check that the redirect URI http://localhost:PORT/oauth/callback is registered exactly, and that PKCE (S256) is allowed for the client.';
-    case 'invalid_target':
-      return 'The IdP refused the resource parameter: pass --resource with an API it knows, or drop it (Entra needs no resource).';
-    default:
-      return undefined;
-  }
 }

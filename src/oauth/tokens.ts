@@ -3,6 +3,7 @@
  * refresh, RFC 7009 revocation, and an unverified JWT decoder for diagnostics.
  * Errors carry the OAuth `error` and `error_description`, never a token.
  */
+import { explainIdpError } from './idp-errors.js';
 import { CliError } from '../core/errors.js';
 import { httpFetch, readJsonBody } from '../core/http.js';
 import type { Logger } from '../core/logger.js';
@@ -37,27 +38,6 @@ function oauthErrorText(body: Record<string, unknown> | undefined): { error?: st
   return { error, description };
 }
 
-function tokenErrorFix(error: string | undefined, grant: 'authorization_code' | 'refresh_token'): string | undefined {
-  switch (error) {
-    case 'invalid_grant':
-      return grant === 'refresh_token'
-        ? 'The refresh token was revoked, expired or already used (rotation): sign in again.'
-        : 'The code expired, was already used, or the PKCE verifier or redirect URI did not match the authorization request: sign in again.';
-    case 'invalid_client':
-      return 'The IdP does not know this client id, or the app expects a client secret: register a public client (token_endpoint_auth_method "none").';
-    case 'unauthorized_client':
-      return `Enable the ${grant === 'refresh_token' ? 'Refresh Token' : 'Authorization Code'} grant for this client at the IdP.`;
-    case 'invalid_target':
-      return 'The IdP refused the resource parameter: pass a resource it knows, or none (Entra rejects it).';
-    case 'invalid_scope':
-      return 'Ask only for scopes the IdP knows and that the client is allowed.';
-    case 'invalid_request':
-      return 'The IdP found the request malformed; its description above says which parameter.';
-    default:
-      return undefined;
-  }
-}
-
 async function tokenRequest(
   tokenEndpoint: string,
   fields: Record<string, string | undefined>,
@@ -90,9 +70,10 @@ async function tokenRequest(
   if (!res.ok) {
     const { error, description } = oauthErrorText(body);
     const detail = error ? `${error}${description ? `: ${description}` : ''}` : `HTTP ${res.status}`;
-    throw new CliError(`The token endpoint refused ${what}: ${detail}.`, {
+    const why = error ? explainIdpError(error, description, { clientId: fields.client_id, redirectUri: fields.redirect_uri, step: 'token', grant }) : undefined;
+    throw new CliError(`The token endpoint refused ${what}: ${detail}.${why ? ` ${why.finding}` : ''}`, {
       code: error ? `token_${error}` : `token_http_${res.status}`,
-      fix: tokenErrorFix(error, grant),
+      ...(why ? { fix: why.fix } : {}),
     });
   }
   if (!body || typeof body.access_token !== 'string' || !body.access_token) {

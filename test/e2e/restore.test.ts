@@ -60,10 +60,11 @@ function expectExit(r: CliResult, code: number): void {
   assert.equal(r.code, code, `expected exit ${code}:\n${describeRun(r)}`);
 }
 
+let gateways = 0;
 async function init(u: User, setup: string, clients: string): Promise<void> {
   const r = await cli(u, [
     'init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region,
-    '--create-gateway', `restore-${n}-${setup}-${process.pid % 1000}`, '--role-arn', sb.roleArn, '--callback-port', String(await freePort()),
+    '--create-gateway', `restore-${++gateways}-${setup}-${process.pid % 1000}`, '--role-arn', sb.roleArn, '--callback-port', String(await freePort()),
     '--client', clients, '--setup', setup, '--no-team-profile', '--yes', '--no-verify',
   ]);
   expectExit(r, 0);

@@ -130,16 +130,24 @@ export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS
   };
 }
 
-/** A TCP port that was free on 127.0.0.1 when asked (a small race is possible, as with any such helper). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port that was free on 127.0.0.1 (and ::1) when asked, picked below the kernel's ephemeral range (Linux
+ * 32768-60999): the servers other tests start on port 0 get ephemeral ports, so they cannot take this one between
+ * the ask and its use (init refuses a callback port another program holds).
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await canListen(port, '127.0.0.1')) && (await canListen(port, '::1', true))) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function canListen(port: number, host: string, missingIsFine = false): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(missingIsFine && (err.code === 'EADDRNOTAVAIL' || err.code === 'EAFNOSUPPORT')));
+    s.listen({ port, host, exclusive: true }, () => s.close(() => resolve(true)));
   });
 }
 

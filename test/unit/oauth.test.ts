@@ -263,7 +263,7 @@ describe('loopback callback server', () => {
       await rejectsWith(cb.result, (e) => {
         assert.match(e.message, /access_denied/);
         assert.match(e.message, /User is not assigned to the client application/);
-        assert.match(e.fix ?? '', /assign the user/);
+        assert.match(e.fix ?? '', /assign the user/i);
       });
     } finally {
       await cb.close();
