@@ -62,6 +62,7 @@ export const REQUIRED_PERMISSIONS = [
   'cognito-idp:DescribeUserPoolClient',
   'cognito-idp:ListUserPoolClients',
   'cognito-idp:DeleteUserPoolClient',
+  'cognito-idp:UpdateUserPoolClient (only when init runs again with another --callback-port)',
   'cognito-idp:DescribeResourceServer / CreateResourceServer / DeleteResourceServer (only with --cognito-resource-server)',
   'cognito-idp:CreateManagedLoginBranding / DeleteManagedLoginBranding (only for managed-login v2 domains)',
 ];

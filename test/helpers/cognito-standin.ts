@@ -17,6 +17,7 @@
  *     (ScopeDoesNotExistException); domain prefixes are unique across pools, one per pool, and must not contain
  *     aws/amazon/cognito; DeleteUserPoolDomain needs the pool that owns the domain; a pool with a domain (or
  *     with deletion protection) cannot be deleted.
+ * UpdateUserPoolClient is forwarded as the full replace AWS makes of it (moto would merge): see UPDATE_CLIENT_RESETS.
  * A refused request never reaches moto and is recorded in `refused`.
  *
  * moto 5.2.1 lacks RevokeToken, DeleteResourceServer and managed-login branding, and does not report a domain's
@@ -382,6 +383,36 @@ const UNIT_SECONDS: Record<string, number> = { seconds: 1, minutes: 60, hours: 3
 /** Default units when TokenValidityUnits leaves one out (CreateUserPoolClient docs). */
 const DEFAULT_UNITS = { AccessToken: 'hours', IdToken: 'hours', RefreshToken: 'days' } as const;
 
+/**
+ * UpdateUserPoolClient is a full replace at AWS: "If you don't provide a value for an attribute, Amazon Cognito sets
+ * it to its default value" (API reference). moto merges the update into the client instead, so the stand-in sends
+ * moto, for every writable member the request leaves out, what AWS puts there: the value a client created without
+ * it describes with, or null (cleared). An update that forgets a setting thus loses it here as it would at AWS.
+ */
+const UPDATE_CLIENT_RESETS: Record<string, unknown> = {
+  ClientName: null,
+  RefreshTokenValidity: 30,
+  AccessTokenValidity: 60,
+  IdTokenValidity: 60,
+  TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
+  ReadAttributes: null,
+  WriteAttributes: null,
+  ExplicitAuthFlows: null,
+  SupportedIdentityProviders: null,
+  CallbackURLs: null,
+  LogoutURLs: null,
+  DefaultRedirectURI: null,
+  AllowedOAuthFlows: null,
+  AllowedOAuthScopes: null,
+  AllowedOAuthFlowsUserPoolClient: false,
+  AnalyticsConfiguration: null,
+  PreventUserExistenceErrors: 'LEGACY',
+  EnableTokenRevocation: true,
+  EnablePropagateAdditionalUserContextData: false,
+  AuthSessionValidity: 3,
+  RefreshTokenRotation: null,
+};
+
 class AwsError extends Error {
   constructor(readonly type: string, message: string, readonly status = 400, readonly headers: Record<string, string> = {}) {
     super(message);
@@ -620,6 +651,14 @@ export async function startCognitoStandin(motoEndpoint: string): Promise<Cognito
           config: b,
         });
         return;
+      case 'UpdateUserPoolClient': {
+        const c = clients.get(b.ClientId);
+        if (c) {
+          c.enableTokenRevocation = b.EnableTokenRevocation !== false;
+          c.config = { ...c.config, ...UPDATE_CLIENT_RESETS, ...b };
+        }
+        return;
+      }
       case 'DeleteUserPoolClient':
         clients.delete(b.ClientId);
         return;
@@ -691,7 +730,7 @@ export async function startCognitoStandin(motoEndpoint: string): Promise<Cognito
       if (err instanceof AwsError) return fail(err, false);
       throw err;
     }
-    const answer = await forward(req, raw);
+    const answer = await forward(req, op === 'UpdateUserPoolClient' ? JSON.stringify({ ...UPDATE_CLIENT_RESETS, ...body }) : raw);
     call.status = answer.status;
     if (answer.status !== 200) {
       try {

@@ -825,17 +825,19 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
       case 'GET /api/v1/apps/{appId}':
         return new HttpAnswer(200, appView(app()));
       case 'PUT /api/v1/apps/{appId}': {
-        // A full replace (Okta's "Replace an Application"): what is not sent is lost, so the body must carry it all.
+        // A full replace (Okta's "Replace an Application"): the body becomes the app. The system-assigned properties
+        // stay Okta's (their values in the body are ignored); any other property the body leaves out is gone
+        // (Okta puts its default there), so an update must send back everything it read.
         const a = app();
         const e = semanticApp(b);
         const cred = ((b.credentials as Json)?.oauthClient ?? {}) as Json;
         const cid = ((a.credentials as Json).oauthClient as Json).client_id;
         if (cred.client_id !== undefined && cred.client_id !== cid) e.push('credentials.oauthClient.client_id cannot be changed');
         if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: app', e);
+        const system = Object.fromEntries(['id', 'orn', 'name', 'status', 'created', 'features', '_links', '_embedded'].filter((k) => a[k] !== undefined).map((k) => [k, a[k]]));
         const updated: Json = {
-          ...a,
-          label: b.label,
-          settings: b.settings,
+          ...b,
+          ...system,
           credentials: { ...(b.credentials as Json), oauthClient: { ...cred, client_id: cid } },
           lastUpdated: now(),
         };

@@ -23,6 +23,7 @@ import {
   DescribeUserPoolDomainCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
+  UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
@@ -344,22 +345,32 @@ describe('against moto_server (real SDK, validated requests)', () => {
     assert.equal(await later.deleteApp(ctx, app), 'gone', 'running cleanup twice is fine');
   });
 
-  test('updateRedirectUris (a re-run with another callback port): UpdateUserPoolClient gets every setting back, only the callback URL changes', async (t) => {
+  test('updateRedirectUris (a re-run with another callback port): UpdateUserPoolClient gets every setting back, only the callback URL changes; a 403 names the IAM action; a gone client is not_found', async (t) => {
     if (skipWithoutMoto(t)) return;
     const poolId = await newPool('update-redirect', { prefix: 'update-redirect-login' });
     const a = await adapterFor({ 'cognito-user-pool-id': poolId });
     const ctx = ctxWith();
     await a.preflight(ctx);
     const app = await a.createApp(ctx, request({ lifetimes: { accessTokenSeconds: 7200, idTokenSeconds: 1800, refreshTokenSeconds: 30 * 86400 } }));
+    // Settings init does not make, as an admin would add them in the console afterwards (moto merges this update).
+    const consoleEdit = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: moto!.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await consoleEdit.send(new UpdateUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId, LogoutURLs: ['https://app.example.com/signed-out'], ReadAttributes: ['email', 'name'], DefaultRedirectURI: REDIRECT, PreventUserExistenceErrors: 'ENABLED' }));
+    consoleEdit.destroy();
     const before = (await admin.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId }))).UserPoolClient!;
+    assert.deepEqual(before.LogoutURLs, ['https://app.example.com/signed-out']);
     const uri = 'http://localhost:4999/oauth/callback';
     assert.equal((await a.updateRedirectUris!(ctx, app, [uri])).clientId, app.clientId);
     assert.deepEqual(standin!.refused, [], 'no request the real service would refuse');
     const after = (await admin.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId }))).UserPoolClient!;
     assert.deepEqual(after.CallbackURLs, [uri]);
-    const strip = (c: Record<string, unknown>) => ({ ...c, CallbackURLs: undefined, LastModifiedDate: undefined });
-    assert.deepEqual(strip(after as Record<string, unknown>), strip(before as Record<string, unknown>), 'lifetimes, flows, scopes, revocation: all kept (a full replace would reset them)');
+    assert.equal(after.DefaultRedirectURI, uri, 'the default redirect URI follows the callback URL it named');
+    const strip = (c: Record<string, unknown>) => ({ ...c, CallbackURLs: undefined, DefaultRedirectURI: undefined, LastModifiedDate: undefined });
+    assert.deepEqual(strip(after as Record<string, unknown>), strip(before as Record<string, unknown>), 'lifetimes, flows, scopes, revocation, logout URLs, attributes: all kept (a full replace would reset them)');
     assert.deepEqual(await clientIds(poolId), [app.clientId], 'no second client');
+
+    standin!.failNext('UpdateUserPoolClient', 'AccessDeniedException', `User: arn:aws:iam::123456789012:user/dev is not authorized to perform: cognito-idp:UpdateUserPoolClient on resource: ${poolId}`);
+    await assert.rejects(a.updateRedirectUris!(ctx, app, [REDIRECT]), (e: unknown) => e instanceof CliError && e.code === 'access_denied' && /cognito-idp:UpdateUserPoolClient/.test(e.fix ?? ''));
+    assert.deepEqual((await admin.send(new DescribeUserPoolClientCommand({ UserPoolId: poolId, ClientId: app.clientId }))).UserPoolClient!.CallbackURLs, [uri], 'a refused update changes nothing');
 
     assert.equal(await a.deleteApp(ctx, app), 'deleted');
     await assert.rejects(a.updateRedirectUris!(ctx, app, [uri]), (e: unknown) => e instanceof CliError && e.code === 'not_found');

@@ -298,7 +298,15 @@ describe('describe, revoke, delete', () => {
     const s = await standin();
     const { adapter, app, ctx } = await made(s);
     const appId = app.extras.appId!;
-    const before = structuredClone(s.apps.get(appId)!) as Record<string, any>;
+    // Settings init does not make, as an admin would change them in the Admin Console afterwards: a PUT that only
+    // sent what init knows would lose them.
+    const edited = s.apps.get(appId)! as Record<string, any>;
+    edited.profile = { team: 'platform' };
+    edited.visibility = { ...edited.visibility, hide: { iOS: false, web: false } };
+    edited.accessibility = { ...edited.accessibility, errorRedirectUrl: 'https://app.example.com/error' };
+    edited.settings = { ...edited.settings, notes: { admin: 'owned by the platform team' } };
+    edited.settings.oauthClient = { ...edited.settings.oauthClient, post_logout_redirect_uris: ['https://app.example.com/signed-out'] };
+    const before = structuredClone(edited);
     const uri = 'http://localhost:4999/oauth/callback';
     const updated = await adapter.updateRedirectUris!(ctx, app, [uri]);
     assert.equal(updated.clientId, app.clientId);
@@ -310,7 +318,8 @@ describe('describe, revoke, delete', () => {
     assert.equal(s.apps.size, 1);
 
     s.failNext({ method: 'PUT', path: new RegExp(`^/api/v1/apps/${appId}$`), status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' } });
-    await assert.rejects(adapter.updateRedirectUris!(ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /administrator/.test(err.fix ?? ''));
+    await assert.rejects(adapter.updateRedirectUris!(ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /changing the redirect URI/.test(err.message) && /administrator/.test(err.fix ?? ''));
+    assert.deepEqual((s.apps.get(appId) as Record<string, any>).settings.oauthClient.redirect_uris, [uri], 'a refused update changes nothing');
     await adapter.deleteApp(ctx, app);
     await assert.rejects(adapter.updateRedirectUris!(ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'not_found');
   });
@@ -427,19 +436,24 @@ describe('admin credentials and refusals', () => {
   });
 
   for (const requireDpop of [true, false]) {
-    test(`a service app (private_key_jwt${requireDpop ? ', DPoP-bound tokens' : ', bearer tokens'}) creates and deletes the app with one token`, async () => {
+    test(`a service app (private_key_jwt${requireDpop ? ', DPoP-bound tokens' : ', bearer tokens'}) creates, updates and deletes the app with one token`, async () => {
       // RSA (RS256) for one, EC P-256 (ES256) for the other: both are what Okta's private_key_jwt takes.
       const { privateKey, publicKey } = requireDpop ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const keyFile = join(dir, `sa-${requireDpop}.pem`);
       await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
       const s = await standin({
-        serviceApps: [{ clientId: '0oaServiceApp000000', publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: 'key-1' }, scopes: ['okta.apps.manage', 'okta.authorizationServers.manage', 'okta.groups.read'], requireDpop }],
+        serviceApps: [
+          { clientId: '0oaServiceApp000000', publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: 'key-1' }, scopes: ['okta.apps.manage', 'okta.authorizationServers.manage', 'okta.groups.read'], requireDpop },
+          { clientId: '0oaServiceApp00000n', publicJwk: { ...publicKey.export({ format: 'jwk' }), kid: 'key-1' }, scopes: ['okta.authorizationServers.manage'], requireDpop },
+        ],
       });
       const env = { OKTA_API_TOKEN: undefined, OKTA_OAUTH_CLIENT_ID: '0oaServiceApp000000', OKTA_OAUTH_PRIVATE_KEY_FILE: keyFile, OKTA_OAUTH_KEY_ID: 'key-1' };
       const { ctx, adapter } = setup(s, env);
       const a = await adapter({ 'okta-assign-group': ['Engineering'] });
       await a.preflight(ctx);
       const app = await a.createApp(ctx, request());
+      await a.updateRedirectUris!(ctx, app, ['http://localhost:4999/oauth/callback']);
+      assert.deepEqual((s.apps.get(app.extras.appId!) as Record<string, any>).settings.oauthClient.redirect_uris, ['http://localhost:4999/oauth/callback']);
       assert.equal(await a.deleteApp(ctx, app), 'deleted');
       const api = s.calls.filter((c) => c.path.startsWith('/api/'));
       assert.ok(api.every((c) => c.auth === (requireDpop ? 'dpop' : 'bearer') && c.status < 300), api.map((c) => `${c.method} ${c.path} ${c.status} ${c.auth}`).join('\n'));
@@ -451,6 +465,9 @@ describe('admin credentials and refusals', () => {
       // A scope the app was not granted is named, with where to grant it.
       const b = await adapter({ 'okta-assign-user': ['jane@example.com'] });
       await assert.rejects(b.preflight(ctx), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /may not request okta\.users\.read/.test(err.message) && /Okta API Scopes/.test(err.fix ?? ''));
+      // A re-run by a service app that may not manage apps: the scope is named.
+      const narrow = setup(s, { ...env, OKTA_OAUTH_CLIENT_ID: '0oaServiceApp00000n' });
+      await assert.rejects((await narrow.adapter()).updateRedirectUris!(narrow.ctx, app, [REDIRECT]), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /okta\.apps\.manage/.test(`${err.message} ${err.fix}`));
     });
   }
 
