@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { BedrockAgentCoreControlClient, CreateGatewayCommand, GetGatewayCommand } from '@aws-sdk/client-bedrock-agentcore-control';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { describeRun, isolatedEnv, parseSingleJson, runCli } from '../helpers/cli.js';
+import { describeRun, freePort, isolatedEnv, parseSingleJson, runCli } from '../helpers/cli.js';
 
 interface Report {
   ok: boolean;
@@ -112,6 +112,30 @@ describe('verify (CLI process) against the sandbox', () => {
     const via = await runCli(['verify', '--gateway-url', 'http://127.0.0.1:9/mcp', '--no-login', '--via-client'], { env: isolatedEnv(home) });
     assert.equal(via.code, 2, describeRun(via));
     assert.match(via.stderr, /--server-name/);
+  });
+
+  test('the IdP refuses the redirect URI: the test login fails in seconds (not after --login-timeout), naming the exact URI to register', async () => {
+    const g = await gateway('verify-redirect', 'CUSTOM_JWT', ['x']);
+    // oidc-provider lets a native client's loopback redirect use any port (RFC 8252 §7.3); the path must match.
+    const used = await freePort();
+    const md = (await (await fetch(sandbox.discoveryUrl)).json()) as { registration_endpoint: string };
+    const reg = await fetch(md.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [`http://localhost:${used}/callback`], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], application_type: 'native' }),
+    });
+    const clientId = ((await reg.json()) as { client_id: string }).client_id;
+    const r = await runCli(['verify', '--gateway-url', g.url, '--client-id', clientId, '--callback-port', String(used), '--json'], {
+      env: isolatedEnv(home, { BROWSER: 'true' }), // nobody would ever sign in: only the IdP's refusal can end the wait early
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 1, describeRun(r));
+    assert.ok(r.durationMs < 15_000, `took ${r.durationMs} ms (the login wait is 300 s)`);
+    const login = byId(parseSingleJson<Report>(r), 'login');
+    assert.equal(login.status, 'fail');
+    assert.match(login.finding, new RegExp(`refused the redirect URI http://localhost:${used}/oauth/callback`));
+    assert.match(login.fix ?? '', new RegExp(`Register exactly http://localhost:${used}/oauth/callback`));
+    assert.doesNotMatch(`${login.finding} ${login.fix}`, /\bPORT\b|--timeout\b/);
   });
 
   test('an unreachable gateway: exit 1 with a message naming the URL, within the timeout', async () => {
