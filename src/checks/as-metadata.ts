@@ -79,6 +79,7 @@ export async function checkAsMetadata(issuer: string, opts: CheckOptions = {}): 
       problems.push({
         status: 'warn',
         finding: 'grant_types_supported lacks refresh_token: users will sign in again whenever the access token expires.',
+        tag: 'no-refresh',
       });
     }
   }

@@ -6,7 +6,7 @@ import { fromProblems } from './types.js';
 
 const base = { id: 'challenge', stage: 'challenge', title: 'Unauthenticated request is challenged' } as const;
 
-export async function checkChallenge(gatewayUrl: string, opts: CheckOptions = {}): Promise<{ result: CheckResult; challenge?: ChallengeResult }> {
+export async function checkChallenge(gatewayUrl: string, opts: CheckOptions & { authorizerKnown?: boolean } = {}): Promise<{ result: CheckResult; challenge?: ChallengeResult }> {
   let challenge: ChallengeResult;
   try {
     challenge = await probeChallenge(gatewayUrl, { timeoutMs: opts.timeoutMs });
@@ -34,7 +34,7 @@ export async function checkChallenge(gatewayUrl: string, opts: CheckOptions = {}
         ...base,
         status: 'fail',
         finding: `An initialize with no token got HTTP ${challenge.status}: the gateway is open to anyone.`,
-        fix: 'Set the gateway\'s inbound authorizer to CUSTOM_JWT (agentcore-auth init does this); a gateway created with authorizer NONE must be replaced.',
+        fix: 'A gateway\'s inbound authorizer type cannot be changed: create a CUSTOM_JWT gateway (agentcore-auth init --create-gateway NAME --role-arn ARN), move the targets to it, and delete this one.',
         details,
       },
       challenge,
@@ -47,8 +47,10 @@ export async function checkChallenge(gatewayUrl: string, opts: CheckOptions = {}
         ...base,
         status: 'fail',
         finding: `An initialize with no token got HTTP ${challenge.status}, not 401: OAuth clients such as mcp-remote only start a sign-in on 401.`,
-        fix: iam
-          ? 'A 403 usually means the gateway uses AWS_IAM inbound auth; OAuth needs a CUSTOM_JWT gateway (the authorizer type cannot be changed: create a new gateway).'
+        fix: iam && opts.authorizerKnown
+          ? 'The gateway\'s authorizer is CUSTOM_JWT, yet it refused a request without a token with 403, not 401: check that the URL is the gateway\'s MCP endpoint and that nothing in front of it (a proxy, a WAF) answers for it.'
+          : iam
+          ? 'A 403 usually means the gateway uses AWS_IAM inbound auth (verify with --gateway ID reads its type); OAuth needs a CUSTOM_JWT gateway (the authorizer type cannot be changed: create a new gateway).'
           : 'Check the URL: it must be the gateway\'s MCP endpoint (https://<id>.gateway.bedrock-agentcore.<region>.amazonaws.com/mcp).',
         details,
       },

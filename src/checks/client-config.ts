@@ -49,6 +49,8 @@ export interface ClientConfigInput {
   callbackPort?: number;
   /** Redirect URIs registered at the IdP for this client (from the adapter's describeApp), when known. */
   registeredRedirectUris?: string[];
+  /** The setup's IdP adapter: some compare the whole redirect URI, port included (Okta, Cognito, Auth0). */
+  provider?: string;
   /** The IdP's issuer: cached tokens from another issuer are stale. */
   issuer?: string;
   /** The user's environment: the cache location when the entry has no env.HOME / MCP_REMOTE_CONFIG_DIR. */
@@ -416,7 +418,7 @@ function checkNativeEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
   } else {
     const missing = required.filter((x) => !scopes.includes(x) && x !== 'offline_access');
     if (missing.length) problems.push({ status: 'fail', finding: `"oauthScopes" lacks ${missing.join(', ')}.`, fix: `Set "oauthScopes" to ${JSON.stringify(required)}.` });
-    if (!scopes.includes('offline_access')) problems.push({ status: 'warn', finding: '"oauthScopes" lacks offline_access: no refresh token, so the browser opens again whenever the access token expires.', fix: 'Add "offline_access" to "oauthScopes".' });
+    if (!scopes.includes('offline_access')) problems.push({ status: 'warn', finding: '"oauthScopes" lacks offline_access: no refresh token, so the browser opens again whenever the access token expires.', fix: 'Add "offline_access" to "oauthScopes".', tag: 'no-refresh' });
   }
   const result = fromProblems(base, problems, `${input.configPath}: ${name}'s own OAuth to ${url}, client ${clientId ?? '?'}, callback ${redirect ?? '?'}.`);
   return { ...result, details: { configPath: input.configPath, url, clientId, redirectUri: redirect, native: true } };
@@ -548,7 +550,7 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
         problems.push({ status: 'fail', finding: `The entry's scope "${scope}" lacks ${missing.join(', ')}.`, fix: `Set the scope in --static-oauth-client-metadata to "${required.join(' ')}".` });
       }
       if (!have.has('offline_access')) {
-        problems.push({ status: 'warn', finding: `The entry's scope "${scope}" lacks offline_access: no refresh token, so the browser opens again whenever the access token expires.`, fix: 'Add offline_access to the scope in --static-oauth-client-metadata.' });
+        problems.push({ status: 'warn', finding: `The entry's scope "${scope}" lacks offline_access: no refresh token, so the browser opens again whenever the access token expires.`, fix: 'Add offline_access to the scope in --static-oauth-client-metadata.', tag: 'no-refresh' });
       }
     }
   }
@@ -614,6 +616,16 @@ function checkRedirectUri(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
   if (best && best.diffs.length === 1 && best.diffs[0]!.startsWith('port ')) {
     // RFC 8252 §7.3: some IdPs (oidc-provider for native apps, Entra for localhost) accept any loopback port;
     // Okta, Cognito and Auth0 compare the whole URI.
+    const strict = { okta: 'Okta', cognito: 'Amazon Cognito', auth0: 'Auth0' }[input.provider ?? ''];
+    if (strict) {
+      return {
+        ...base,
+        status: 'fail',
+        finding: `${expectedText} is registered only with another port (${best.uri}), and ${strict} compares the whole redirect URI, port included: it refuses the sign-in.`,
+        fix,
+        details: { expected: expectedText, registered },
+      };
+    }
     return {
       ...base,
       status: 'warn',

@@ -16,7 +16,7 @@ import { checkPrm } from './prm.js';
 import { checkRefresh, type RefreshCheckInput } from './refresh.js';
 import { checkTokenClaims } from './token-claims.js';
 import { sameIssuer } from '../oauth/issuer-pin.js';
-import { skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
+import { dropTagged, skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
 
 export interface VerifyInput {
   gatewayUrl: string;
@@ -157,6 +157,7 @@ async function clientConfigChecks(input: VerifyInput): Promise<CheckResult[]> {
     scopes: input.scopes,
     callbackPort: input.callbackPort,
     registeredRedirectUris: input.registeredRedirectUris,
+    ...(input.provider ? { provider: input.provider } : {}),
     env: input.env ?? process.env,
   };
   const many = all.length > 1;
@@ -264,6 +265,8 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(...(await clientConfigPending), ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     judgeByEndpoint(checks, endpointKind(input));
+    // A refresh that worked disproves every "no refresh token" premise (Cognito issues them without offline_access).
+    if (checks.some((c) => c.id === 'refresh' && c.status === 'pass')) for (const c of checks) dropTagged(c, ['no-refresh']);
     return {
       checks,
       ok: !checks.some((c) => c.status === 'fail'),
@@ -285,7 +288,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   // RSA key generation for the forged-token probes takes a while: start it now, while the network is busy.
   void import('./forged.js').then((m) => m.probeKeyPair()).catch(() => undefined);
   logger.debug(`Probing ${input.gatewayUrl} without a token`);
-  const challenge = await checkChallenge(input.gatewayUrl, { timeoutMs });
+  const challenge = await checkChallenge(input.gatewayUrl, { timeoutMs, authorizerKnown: Boolean(input.authorizer) });
   checks.push(challenge.result);
   if (!challenge.challenge) {
     const why = 'Skipped: the gateway did not answer.';

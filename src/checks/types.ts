@@ -36,18 +36,39 @@ export interface Problem {
   status: 'warn' | 'fail';
   finding: string;
   fix?: string;
+  /** Names a problem that a later, firmer finding may cancel (e.g. 'no-offline-access' once a refresh worked). */
+  tag?: string;
+}
+
+/** What a check was built from, so a later finding can take one of its problems back (dropTagged). */
+const BUILT = new WeakMap<CheckResult, { base: Omit<CheckResult, 'status' | 'finding' | 'fix'>; problems: Problem[]; passFinding: string }>();
+
+/**
+ * The check without its problems tagged with one of `tags` (in place): a premise that a later check disproved
+ * is not reported next to the proof. Untouched when it has no such problem.
+ */
+export function dropTagged(check: CheckResult, tags: string[]): void {
+  const built = BUILT.get(check);
+  if (!built || !built.problems.some((p) => p.tag && tags.includes(p.tag))) return;
+  const again = fromProblems(built.base, built.problems.filter((p) => !p.tag || !tags.includes(p.tag)), built.passFinding);
+  delete check.fix;
+  Object.assign(check, { status: again.status, finding: again.finding }, again.fix ? { fix: again.fix } : {});
 }
 
 export function fromProblems(base: Omit<CheckResult, 'status' | 'finding' | 'fix'>, problems: Problem[], passFinding: string): CheckResult {
-  if (!problems.length) return { ...base, status: 'pass', finding: passFinding };
-  const ordered = [...problems.filter((p) => p.status === 'fail'), ...problems.filter((p) => p.status === 'warn')];
-  const fixes = [...new Set(ordered.map((p) => p.fix).filter((f): f is string => !!f))];
-  return {
-    ...base,
-    status: worst(ordered.map((p) => p.status)),
-    finding: ordered.map((p) => p.finding).join(' '),
-    ...(fixes.length ? { fix: fixes.join(' ') } : {}),
-  };
+  const out = ((): CheckResult => {
+    if (!problems.length) return { ...base, status: 'pass', finding: passFinding };
+    const ordered = [...problems.filter((p) => p.status === 'fail'), ...problems.filter((p) => p.status === 'warn')];
+    const fixes = [...new Set(ordered.map((p) => p.fix).filter((f): f is string => !!f))];
+    return {
+      ...base,
+      status: worst(ordered.map((p) => p.status)),
+      finding: ordered.map((p) => p.finding).join(' '),
+      ...(fixes.length ? { fix: fixes.join(' ') } : {}),
+    };
+  })();
+  BUILT.set(out, { base, problems, passFinding });
+  return out;
 }
 
 export { isLoopbackHost } from '../core/net.js';

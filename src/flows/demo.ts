@@ -117,7 +117,7 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
         expectedIssuer: sandbox.issuer,
         expectedIssuerSource: 'setup "demo"',
         clientConfig: init.client ? { path: init.client.path, serverName: init.client.serverName } : undefined,
-        registeredRedirectUris: app ? (await adapter.describeApp({ logger, env, timeoutMs: 10_000 }, app).catch(() => null))?.redirectUris : undefined,
+        registeredRedirectUris: app ? await (await import('./verify.js')).knownRedirectUris(adapter, { logger, env, timeoutMs: 10_000 }, app) : undefined,
         env,
       },
       { opener, app, adapter, revokeAfter: true },

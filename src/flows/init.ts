@@ -203,7 +203,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     result.ok = true;
     if (plan.steps.some((s) => s.kind === 'verify')) {
       const { app, gateway: g, authorizer, requirements: req } = applied;
-      const { verifySetup } = await import('./verify.js');
+      const { verifySetup, knownRedirectUris } = await import('./verify.js');
       const { loginParamsFromArgs } = await import('../clients/mcp-remote.js');
       const login = loginParamsFromArgs(req.mcpRemoteArgs);
       result.verify = await verifySetup(ctx, {
@@ -225,7 +225,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
         expectedIssuerSource: `setup "${answers.setup}"`,
         clientConfig: answers.clients[0] ? { client: answers.clients[0].client, path: answers.clients[0].path, serverName: answers.serverName } : undefined,
         clientConfigs: answers.clients.map((c) => ({ client: c.client, path: c.path, serverName: answers.serverName })),
-        registeredRedirectUris: (await adapter.describeApp({ logger, env: ctx.env, timeoutMs }, app).catch(() => null))?.redirectUris,
+        registeredRedirectUris: await knownRedirectUris(adapter, { logger, env: ctx.env, timeoutMs }, app),
         env: ctx.env,
         cwd: ctx.cwd,
       }, { opener: deps.opener, app, adapter, revokeAfter: true });

@@ -1,7 +1,7 @@
 /**
  * verify: the health check. Works from a setup's journal, or standalone with --gateway-url.
  */
-import type { AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js';
+import type { AdapterContext, AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { CheckResult } from '../checks/types.js';
 import type { VerifyInput } from '../checks/run.js';
@@ -168,7 +168,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     if (adapter && app) {
       // What the IdP really has registered: the redirect URI check compares it with the client's callback.
       const live = await adapter.describeApp({ logger: ctx.logger, env: ctx.env, timeoutMs }, app).catch(() => undefined);
-      if (live?.redirectUris.length) input.registeredRedirectUris = live.redirectUris;
+      if (live && !live.unverified) input.registeredRedirectUris = live.redirectUris;
     }
   })();
   const expiredRead = cachedExpiredToken(input).then((t) => void (input.expiredToken = t)).catch(() => undefined);
@@ -198,4 +198,13 @@ export function savedClients(cfg: { clients?: unknown; client?: string; clientCo
     return cfg.clients.filter((c): c is { client: string; path: string } => !!c && typeof c.client === 'string' && typeof c.path === 'string');
   }
   return cfg.clientConfigPath ? [{ client: cfg.client ?? 'kiro', path: cfg.clientConfigPath }] : [];
+}
+
+/**
+ * The redirect URIs registered for the app, or undefined when they cannot be known (the IdP offers no read of
+ * its clients, or the read failed): then verify's redirect-uri check is skipped rather than told "none".
+ */
+export async function knownRedirectUris(adapter: IdpAdapter, ctx: AdapterContext, app: AppRecord): Promise<string[] | undefined> {
+  const live = await adapter.describeApp(ctx, app).catch(() => null);
+  return live && !live.unverified ? live.redirectUris : undefined;
 }

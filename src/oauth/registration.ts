@@ -85,7 +85,7 @@ export async function registerClient(
   if (error === 'invalid_redirect_uri') {
     throw new CliError(`The IdP refused the redirect URI ${(args.metadata.redirect_uris ?? []).join(', ')}: ${text}.`, {
       code: 'registration_invalid_redirect_uri',
-      fix: 'Use a loopback redirect URI exactly like http://localhost:PORT/oauth/callback (mcp-remote\'s), or allow it in the IdP\'s registration policy.',
+      fix: `Allow the loopback redirect URI ${(args.metadata.redirect_uris ?? []).join(', ') || 'http://localhost:<callback port>/oauth/callback'} (mcp-remote's) in the IdP's registration policy, or choose another --callback-port it allows.`,
     });
   }
   if (error === 'invalid_client_metadata') {

@@ -475,6 +475,40 @@ describe('findings that name the real cause', () => {
     assert.match(old.finding, /expired 3600 s ago/);
   });
 
+  test('a premise a later check disproved goes: "lacks offline_access" is dropped once a refresh worked, other problems stay', async () => {
+    const { dropTagged, fromProblems } = await import('../../src/checks/types.js');
+    const c = fromProblems({ id: 'x', stage: 'config', title: 'X' }, [
+      { status: 'warn', finding: 'lacks offline_access.', fix: 'Add offline_access.', tag: 'no-refresh' },
+      { status: 'warn', finding: 'other thing.', fix: 'Fix the other thing.' },
+    ], 'all good');
+    dropTagged(c, ['no-refresh']);
+    assert.deepEqual({ status: c.status, finding: c.finding, fix: c.fix }, { status: 'warn', finding: 'other thing.', fix: 'Fix the other thing.' });
+    const only = fromProblems({ id: 'y', stage: 'config', title: 'Y' }, [{ status: 'warn', finding: 'lacks offline_access.', fix: 'Add it.', tag: 'no-refresh' }], 'all good');
+    dropTagged(only, ['no-refresh']);
+    assert.deepEqual({ status: only.status, finding: only.finding, fix: only.fix }, { status: 'pass', finding: 'all good', fix: undefined });
+  });
+
+  test('the challenge\'s fixes say what is possible: an open gateway is replaced (init refuses to change it); a 403 from a known CUSTOM_JWT gateway is not blamed on AWS_IAM', async () => {
+    const { checkChallenge } = await import('../../src/checks/challenge.js');
+    for (const [status, authorizerKnown, re, not] of [
+      [200, false, /cannot be changed: create a CUSTOM_JWT gateway \(agentcore-auth init --create-gateway NAME --role-arn ARN\)/, /init does this/],
+      [403, true, /The gateway's authorizer is CUSTOM_JWT, yet it refused/, /AWS_IAM/],
+      [403, false, /usually means the gateway uses AWS_IAM/, /^$/],
+    ] as const) {
+      const server = createServer((_q, res) => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const { result } = await checkChallenge(`http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`, { timeoutMs: 2000, authorizerKnown });
+        assert.equal(result.status, 'fail');
+        assert.match(result.fix ?? '', re);
+        if (not.source !== '^$') assert.doesNotMatch(result.fix ?? '', not);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    }
+  });
+
   test('no refresh token: an authorization server without the refresh grant is a note; verify names its own scope choice', async () => {
     const { checkRefresh } = await import('../../src/checks/refresh.js');
     const base = { tokenEndpoint: 'http://127.0.0.1:9/token', clientId: 'c' };

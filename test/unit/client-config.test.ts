@@ -271,6 +271,14 @@ describe('checkClientConfig: redirect-uri', () => {
       assert.ok(c.fix!.includes(`http://localhost:${s.port}/oauth/callback`), c.fix);
     });
   }
+  test('only another port, at an IdP that compares the whole URI (Okta, Cognito, Auth0): a failure naming the IdP', async () => {
+    for (const [provider, name] of [['okta', 'Okta'], ['cognito', 'Amazon Cognito'], ['auth0', 'Auth0']] as const) {
+      const s = await setup();
+      const c = expect(await run(s, undefined, { registeredRedirectUris: [`http://localhost:${s.port + 7}/oauth/callback`], provider }), 'redirect-uri', 'fail', new RegExp(`${name} compares the whole redirect URI, port included`));
+      assert.ok(c.fix!.includes(`http://localhost:${s.port}/oauth/callback`));
+    }
+  });
+
   test('unknown registered URIs: skip; an empty list: fail', async () => {
     const s = await setup();
     expect(await run(s), 'redirect-uri', 'skip');
