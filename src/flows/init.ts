@@ -98,6 +98,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   await adapter.preflight(actx);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
   if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
+  await checkGatewayDiscovery(ctx, adapter, timeoutMs);
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
     const g = await gateway.require(answers.gateway.id);
@@ -266,6 +267,47 @@ async function usableCallbackPort(ctx: Context, port: number, host: string): Pro
     const p = await callbackPortProblem(answer, host);
     if (!p) return answer;
     ctx.logger.warn(`${p.where} is ${p.kind === 'busy' ? 'in use by another program too' : 'not allowed either'}.`);
+  }
+}
+
+/**
+ * The discovery URL init will give the gateway must answer with this issuer and a jwks_uri (the gateway
+ * validates tokens with it), and offer PKCE S256 (mcp-remote refuses an authorization server without it): checked
+ * before anything is made. An answer that says otherwise is refused; no answer at all (a pool that does not exist
+ * yet, a network that cannot reach it) is a warning, because the gateway reads it later from AWS.
+ */
+async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutMs: number): Promise<void> {
+  const { discoveryUrl, issuer } = adapter.tokenProfile();
+  if (!discoveryUrl || discoveryUrl.includes('<')) return; // not known until the app exists (a placeholder)
+  const { httpFetch, readText } = await import('../core/http.js');
+  const { sameIssuer } = await import('../oauth/issuer-pin.js');
+  let res: Response;
+  try {
+    res = await httpFetch(discoveryUrl, { headers: { accept: 'application/json' } }, { timeoutMs: Math.min(timeoutMs, 10_000), purpose: "reading the gateway's discovery URL" });
+  } catch (err) {
+    ctx.logger.warn(`Could not read ${discoveryUrl} (${(err as Error).message}): the gateway must be able to read it; verify checks it after init.`);
+    return;
+  }
+  const refuse = (why: string, fix: string) => {
+    throw new CliError(`The discovery URL the gateway would use, ${discoveryUrl}, ${why}. Nothing was changed.`, { code: 'discovery_invalid', fix });
+  };
+  const text = await readText(res).catch(() => '');
+  if (!res.ok) refuse(`answers HTTP ${res.status}`, 'The issuer must serve OpenID Connect discovery at {issuer}/.well-known/openid-configuration (an authorization server with only RFC 8414 metadata cannot be a CUSTOM_JWT discovery URL); check --issuer.');
+  let md: Record<string, unknown> = {};
+  try {
+    md = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    refuse('does not answer JSON', "Check --issuer: it must be the IdP's issuer, whose discovery document the gateway reads.");
+  }
+  if (typeof md.issuer !== 'string' || !sameIssuer(md.issuer, issuer)) {
+    refuse(`names the issuer ${typeof md.issuer === 'string' ? md.issuer : '(none)'}, not ${issuer}`, `Pass --issuer exactly as the IdP names itself${typeof md.issuer === 'string' ? ` (${md.issuer})` : ''}: the gateway accepts tokens whose iss is the discovery document's issuer.`);
+  }
+  if (typeof md.jwks_uri !== 'string' || !md.jwks_uri) refuse('names no jwks_uri', 'The gateway validates token signatures with the keys at jwks_uri: the IdP must publish them.');
+  const pkce = md.code_challenge_methods_supported;
+  if (Array.isArray(pkce) && !pkce.includes('S256')) refuse(`offers PKCE only as ${pkce.join(', ') || 'nothing'}, not S256`, 'Enable PKCE S256 at the IdP: mcp-remote signs in with it, and refuses an authorization server without it.');
+  if (!Array.isArray(pkce) && adapter.id !== 'cognito') {
+    // (Cognito's adapter says the same in its own words.)
+    ctx.logger.warn(`${discoveryUrl} does not list code_challenge_methods_supported: mcp-remote may refuse to sign in until the IdP advertises PKCE S256.`);
   }
 }
 
