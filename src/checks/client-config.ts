@@ -764,7 +764,8 @@ async function checkCache(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
   const expectedClient = input.clientId ?? (p?.clientInfo.kind === 'ok' ? p.clientInfo.clientId : undefined);
 
   const infoFile = files.find((f) => basename(f) === `${hash}_client_info.json`);
-  if (infoFile && expectedClient) {
+  // With --static-oauth-client-info, mcp-remote 0.15.1 never reads a cached client_info.json: a leftover one is harmless.
+  if (infoFile && expectedClient && p?.clientInfo.kind !== 'ok') {
     const info = await readJsonFileSafe(infoFile);
     const cached = typeof info.value?.client_id === 'string' ? info.value.client_id : undefined;
     if (info.error) problems.push({ status: 'warn', finding: `${basename(infoFile)} is unreadable (${info.error}).`, fix: rmFix });

@@ -158,6 +158,8 @@ async function clientConfigChecks(input: VerifyInput): Promise<CheckResult[]> {
     callbackPort: input.callbackPort,
     registeredRedirectUris: input.registeredRedirectUris,
     ...(input.provider ? { provider: input.provider } : {}),
+    // A cached login is judged against the issuer the setup recorded (a stale one from another IdP is named).
+    ...(input.expectedIssuer ? { issuer: input.expectedIssuer } : {}),
     env: input.env ?? process.env,
   };
   const many = all.length > 1;
@@ -202,13 +204,16 @@ async function viaClientChecks(input: VerifyInput, logger: Logger): Promise<Chec
 /** Check 6: the gateway's rules fit the IdP's token profile (when the rules are known). */
 async function consistencyChecks(input: VerifyInput, learned: { issuer?: string; accessToken?: string }): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  if (input.authorizer && learned.issuer) {
+  // The issuer the setup (or team profile) recorded is the reference: a discovery URL with a typo that lands on
+  // another live issuer names that other issuer everywhere the gateway leads, so it cannot be its own reference.
+  const reference = input.expectedIssuer ?? learned.issuer;
+  if (input.authorizer && reference) {
     const { checkRuleFit } = await import('./rule-fit.js');
     const { decodeJwtClaims } = await import('../oauth/tokens.js');
     out.push(
       ...checkRuleFit({
         provider: input.provider,
-        issuer: learned.issuer,
+        issuer: reference,
         authorizer: input.authorizer,
         clientId: input.clientId,
         gatewayUrl: input.gatewayUrl,

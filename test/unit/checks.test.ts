@@ -475,6 +475,22 @@ describe('findings that name the real cause', () => {
     assert.match(old.finding, /expired 3600 s ago/);
   });
 
+  test('a gateway discovery URL with a typo that lands on another live issuer: discovery-url fails against the issuer the setup recorded', async () => {
+    const ep = await startEndpoint();
+    {
+      const recorded = 'https://idp.example.test/realms/right';
+      const { checks } = await runVerify(
+        { gatewayUrl: ep.gatewayUrl, noLogin: true, timeoutMs: 3000, endpoint: 'agentcore', authorizer: { discoveryUrl: `${ep.issuer}/.well-known/openid-configuration`, allowedClients: ['c'] }, expectedIssuer: recorded, expectedIssuerSource: 'setup "default"' },
+        { logger: createMemoryLogger() },
+      );
+      assert.equal(byId(checks, 'issuer-pin').status, 'fail');
+      const d = byId(checks, 'discovery-url');
+      assert.equal(d.status, 'fail', d.finding);
+      assert.match(d.finding, new RegExp(`the IdP's issuer is ${recorded}`));
+      assert.match(d.fix ?? '', new RegExp(`Set discoveryUrl to exactly ${recorded}/.well-known/openid-configuration`));
+    }
+  });
+
   test('a premise a later check disproved goes: "lacks offline_access" is dropped once a refresh worked, other problems stay', async () => {
     const { dropTagged, fromProblems } = await import('../../src/checks/types.js');
     const c = fromProblems({ id: 'x', stage: 'config', title: 'X' }, [

@@ -364,12 +364,20 @@ describe('checkClientConfig: callback-port', () => {
 });
 
 describe('checkClientConfig: mcp-remote-cache', () => {
-  test('client_info for another client id: fail stale, with the rm command for exactly these files', async () => {
+  test('client_info for another client id: harmless beside --static-oauth-client-info (mcp-remote 0.15.1 never reads it); without it, fail stale with the rm command for exactly these files', async () => {
     const s = await setup();
     const files = await writeCache(s, { client_info: { client_id: '0oa-old-client', redirect_uris: [] } });
     // another server's file must not be named
     await writeFile(join(s.cacheDir, `${mcpRemoteServerHash('https://x.test/mcp')}_tokens.json`), '{}', { mode: 0o600 });
-    const c = expect(await run(s), 'mcp-remote-cache', 'fail', /client 0oa-old-client, not 0oa-the-right-client.*stale/);
+    const withStatic = get(await run(s), 'mcp-remote-cache');
+    assert.notEqual(withStatic.status, 'fail', withStatic.finding);
+    assert.doesNotMatch(withStatic.finding, /0oa-old-client/);
+
+    const args = (s.entry as { args: string[] }).args;
+    const at = args.indexOf('--static-oauth-client-info');
+    assert.ok(at >= 0);
+    const dynamic = { ...(s.entry as object), args: [...args.slice(0, at), ...args.slice(at + 2)] };
+    const c = expect(await run(s, dynamic), 'mcp-remote-cache', 'fail', /client 0oa-old-client, not 0oa-the-right-client.*stale/);
     assert.equal(c.fix, `Delete this server's cached login: rm -f ${files.join(' ')} (then the next tool call in Kiro signs in again).`);
   });
 
@@ -429,7 +437,7 @@ describe('checkClientConfig: mcp-remote-cache', () => {
     const dir = join(s.home, 'elsewhere');
     const entry = { ...s.entry, env: { ...s.entry.env, MCP_REMOTE_CONFIG_DIR: dir } };
     await mkdir(join(dir, 'mcp-remote-v1'), { recursive: true });
-    await writeFile(join(dir, 'mcp-remote-v1', `${s.hash}_client_info.json`), JSON.stringify({ client_id: '0oa-old-client' }), { mode: 0o600 });
+    await writeFile(join(dir, 'mcp-remote-v1', `${s.hash}_tokens.json`), JSON.stringify({ access_token: jwt({ iss: ISSUER, cid: '0oa-old-client', exp: now + 600 }), refresh_token: 'opaque-refresh-abcdefghijklmnop' }), { mode: 0o600 });
     expect(await run(s, entry), 'mcp-remote-cache', 'fail', /0oa-old-client/);
   });
 });
