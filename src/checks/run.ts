@@ -135,6 +135,67 @@ const TITLES = {
   refresh: 'Token refresh',
 } as const;
 
+/** What the primary client entry's mcp-remote will send when it signs in: the login verify runs is that one. */
+interface EntryLogin {
+  file: string;
+  /** undefined: the entry names no scope, so mcp-remote takes the challenge's, the PRM's, or its fallback. */
+  scopes?: string[];
+  disableResource: boolean;
+  resource?: string;
+  authorizeParams?: Record<string, string>;
+  host: 'localhost' | '127.0.0.1';
+  port?: number;
+}
+
+async function entryLogin(input: VerifyInput): Promise<EntryLogin | undefined> {
+  const all = input.clientConfigs?.length ? input.clientConfigs : input.clientConfig ? [input.clientConfig] : [];
+  const { readClientEntry, isBridgeEntry } = await import('../clients/registry.js');
+  for (const c of all) {
+    const e = await readClientEntry(c.client, c.path, c.serverName).catch(() => null);
+    if (!isBridgeEntry(e)) continue;
+    const { parseMcpRemoteEntry } = await import('./client-config.js');
+    const { loginParamsFromArgs } = await import('../clients/mcp-remote.js');
+    const p = await parseMcpRemoteEntry(e as Record<string, unknown>, { cwd: input.cwd }).catch(() => undefined);
+    if (!p?.runsMcpRemote) return undefined;
+    const l = loginParamsFromArgs(p.argv);
+    const scope = p.clientMetadata.kind === 'ok' ? p.clientMetadata.scope?.trim() : undefined;
+    return {
+      file: c.path,
+      ...(scope ? { scopes: scope.split(/\s+/) } : {}),
+      disableResource: l.disableResource,
+      ...(l.resource ? { resource: l.resource } : {}),
+      ...(l.authorizeParams ? { authorizeParams: l.authorizeParams } : {}),
+      host: p.host === '127.0.0.1' ? '127.0.0.1' : 'localhost',
+      ...(p.effectivePort ? { port: p.effectivePort } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** Where the entry's sign-in differs from the setup's: each difference is a sign-in the setup did not mean. */
+function entryLoginCheck(input: VerifyInput, e: EntryLogin): CheckResult {
+  const base = { id: 'entry-login', stage: 'config', title: 'The entry signs in as the setup says' } as const;
+  const diffs: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (input.scopes && e.scopes && [...e.scopes].sort().join(' ') !== [...input.scopes].sort().join(' ')) diffs.push(`scope "${e.scopes.join(' ')}" instead of "${input.scopes.join(' ')}"`);
+  if (input.scopes && !e.scopes) diffs.push(`no scope (mcp-remote then asks the gateway's, or "openid email profile") instead of "${input.scopes.join(' ')}"`);
+  if (Boolean(input.disableResource) !== e.disableResource) diffs.push(e.disableResource ? 'no resource parameter (--disable-resource-parameter) where the setup sends one' : 'a resource parameter where the setup sends none (--disable-resource-parameter is missing)');
+  if (!same(input.authorizeParams ?? {}, e.authorizeParams ?? {})) {
+    const show = (p?: Record<string, string>) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'none';
+    diffs.push(`authorization parameters ${show(e.authorizeParams)} instead of ${show(input.authorizeParams)}`);
+  }
+  if (input.callbackPort && e.port && input.callbackPort !== e.port) diffs.push(`callback port ${e.port} instead of ${input.callbackPort}`);
+  if (input.callbackHost && e.host !== input.callbackHost) diffs.push(`callback host ${e.host} instead of ${input.callbackHost}`);
+  if (!diffs.length) return { ...base, status: 'pass', finding: `The test login used exactly what ${e.file} sends (scope, resource, authorization parameters, callback).`, details: { file: e.file } };
+  return {
+    ...base,
+    status: 'fail',
+    finding: `${e.file} signs in with ${diffs.join('; ')}. The test login used the entry's values, as the client will.`,
+    fix: `Run \`agentcore-auth init\` again (it rewrites the entry from the setup), or correct the entry in ${e.file}.`,
+    details: { file: e.file, differences: diffs },
+  };
+}
+
 /** Check 6, client side: the entry, the registered redirect URI, the callback port, mcp-remote's cache. */
 async function clientConfigChecks(input: VerifyInput): Promise<CheckResult[]> {
   const all = input.clientConfigs?.length ? input.clientConfigs : input.clientConfig ? [input.clientConfig] : [];
@@ -266,8 +327,9 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const learned: { issuer?: string; accessToken?: string } = {};
   /** The issuer tokens may be requested from: the gateway's, and the setup's when it names one. */
   let pinned: string | undefined;
+  const entryChecks: CheckResult[] = [];
   const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
-    checks.push(...(await clientConfigPending), ...(await consistencyChecks(input, learned)));
+    checks.push(...(await clientConfigPending), ...entryChecks, ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     judgeByEndpoint(checks, endpointKind(input));
     // A refresh that worked disproves every "no refresh token" premise (Cognito issues them without offline_access).
@@ -290,6 +352,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   // The client entry checks are local and quick; they probe the callback port, so they finish before our own
   // sign-in listens on it.
   const clientConfigPending = clientConfigChecks(input);
+  const entryPending = entryLogin(input).catch(() => undefined);
   // RSA key generation for the forged-token probes takes a while: start it now, while the network is busy.
   void import('./forged.js').then((m) => m.probeKeyPair()).catch(() => undefined);
   logger.debug(`Probing ${input.gatewayUrl} without a token`);
@@ -338,7 +401,13 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   let tokens: TokenResponse | undefined;
   let scopes: string[] = [];
   let scopesFrom: RefreshCheckInput['scopesFrom'] = 'given';
-  const resource = input.disableResource ? undefined : (input.resource ?? prm.prm?.metadata.resource);
+  // The login verify runs is the one the client entry will run: its scope, resource, parameters and callback.
+  const entry = await entryPending;
+  if (entry) entryChecks.push(entryLoginCheck(input, entry));
+  const disableResource = entry ? entry.disableResource : input.disableResource;
+  const resource = disableResource ? undefined : ((entry ? entry.resource : input.resource) ?? prm.prm?.metadata.resource);
+  const authorizeParams = entry ? entry.authorizeParams : input.authorizeParams;
+  const givenScopes = entry ? entry.scopes : input.scopes;
   await clientConfigPending;
   if (input.noLogin) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
@@ -350,16 +419,16 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(skipped('login', 'login', TITLES.login, `Skipped: the metadata found for ${pinned} names another issuer (see the authorization server metadata check); no token is requested from it, and mcp-remote refuses it too.`));
   } else {
     const fromChallenge = www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined;
-    scopes = input.scopes ?? fromChallenge ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
-    scopesFrom = input.scopes ? 'given' : fromChallenge ? 'challenge' : prm.prm?.metadata.scopes_supported ? 'prm' : 'default';
+    scopes = givenScopes ?? fromChallenge ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
+    scopesFrom = givenScopes ? 'given' : fromChallenge ? 'challenge' : prm.prm?.metadata.scopes_supported ? 'prm' : 'default';
     const login = await checkLogin({
       metadata: asMd,
       clientId: input.clientId,
       scopes,
       resource,
-      authorizeParams: input.authorizeParams,
-      host: input.callbackHost ?? 'localhost',
-      port: input.callbackPort ?? DEFAULT_CALLBACK_PORT,
+      authorizeParams,
+      host: entry?.host ?? input.callbackHost ?? 'localhost',
+      port: entry?.port ?? input.callbackPort ?? DEFAULT_CALLBACK_PORT,
       logger,
       opener: deps.opener,
       loginTimeoutMs: input.loginTimeoutMs ?? 300_000,
