@@ -9,7 +9,8 @@
  *     resumes (no second client), the next cleanup finishes.
  * Cases not already covered by truth.test.ts's Ctrl-C suite (sign-in wait in init and verify, a hung
  * CreateGateway, a hung DeleteGateway, --login-timeout): the READY poll (GetGateway) hanging under --setup,
- * UpdateGateway hanging on an existing gateway, and connect waiting for the sign-in.
+ * UpdateGateway hanging on an existing gateway, the IdP's registration answer never arriving (our HTTP layer), and
+ * connect waiting for the sign-in.
  *
  * Needs `npx tsc -p tsconfig.json` first. Run: node test/run.mjs cancel
  */
@@ -26,7 +27,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CLI_PATH, describeRun, freePort, isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { readGateway } from '../helpers/gateways.js';
-import { clientExists, registrationOf } from '../helpers/proxied-idp.js';
+import { clientExists, idpEvents, registrationOf, startProxiedIdp, type ProxiedIdp } from '../helpers/proxied-idp.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -42,6 +43,8 @@ let root: string;
 let sb: Sandbox;
 const sbLog = createMemoryLogger();
 let cp: FaultProxy;
+/** A second sandbox IdP, behind a fault proxy (its issuer is the proxy's origin), for a registration that hangs. */
+let idp: ProxiedIdp;
 let sdk: BedrockAgentCoreControlClient;
 const outputs: Array<{ args: string[]; text: string }> = [];
 
@@ -50,12 +53,14 @@ before(async () => {
   // No autoLogin: the sandbox IdP shows its sign-in form and waits for a person who never comes.
   sb = await startSandbox({ logger: sbLog, readyDelayMs: 40 });
   cp = await startFaultProxy({ target: sb.controlPlaneEndpoint });
+  idp = await startProxiedIdp();
   sdk = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 });
 
 after(async () => {
   sdk?.destroy();
   await cp?.close();
+  await idp?.close();
   await sb?.close();
   if (root) await rm(root, { recursive: true, force: true });
   for (const o of outputs) assert.doesNotMatch(o.text, JWT, `a token was printed by: agentcore-auth ${o.args.join(' ')}`);
@@ -148,9 +153,9 @@ const registeredCount = () => sbLog.lines.filter((l) => l.includes('IdP: registe
 let names = 0;
 const uniqueName = (what: string) => `cancel-${what}-${process.pid % 10000}-${++names}`;
 
-async function initArgs(target: { create: string } | { gateway: string }, extra: string[] = []): Promise<string[]> {
+async function initArgs(target: { create: string } | { gateway: string }, extra: string[] = [], issuer = sb.issuer): Promise<string[]> {
   return [
-    'init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', cp.origin, '--region', sb.region,
+    'init', '--provider', 'oidc', '--issuer', issuer, '--endpoint-url', cp.origin, '--region', sb.region,
     ...('create' in target ? ['--create-gateway', target.create, '--role-arn', sb.roleArn] : ['--gateway', target.gateway]),
     '--client', 'kiro', '--callback-port', String(await freePort()), '--yes', '--no-verify',
     ...extra,
@@ -242,6 +247,36 @@ describe('Ctrl-C ends every wait within seconds, keeps what was made, exits 130'
     const g = await readGateway(sdk, id);
     assert.notEqual(g, null, 'a gateway init did not create is never deleted');
     assert.deepEqual(g?.authorizerConfiguration, theirs, "the gateway keeps its owner's authorizer");
+  });
+
+  test("init while the IdP's registration answer never arrives: exit 130; the registration stays an intent (it may have happened), no gateway is made; cleanup names the manual step", async () => {
+    const u = await newUser();
+    const name = uniqueName('reg');
+    const files = u.files('default');
+    const REG = /^\/reg\/?$/;
+    const registeredBefore = idpEvents(idp.log, 'registered');
+    // The IdP gets the request and registers the client; its answer never comes back.
+    const rule = idp.proxy.addRule({ method: 'POST', path: REG, action: { kind: 'hang', forward: true } });
+    let r: Interrupted;
+    try {
+      const live = startLive(u, await initArgs({ create: name }, [], idp.issuer));
+      await live.waitFor(/Register/, () => idpEvents(idp.log, 'registered') > registeredBefore, 'the registration reaching the IdP');
+      r = await live.interrupt();
+    } finally {
+      idp.proxy.removeRule(rule);
+    }
+    expectPromptCancel(r);
+    assert.match(r.text, /`agentcore-auth init` resumes it, `agentcore-auth cleanup` undoes it/);
+    // Its outcome is unknown to the CLI: never recorded as failed (that would forget a client that exists).
+    assert.deepEqual(await journalStates(files.journal), ['idp-app:intent']);
+    assert.deepEqual(await gatewaysNamed(name), [], 'init stopped before the gateway');
+
+    const c = await run(u, ['cleanup', '--yes']);
+    expectExit(c, 1);
+    assert.match(c.stderr, /Look for a client named "agentcore-auth default"/);
+    assert.match(c.stderr, /agentcore-auth cleanup --forget 1\b/);
+    expectExit(await run(u, ['cleanup', '--yes', '--forget', '1']), 0);
+    assert.equal(existsSync(files.journal), false);
   });
 
   test('connect waiting for the sign-in: exit 130 naming `cleanup --setup connect`; the entry it wrote is kept; that cleanup removes it', async () => {
