@@ -171,12 +171,12 @@ process.on('SIGINT', () => {
   process.stderr.write('\nCancelling (Ctrl-C again to exit now)…\n');
   const cancelled = globalThis.__agentcoreAuthAbort;
   cancelled?.abort(new CancelledError(cancelMessage(argv)));
-  // Every wait listens to that signal; should one not, the process still stops promptly. The journal is written
-  // atomically at each step, so stopping here keeps what was made. (A command whose normal end is Ctrl-C
-  // consumes it: src/core/cancel.ts consumeCancel.)
+  // Every wait listens to that signal; should one not, the process still stops promptly, and says so (a wait that
+  // ignores Ctrl-C is a bug, and the e2e tests look for this line). The journal is written atomically at each step,
+  // so stopping here keeps what was made. (A command whose normal end is Ctrl-C consumes it: consumeCancel.)
   setTimeout(() => {
     if (globalThis.__agentcoreAuthAbort !== cancelled) return;
-    process.stderr.write(`${cancelMessage(argv)}\n`);
+    process.stderr.write(`A call in flight did not stop when asked: exiting without waiting for it.\n${cancelMessage(argv)}\n`);
     process.exit(ExitCode.cancelled);
   }, 2000).unref();
 });
@@ -189,7 +189,9 @@ function cancelMessage(args: string[]): string {
     case 'init':
       return `Cancelled. What was made so far is kept in the journal: \`agentcore-auth init${setup}\` resumes it, \`agentcore-auth cleanup${setup}\` undoes it.`;
     case 'connect':
-      return `Cancelled. What was written so far is kept in the journal: \`agentcore-auth connect\` again resumes it, \`agentcore-auth cleanup${setup}\` undoes it.`;
+      // connect keeps a setup of its own ("connect" unless --setup says otherwise): a bare `cleanup` would undo
+      // the admin's default setup instead.
+      return `Cancelled. What was written so far is kept in the journal: the same \`agentcore-auth connect\` command again resumes it, \`agentcore-auth cleanup${setup || ' --setup connect'}\` undoes it.`;
     case 'cleanup':
       return `Cancelled. What is not yet undone is still in the journal: run \`agentcore-auth cleanup${setup}\` again to finish.`;
     default:

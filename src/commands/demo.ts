@@ -1,3 +1,4 @@
+import { LOGIN_OPTIONS } from './shared.js';
 import type { CommandSpec } from './types.js';
 
 export const command: CommandSpec = {
@@ -8,6 +9,7 @@ export const command: CommandSpec = {
     home: { type: 'string', placeholder: 'dir', description: 'Write the client config and journal under DIR instead of a temporary HOME' },
     keep: { type: 'boolean', description: 'Keep the sandbox running after verify and print how to point a real Kiro at it' },
     'auto-login': { type: 'string', placeholder: 'user', description: 'Sandbox user the test login signs in as (default alice)' },
+    ...LOGIN_OPTIONS,
   },
   async run(ctx, opts) {
     const { runDemo } = await import('../flows/demo.js');

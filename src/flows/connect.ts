@@ -230,9 +230,10 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
     }
     await journal.setStatus('ready');
   } catch (err) {
-    // Put back what this run changed, so a failed connect leaves every file as it was.
+    // Put back what this run changed, so a failed connect leaves every file as it was. Ctrl-C keeps it (the user
+    // asked to stop, not to undo): the journal has it for the next connect or cleanup.
     const mine = journal.doc.entries.filter((e) => e.seq > runStart && (e.state === 'done' || e.state === 'intent'));
-    if (mine.length) {
+    if (mine.length && !(err instanceof CancelledError || ctx.signal.aborted)) {
       logger.warn('Putting back the client entries this run wrote');
       const { undoEntries } = await import('./cleanup.js');
       await undoEntries({ logger, env: ctx.env, signal: new AbortController().signal }, journal, mine, { deleteGateway: false, keepApp: true, clearClientCache: false, restore: 'beforeRun' }).catch(() => undefined);

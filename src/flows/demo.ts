@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { createPrompter } from '../core/prompts.js';
-import { str } from './answers.js';
+import { loginTimeoutMs, str } from './answers.js';
 
 async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -38,6 +38,7 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
   const started = Date.now();
   const { logger } = ctx;
   const keep = opts.keep === true;
+  const loginMs = loginTimeoutMs(opts); // a bad value is refused before anything starts
   const homeFlag = str(opts, 'home');
   const home = homeFlag ? resolve(homeFlag) : await mkdtemp(join(tmpdir(), 'agentcore-auth-demo-'));
   const user = str(opts, 'auto-login') ?? 'alice';
@@ -113,6 +114,7 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
         callTool: { name: 'whoami' },
         authorizer: app ? adapter.recommendedAuthorizer(app, {}) : undefined,
         timeoutMs: 10_000,
+        loginTimeoutMs: loginMs,
         provider: 'oidc',
         expectedIssuer: sandbox.issuer,
         expectedIssuerSource: 'setup "demo"',
