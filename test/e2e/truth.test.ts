@@ -338,6 +338,8 @@ function startLive(u: User, args: string[]): Live {
       const t0 = Date.now();
       child.kill('SIGINT');
       const code = await exited;
+      // The 2 s backstop in cli.ts must never be what stopped it: every wait listens to Ctrl-C itself.
+      assert.doesNotMatch(stderr, /did not stop when asked/, 'a wait ignored Ctrl-C and the backstop exited');
       return { code, stderr, ms: Date.now() - t0 };
     },
   };
