@@ -232,6 +232,21 @@ describe('cleanup after the file was edited elsewhere: only our entry changes ba
     assert.deepEqual(await backupsLeft(p), []);
   });
 
+  test('JSONC, inserted after a member with a comment on its line: removing ours gives back the comma and the comment as they were', async () => {
+    const p = await place();
+    const path = pathOf('vscode', p);
+    const original = '{\n  "servers": {\n    "a": {"command": "a"} // c\n  },\n  "x": 1\n}\n';
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, original);
+    const journal = await write('vscode', p);
+    const written = await readFile(path, 'utf8');
+    assert.ok(written.startsWith('{\n  "servers": {\n    "a": {"command": "a"}, // c\n    "gateway-tools": {'), written);
+    await writeFile(path, written.replace('"x": 1', '"x": 2'));
+    const [a] = await undo(journal, p);
+    assert.equal(a!.status, 'done');
+    assert.equal(await readFile(path, 'utf8'), original.replace('"x": 1', '"x": 2'));
+  });
+
   test('an entry someone else changed since is left as it is', async () => {
     const p = await place();
     const path = pathOf('kiro', p);
