@@ -91,7 +91,10 @@ export async function undoClientEntry(
   const ours = rec.writtenEntry !== undefined ? same(current, rec.writtenEntry) : JSON.stringify(current).includes(rec.gatewayUrl ?? '\u0000');
   if (!ours) {
     const owner = await lookups.ownerOf(rec.path, rec.serverName, current);
-    return { status: 'skipped', detail: owner ? `written by setup "${owner}" since; left to it` : 'changed by someone else since; left as it is' };
+    return {
+      status: 'skipped',
+      detail: owner ? `"${rec.serverName}" in ${rec.path} is also written by setup "${owner}"; left to it` : 'changed by someone else since; left as it is',
+    };
   }
 
   // What should stand under our name afterwards, and what the file looked like before.

@@ -238,8 +238,11 @@ export async function undoEntries(
         others,
       );
       // Backups go once the entry is undone (an entry left to another setup keeps them: it may need the original).
+      // The backup inherited from the setup whose entry we replaced goes only when that setup is cleaned up: while
+      // it lives, its own cleanup still restores the file from it.
       if (!rollback && (out.status === 'done' || out.status === 'gone')) {
-        const inherited = (r.inheritedOrigin as { backup?: string | null } | null | undefined)?.backup;
+        const owner = typeof r.previousOwner === 'string' ? r.previousOwner : undefined;
+        const inherited = owner && !(await others.isLive(owner, path, name)) ? (r.inheritedOrigin as { backup?: string | null } | null | undefined)?.backup : undefined;
         await removeBackups([...((r.backups as string[] | undefined) ?? []), r.backupPath as string | undefined, inherited]);
       }
       if (rollback && out.status === 'done') await removeBackups([r.backupPath as string | undefined]);

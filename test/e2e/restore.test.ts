@@ -106,10 +106,10 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
     await init(u, 'fresh', CLIENTS);
     assert.ok(existsSync(join(u.project, '.vscode', 'mcp.json')) && existsSync(join(u.home, '.cursor', 'mcp.json')));
     const c = await cleanup(u, 'fresh');
-    assert.match(c.stderr, /the file init created is deleted/);
-    assert.deepEqual(await tree(u.project, u.state), before.project, 'the project folder is as it was');
+    assert.deepEqual(await tree(u.project, u.state), before.project, 'the project folder is as it was (no file, folder or .bak left)');
     assert.deepEqual(await tree(u.home, u.state), before.home, 'HOME is as it was');
     assert.deepEqual(await backups(u), [], 'no backup is left in the state folder');
+    assert.match(c.stderr, /the file init created is deleted/);
   });
 
   test('configs that existed: byte for byte after cleanup (CRLF, tabs, BOM, odd spacing, JSONC comments and trailing commas, an entry of the same name)', async () => {
@@ -128,11 +128,11 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
     await init(u, 'existing', 'kiro,vscode,cursor,gemini');
     for (const p of Object.keys(files)) assert.notEqual(await readFile(p, 'utf8'), files[p], `${p} was written`);
     const c = await cleanup(u, 'existing');
-    assert.match(c.stderr, /the file is back to its original bytes/);
     for (const [p, text] of Object.entries(files)) assert.equal(await readFile(p, 'utf8'), text, `${p} is byte for byte what it was`);
     assert.deepEqual(await tree(u.project, u.state), before.project);
     assert.deepEqual(await tree(u.home, u.state), before.home);
     assert.deepEqual(await backups(u), []);
+    assert.match(c.stderr, /the file is back to its original bytes/);
   });
 
   test('a file edited elsewhere after init: only our entry changes back, the edit stays, the replaced entry comes back in its own spelling', async () => {
@@ -152,26 +152,44 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
     assert.deepEqual(await backups(u), []);
   });
 
-  for (const order of [['a', 'b'], ['b', 'a']] as const) {
-    test(`two setups wrote the same entry; cleanup ${order.join(' then ')}: the file ends as it was before both, never with a dead entry`, async () => {
-      const u = await newUser();
-      const cursor = join(u.home, '.cursor', 'mcp.json');
-      await init(u, 'a', 'cursor');
-      const afterA = await readFile(cursor, 'utf8');
-      await init(u, 'b', 'cursor');
-      assert.notEqual(await readFile(cursor, 'utf8'), afterA);
-      const first = await cleanup(u, order[0]);
-      if (order[0] === 'a') {
-        assert.match(first.stderr, /"gateway-tools" in .*: skipped \(written by setup "b" since; left to it\)/);
-        const left = JSON.parse(await readFile(cursor, 'utf8')) as { mcpServers: Record<string, unknown> };
-        assert.ok(left.mcpServers['gateway-tools'], "b's entry is untouched");
-      } else {
-        assert.equal(await readFile(cursor, 'utf8'), afterA, "b's cleanup puts a's entry back, byte for byte, while a is live");
-      }
-      await cleanup(u, order[1]);
-      assert.equal(existsSync(cursor), false, 'the file neither setup found is gone');
-      assert.equal(existsSync(join(u.home, '.cursor')), false, 'and the folder init made');
-      assert.deepEqual(await backups(u), []);
-    });
+  // The user's own "gateway-tools" entry (and a neighbour) stood there before either setup: it must come back.
+  const MINE = '{\n  "mcpServers": {\n    "n": {"command":"n"},\n    "gateway-tools": { "url" : "https://mine.example/mcp" }\n  }\n}\n';
+  for (const original of [null, MINE]) {
+    for (const order of [['a', 'b'], ['b', 'a']] as const) {
+      test(`two setups wrote the same entry (${original ? 'over the user\'s own' : 'no file before'}); cleanup ${order.join(' then ')}: the file ends as it was before both, never with a dead entry`, async () => {
+        const u = await newUser();
+        const cursor = join(u.home, '.cursor', 'mcp.json');
+        if (original !== null) {
+          await mkdir(dirname(cursor), { recursive: true });
+          await writeFile(cursor, original);
+        }
+        const before = await tree(u.home, u.state);
+        await init(u, 'a', 'cursor');
+        const afterA = await readFile(cursor, 'utf8');
+        await init(u, 'b', 'cursor');
+        const afterB = await readFile(cursor, 'utf8');
+        assert.notEqual(afterB, afterA);
+        const first = await cleanup(u, order[0]);
+        if (order[0] === 'a') {
+          assert.equal(await readFile(cursor, 'utf8'), afterB, "b's entry (b is live) is left to b, not one byte changed");
+        } else {
+          assert.equal(await readFile(cursor, 'utf8'), afterA, "b's cleanup puts a's entry back, byte for byte, while a is live");
+          // a's backup of the original stays while a lives (a's cleanup restores from it); b's own is gone.
+          const left = await backups(u);
+          assert.equal(left.length, original === null ? 0 : 1, left.join(', '));
+          if (original !== null) assert.equal(await readFile(join(u.state, 'backups', left[0]!), 'utf8'), original);
+        }
+        await cleanup(u, order[1]);
+        if (original === null) {
+          assert.equal(existsSync(cursor), false, 'the file neither setup found is gone');
+          assert.equal(existsSync(join(u.home, '.cursor')), false, 'and the folder init made');
+        } else assert.equal(await readFile(cursor, 'utf8'), original, "the user's own entry is back, byte for byte");
+        assert.deepEqual(await tree(u.home, u.state), before, 'HOME is as it was before both setups');
+        assert.deepEqual(await backups(u), []);
+        if (order[0] === 'a') {
+          assert.match(first.stderr, new RegExp(`"gateway-tools" in ${cursor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: skipped \\("gateway-tools" in \\S+ is also written by setup "b"; left to it\\)`));
+        }
+      });
+    }
   }
 });
