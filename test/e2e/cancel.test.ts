@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,11 +27,10 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CLI_PATH, describeRun, freePort, isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { readGateway } from '../helpers/gateways.js';
-import { clientExists, idpEvents, registrationOf, startProxiedIdp, type ProxiedIdp } from '../helpers/proxied-idp.js';
+import { clientExists, idpEvents, registrationOf, startProxiedIdp, type ProxiedIdp, closeWorld } from '../helpers/proxied-idp.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 /** What the backstop in cli.ts prints when a wait did not stop on its own. */
 const BACKSTOP = /did not stop when asked/;
 const GATEWAY = /^\/gateways\/[^/]+\/?$/;
@@ -57,14 +56,7 @@ before(async () => {
   sdk = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 });
 
-after(async () => {
-  sdk?.destroy();
-  await cp?.close();
-  await idp?.close();
-  await sb?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-  for (const o of outputs) assert.doesNotMatch(o.text, JWT, `a token was printed by: agentcore-auth ${o.args.join(' ')}`);
-});
+after(() => closeWorld({ closers: [sdk, cp, idp, sb], root, outputs }));
 
 interface User {
   home: string;

@@ -29,12 +29,11 @@ import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { CLI_PATH, PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, runCli as runCliRaw, type CliResult } from '../helpers/cli.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { clientExists, idpEvents, readRegistration, registrationOf, startProxiedIdp, type ProxiedIdp } from '../helpers/proxied-idp.js';
+import { clientExists, idpEvents, readRegistration, registrationOf, startProxiedIdp, type ProxiedIdp, closeWorld } from '../helpers/proxied-idp.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const ROLE = 'arn:aws:iam::123456789012:role/AgentCoreGatewaySandboxRole';
-const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 const REG = /^\/reg\/?$/;
 const REVOCATION = /^\/token\/revocation$/;
 const GATEWAYS = /^\/gateways\/?$/;
@@ -54,14 +53,7 @@ before(async () => {
   sdk = new BedrockAgentCoreControlClient({ region: 'us-east-1', endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 });
 
-after(async () => {
-  sdk?.destroy();
-  await cp?.close();
-  await idp?.close();
-  await sb?.close();
-  if (root) await rm(root, { recursive: true, force: true });
-  for (const o of outputs) assert.doesNotMatch(o.text, JWT, `a token was printed by: agentcore-auth ${o.args.join(' ')}`);
-});
+after(() => closeWorld({ closers: [sdk, cp, idp, sb], root, outputs }));
 
 interface User {
   home: string;

@@ -7,7 +7,7 @@
  * proxy in front, then create the IdP with issuer = the proxy's origin.
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createMemoryLogger, type Logger } from '../../src/core/logger.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
@@ -81,4 +81,20 @@ export async function clientExists(reg: Registration, idpOrigin: string): Promis
 /** How often the IdP logged an event for a client (registered, deleted). */
 export function idpEvents(log: { lines: string[] }, event: 'registered' | 'deleted', clientId?: string): number {
   return log.lines.filter((l) => l.includes(`IdP: ${event} client ${clientId ?? ''}`)).length;
+}
+
+/**
+ * The end of an e2e file that ran the CLI against a sandbox and proxies: close what was opened (in reverse), remove
+ * the temporary root, and fail the file if any run printed something that looks like a JWT.
+ */
+export async function closeWorld(
+  w: { closers: Array<{ close?: () => Promise<unknown> | void; destroy?: () => void } | undefined>; root?: string; outputs: Array<{ args: string[]; text: string }> },
+): Promise<void> {
+  for (const c of w.closers) {
+    if (!c) continue;
+    if (c.destroy) c.destroy();
+    else await c.close?.();
+  }
+  if (w.root) await rm(w.root, { recursive: true, force: true });
+  for (const o of w.outputs) assert.doesNotMatch(o.text, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, `a token was printed by: agentcore-auth ${o.args.join(' ')}`);
 }
