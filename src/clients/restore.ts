@@ -15,7 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm, rmdir } from 'node:fs/promises';
-import { readTextIfExists, writeFileAtomic, type WriteScope } from '../core/fs.js';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { containedWriteTarget, readTextIfExists, writeFileAtomic, type WriteScope } from '../core/fs.js';
 import { MAX_CONFIG_BYTES, editJsonMember, parseConfigText } from './jsonfile.js';
 import { writerFor } from './registry.js';
 
@@ -48,6 +49,15 @@ export interface ClientEntryRecord {
   inheritedOrigin?: EntryOrigin | null;
   /** Every backup this setup made of the file (removed once the entry is undone). */
   backups: string[];
+  /** The state folder's backups folder: a recorded backup is read or removed only there (the journal is a file). */
+  backupRoot: string;
+}
+
+/** A recorded backup path, when it really lies in the backups folder (an edited journal cannot point elsewhere). */
+export function ownBackup(path: string | null | undefined, backupRoot: string): string | undefined {
+  if (typeof path !== 'string' || !path) return undefined;
+  const rel = relative(resolve(backupRoot), resolve(path));
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? resolve(path) : undefined;
 }
 
 export type UndoOutcome = { status: 'done' | 'gone' | 'skipped'; detail?: string };
@@ -110,14 +120,17 @@ export async function undoClientEntry(
   }
 
   const untouched = rec.writtenSha256 !== undefined && sha256(text) === rec.writtenSha256;
-  if (untouched && origin && (origin.created || origin.backup)) {
+  const backup = ownBackup(origin?.backup, rec.backupRoot);
+  if (untouched && origin && (origin.created || backup)) {
+    // The same containment as the write (the project folder or HOME): a recorded path cannot lead elsewhere.
+    const target = await containedWriteTarget(rec.path, rec.scope);
     if (origin.created) {
-      await removeFileAndDirs(rec.path, origin.createdDirs);
+      await removeFileAndDirs(target, origin.createdDirs);
       return { status: 'done', detail: 'the file init created is deleted' };
     }
-    const original = await readFile(origin.backup!, 'utf8').catch(() => null);
+    const original = await readFile(backup!, 'utf8').catch(() => null);
     if (original !== null) {
-      await writeFileAtomic(rec.path, original);
+      await writeFileAtomic(target, original);
       return { status: 'done', detail: 'the file is back to its original bytes' };
     }
   }
@@ -135,6 +148,6 @@ export async function undoClientEntry(
 }
 
 /** Remove this entry's backups (after it was undone, or when the setup no longer needs them). */
-export async function removeBackups(paths: Array<string | null | undefined>): Promise<void> {
-  for (const p of new Set(paths.filter((x): x is string => typeof x === 'string' && x.length > 0))) await rm(p, { force: true });
+export async function removeBackups(paths: Array<string | null | undefined>, backupRoot: string): Promise<void> {
+  for (const p of new Set(paths.map((x) => ownBackup(x, backupRoot)).filter((x): x is string => Boolean(x)))) await rm(p, { force: true });
 }

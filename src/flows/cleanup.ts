@@ -10,7 +10,7 @@ import type { AdapterContext, IdpAdapter } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
-import type { Context } from '../core/context.js';
+import { backupDir, type Context } from '../core/context.js';
 import { CancelledError, CliError, UsageError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
@@ -100,9 +100,13 @@ async function connectIssuerRefusal(gatewayUrl: string, issuer: string, accessTo
 
 /** Which other setups of this state folder hold a client entry: for entries two setups wrote to the same file. */
 function otherSetups(journal: Journal): { ownerOf: (path: string, name: string, entry: unknown) => Promise<string | undefined>; isLive: (setup: string, path: string, name: string) => Promise<boolean> } {
-  const liveEntries = async (setup: string) => {
-    const doc = setup === journal.setup ? null : await readJournal(journal.stateDir, setup).catch(() => null);
-    return (doc?.entries ?? []).filter((x) => x.kind === 'client-entry' && x.state === 'done');
+  // Each other journal is read once per cleanup, however many entries ask.
+  const read = new Map<string, Promise<JournalEntry[]>>();
+  const liveEntries = (setup: string): Promise<JournalEntry[]> => {
+    if (!read.has(setup)) {
+      read.set(setup, (setup === journal.setup ? Promise.resolve(null) : readJournal(journal.stateDir, setup).catch(() => null)).then((doc) => (doc?.entries ?? []).filter((x) => x.kind === 'client-entry' && x.state === 'done')));
+    }
+    return read.get(setup)!;
   };
   return {
     async ownerOf(path, name, entry) {
@@ -234,6 +238,7 @@ export async function undoEntries(
           previousOwner: rollback ? null : (r.previousOwner as string | null | undefined),
           inheritedOrigin: rollback ? null : (r.inheritedOrigin as never),
           backups: [],
+          backupRoot: backupDir(journal.stateDir),
         },
         others,
       );
@@ -243,9 +248,9 @@ export async function undoEntries(
       if (!rollback && (out.status === 'done' || out.status === 'gone')) {
         const owner = typeof r.previousOwner === 'string' ? r.previousOwner : undefined;
         const inherited = owner && !(await others.isLive(owner, path, name)) ? (r.inheritedOrigin as { backup?: string | null } | null | undefined)?.backup : undefined;
-        await removeBackups([...((r.backups as string[] | undefined) ?? []), r.backupPath as string | undefined, inherited]);
+        await removeBackups([...((r.backups as string[] | undefined) ?? []), r.backupPath as string | undefined, inherited], backupDir(journal.stateDir));
       }
-      if (rollback && out.status === 'done') await removeBackups([r.backupPath as string | undefined]);
+      if (rollback && out.status === 'done') await removeBackups([r.backupPath as string | undefined], backupDir(journal.stateDir));
       return out;
     }, `Remove "${name}" from ${path} by hand.`, e);
   }

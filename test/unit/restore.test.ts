@@ -258,3 +258,25 @@ describe('cleanup after the file was edited elsewhere: only our entry changes ba
     assert.equal(await readFile(path, 'utf8'), theirs, 'not one byte changed');
   });
 });
+
+describe('recorded backup paths are trusted only inside the backups folder', () => {
+  test('an edited journal cannot make cleanup read or delete a file elsewhere', async () => {
+    const { ownBackup, removeBackups } = await import('../../src/clients/restore.js');
+    const { mkdtemp, writeFile, mkdir } = await import('node:fs/promises');
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'own-backup-'));
+    const root = join(dir, 'state', 'backups');
+    await mkdir(root, { recursive: true });
+    const inside = join(root, 'x.bak-1');
+    const outside = join(dir, 'precious.txt');
+    await writeFile(inside, 'b');
+    await writeFile(outside, 'keep me');
+    assert.equal(ownBackup(inside, root), inside);
+    for (const p of [outside, join(root, '..', 'precious.txt'), root, '', undefined]) assert.equal(ownBackup(p, root), undefined, String(p));
+    await removeBackups([inside, outside, join(root, '..', '..', 'precious.txt')], root);
+    assert.equal(existsSync(inside), false);
+    assert.equal(existsSync(outside), true, 'a path outside the backups folder is never removed');
+  });
+});
