@@ -540,7 +540,7 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
     if (scope === undefined) {
       problems.push({
         status: 'warn',
-        finding: 'No scope in --static-oauth-client-metadata: mcp-remote takes the scope from the gateway\'s challenge or metadata, which may lack offline_access.',
+        finding: 'No scope in --static-oauth-client-metadata: mcp-remote then chooses one itself (the gateway\'s scopes_supported, else every scope the authorization server lists, else "openid email profile"), which the IdP app may refuse.',
         fix: `Add "--static-oauth-client-metadata", ${JSON.stringify(JSON.stringify({ scope: required.join(' ') || 'openid profile email offline_access' }))} to args.`,
       });
     } else {

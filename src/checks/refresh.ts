@@ -12,7 +12,7 @@ export interface RefreshCheckInput {
   /** The scopes asked for at sign-in, to explain a missing refresh token. */
   scopes: string[];
   /** Where they came from: given (flag, setup, entry), the 401 challenge, the PRM, or verify's own default. */
-  scopesFrom?: 'given' | 'challenge' | 'prm' | 'default';
+  scopesFrom?: 'given' | 'entry' | 'challenge' | 'prm' | 'as' | 'fallback';
   /** The authorization server's grant_types_supported and scopes_supported (RFC 8414), when it lists them. */
   grantTypesSupported?: string[];
   scopesSupported?: string[];
@@ -29,13 +29,13 @@ export async function checkRefresh(input: RefreshCheckInput): Promise<{ result: 
     }
     const offline = input.scopes.includes('offline_access');
     const canAsk = !input.scopesSupported || input.scopesSupported.includes('offline_access');
-    const fromDefault = input.scopesFrom === 'default' || input.scopesFrom === 'prm' || input.scopesFrom === 'challenge';
+    const fromDefault = input.scopesFrom === 'fallback' || input.scopesFrom === 'prm' || input.scopesFrom === 'challenge' || input.scopesFrom === 'as';
     return {
       result: {
         ...base,
         status: 'warn',
         finding: fromDefault && !offline
-          ? `${finding} verify asked for ${input.scopes.join(' ') || 'no scopes'} (${input.scopesFrom === 'default' ? 'its own default' : input.scopesFrom === 'prm' ? "the server's scopes_supported" : "the 401 challenge's scope"}), not necessarily what your client asks.`
+          ? `${finding} verify asked for ${input.scopes.join(' ') || 'no scopes'} (${input.scopesFrom === 'fallback' ? "mcp-remote's fallback" : input.scopesFrom === 'prm' ? "the server's scopes_supported" : input.scopesFrom === 'as' ? "the authorization server's scopes_supported" : "the 401 challenge's scope"}, as mcp-remote does), not necessarily what your client asks.`
           : finding,
         fix: offline
           ? 'Enable the Refresh Token grant for the app at the IdP.'

@@ -420,9 +420,35 @@ function staticProblems(input: RuleFitInput, provider: ProviderId, profile: Exte
   return problems;
 }
 
+/** allowedClients refused a token at a generic IdP: say which client the token names (or that it names none) and fix what differs. */
+function explainClientDenial(claims: Record<string, unknown>, input: RuleFitInput, profile: ExtendedTokenProfile): { why: string; fix: string } {
+  const allowed = input.authorizer.allowedClients ?? [];
+  const tokenCid = typeof claims.client_id === 'string' && claims.client_id ? claims.client_id : undefined;
+  const cid = input.clientId ?? tokenCid;
+  if (!tokenCid) {
+    const where = [...profile.clientClaims, ...CLIENT_CLAIMS].find((c) => c !== 'client_id' && typeof claims[c] === 'string' && claims[c]);
+    const named = where ? ` It names the client in ${where} (${String(claims[where])}).` : ' It names the client in no claim the gateway can read.';
+    const value = (where ? String(claims[where]) : undefined) ?? cid;
+    return {
+      why: `The token carries no client_id claim, and allowedClients reads only client_id.${named}`,
+      fix: where && value
+        ? `Replace allowedClients with customClaims ${where} EQUALS ${q(value)}, or make the IdP put client_id in access tokens (RFC 9068).`
+        : 'Make the IdP put client_id in access tokens (RFC 9068), or remove allowedClients and pin the client with allowedAudience.',
+    };
+  }
+  if (input.clientId && tokenCid !== input.clientId && allowed.includes(input.clientId)) {
+    return {
+      why: `The token was issued to client ${tokenCid}, but the gateway allows ${qs(allowed)}: the MCP client signed in with another client than this setup's.`,
+      fix: `Make the client entry sign in with ${input.clientId} (its --static-oauth-client-info), or add ${q(tokenCid)} to allowedClients.`,
+    };
+  }
+  return { why: `The token was issued to client ${tokenCid}, which allowedClients ${qs(allowed)} does not name.`, fix: `Set allowedClients to the client the MCP client signs in with (${cid}).` };
+}
+
 /** The IdP-aware explanation of a real token's rejection. */
 function explainDenial(d: Extract<AuthorizerDecision, { allow: false }>, claims: Record<string, unknown>, input: RuleFitInput, provider: ProviderId, profile: ExtendedTokenProfile): { why: string; fix: string } {
-  const cid = input.clientId ?? '<clientId>';
+  const tokenClient = CLIENT_CLAIMS.map((c) => claims[c]).find((v): v is string => typeof v === 'string' && v !== '');
+  const cid = input.clientId ?? tokenClient ?? '<clientId>';
   const aud = claims.aud;
   const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.map(String) : [];
   const v1Token = claims.ver === '1.0' || (typeof claims.iss === 'string' && /sts\.(windows\.net|chinacloudapi\.cn)/.test(claims.iss));
@@ -430,7 +456,7 @@ function explainDenial(d: Extract<AuthorizerDecision, { allow: false }>, claims:
     if (provider === 'okta') return { why: 'Okta puts the client in cid, not client_id.', fix: `Replace allowedClients with customClaims cid EQUALS ${q(cid)}.` };
     if (provider === 'entra') return { why: 'Entra puts the client in azp (appid in v1.0 tokens), not client_id.', fix: `Replace allowedClients with customClaims azp EQUALS ${q(cid)}.` };
     if (provider === 'auth0') return { why: 'Auth0 puts the client in azp; client_id appears only with the API\'s rfc9068_profile token dialect.', fix: `Use customClaims azp EQUALS ${q(cid)}, or set the API's token_dialect to rfc9068_profile.` };
-    return { why: 'The token was issued to another client than the one the gateway allows.', fix: `Set allowedClients to the client the MCP client signs in with (${cid}).` };
+    return explainClientDenial(claims, input, profile);
   }
   if (d.rule === 'allowedAudience') {
     if (provider === 'cognito') return { why: 'Cognito access tokens carry no aud.', fix: `Remove allowedAudience and use allowedClients [${q(cid)}].` };

@@ -16,6 +16,7 @@ import { checkPrm } from './prm.js';
 import { checkRefresh, type RefreshCheckInput } from './refresh.js';
 import { checkTokenClaims } from './token-claims.js';
 import { sameIssuer } from '../oauth/issuer-pin.js';
+import { mcpRemoteScope, type McpRemoteScopeSource } from '../clients/mcp-remote.js';
 import { dropTagged, skipped, type CheckResult, type CheckStage, type CheckStatus } from './types.js';
 
 export interface VerifyInput {
@@ -122,7 +123,6 @@ export interface VerifyResult {
 
 /** mcp-remote's historical default callback port; the wizard registers the port it writes to mcp.json. */
 export const DEFAULT_CALLBACK_PORT = 3334;
-export const DEFAULT_SCOPES = ['openid', 'email', 'profile'];
 
 const TITLES = {
   prm: 'Protected resource metadata',
@@ -178,7 +178,7 @@ function entryLoginCheck(input: VerifyInput, e: EntryLogin): CheckResult {
   const diffs: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   if (input.scopes && e.scopes && [...e.scopes].sort().join(' ') !== [...input.scopes].sort().join(' ')) diffs.push(`scope "${e.scopes.join(' ')}" instead of "${input.scopes.join(' ')}"`);
-  if (input.scopes && !e.scopes) diffs.push(`no scope (mcp-remote then asks the gateway's, or "openid email profile") instead of "${input.scopes.join(' ')}"`);
+  if (input.scopes && !e.scopes) diffs.push(`no scope (so mcp-remote chooses one; see the next check) instead of "${input.scopes.join(' ')}"`);
   if (Boolean(input.disableResource) !== e.disableResource) diffs.push(e.disableResource ? 'no resource parameter (--disable-resource-parameter) where the setup sends one' : 'a resource parameter where the setup sends none (--disable-resource-parameter is missing)');
   if (!same(input.authorizeParams ?? {}, e.authorizeParams ?? {})) {
     const show = (p?: Record<string, string>) => Object.entries(p ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || 'none';
@@ -193,6 +193,31 @@ function entryLoginCheck(input: VerifyInput, e: EntryLogin): CheckResult {
     finding: `${e.file} signs in with ${diffs.join('; ')}. The test login used the entry's values, as the client will.`,
     fix: `Run \`agentcore-auth init\` again (it rewrites the entry from the setup), or correct the entry in ${e.file}.`,
     details: { file: e.file, differences: diffs },
+  };
+}
+
+const SCOPE_SOURCES: Record<McpRemoteScopeSource, string> = {
+  entry: 'the entry',
+  challenge: "the gateway's 401 challenge",
+  prm: "the gateway's scopes_supported",
+  as: "every scope the authorization server's metadata lists (scopes_supported)",
+  fallback: "mcp-remote's fallback, as the authorization server lists no scopes_supported",
+};
+
+/**
+ * An entry that names no scope: mcp-remote asks for one of its own choosing. Which one is a fact; whether the
+ * IdP app may have it, the test login (which asks exactly that) finds out.
+ */
+function entryScopeCheck(e: EntryLogin, asked: { scopes: string[]; from: McpRemoteScopeSource; addedOfflineAccess?: boolean }): CheckResult {
+  const what = asked.scopes.length ? `"${asked.scopes.join(' ')}"` : 'no scope at all';
+  return {
+    id: 'entry-scope',
+    stage: 'config',
+    title: 'The scope the entry asks for',
+    status: 'warn',
+    finding: `${e.file} gives mcp-remote no scope, so it asks for ${what}: ${SCOPE_SOURCES[asked.from]}${asked.addedOfflineAccess ? ', with offline_access added' : ''}. The test login asks for the same.`,
+    fix: `Name the scope in the entry: --static-oauth-client-metadata '{"scope":"…"}' with the scopes the IdP app may request (\`agentcore-auth init\` writes it).`,
+    details: { file: e.file, scopes: asked.scopes, from: asked.from },
   };
 }
 
@@ -408,6 +433,10 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const resource = disableResource ? undefined : ((entry ? entry.resource : input.resource) ?? prm.prm?.metadata.resource);
   const authorizeParams = entry ? entry.authorizeParams : input.authorizeParams;
   const givenScopes = entry ? entry.scopes : input.scopes;
+  // No scope given: the one mcp-remote would ask for (an entry that names none asks for the same).
+  const askedScope = (md: NonNullable<typeof asMd>) =>
+    givenScopes && !entry ? { scopes: givenScopes, from: 'given' as const } : mcpRemoteScope({ entryScope: givenScopes?.join(' '), challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: md.scopes_supported });
+  if (entry && !entry.scopes && asMd) entryChecks.push(entryScopeCheck(entry, mcpRemoteScope({ challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported })));
   await clientConfigPending;
   if (input.noLogin) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
@@ -418,9 +447,9 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   } else if (asMd.issuer !== pinned) {
     checks.push(skipped('login', 'login', TITLES.login, `Skipped: the metadata found for ${pinned} names another issuer (see the authorization server metadata check); no token is requested from it, and mcp-remote refuses it too.`));
   } else {
-    const fromChallenge = www?.params.scope ? www.params.scope.split(/\s+/).filter(Boolean) : undefined;
-    scopes = givenScopes ?? fromChallenge ?? prm.prm?.metadata.scopes_supported ?? DEFAULT_SCOPES;
-    scopesFrom = givenScopes ? 'given' : fromChallenge ? 'challenge' : prm.prm?.metadata.scopes_supported ? 'prm' : 'default';
+    const asked = askedScope(asMd);
+    scopes = asked.scopes;
+    scopesFrom = asked.from;
     const login = await checkLogin({
       metadata: asMd,
       clientId: input.clientId,

@@ -247,3 +247,37 @@ export function loginParamsFromArgs(args: readonly string[]): { disableResource:
     ...(opts.authorizeParams && Object.keys(opts.authorizeParams).length ? { authorizeParams: opts.authorizeParams } : {}),
   };
 }
+
+/** Where mcp-remote's scope came from (see mcpRemoteScope). */
+export type McpRemoteScopeSource = 'entry' | 'challenge' | 'prm' | 'as' | 'fallback';
+
+/** mcp-remote's FALLBACK_SCOPE: asked when nothing else names a scope. */
+export const MCP_REMOTE_FALLBACK_SCOPE = ['openid', 'email', 'profile'];
+
+/**
+ * The scope mcp-remote 0.15.1 asks for at its first sign-in (its provider's requestedScope/getEffectiveScope,
+ * then the SDK's determineScope), measured against the package itself (test/e2e/verify-entry.test.ts):
+ * - the entry's --static-oauth-client-metadata scope, exactly as written;
+ * - else the 401 challenge's scope, else the protected resource metadata's scopes_supported, else every scope
+ *   the authorization server's metadata lists (scopes_supported), else "openid email profile";
+ * - and, when the scope was not the entry's, offline_access is appended when the authorization server lists it.
+ * An empty list where one is published means no scope parameter at all.
+ */
+export function mcpRemoteScope(input: { entryScope?: string; challengeScope?: string; prmScopes?: unknown; asScopes?: unknown }): { scopes: string[]; from: McpRemoteScopeSource; addedOfflineAccess?: boolean } {
+  const words = (s: string | undefined) => (s ?? '').split(/\s+/).filter(Boolean);
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : undefined);
+  const entry = words(input.entryScope);
+  if (entry.length) return { scopes: entry, from: 'entry' };
+  const asScopes = list(input.asScopes);
+  const prmScopes = list(input.prmScopes);
+  const challenge = words(input.challengeScope);
+  const [scopes, from]: [string[], McpRemoteScopeSource] = challenge.length
+    ? [challenge, 'challenge']
+    : prmScopes
+      ? [prmScopes, 'prm']
+      : asScopes
+        ? [asScopes, 'as']
+        : [[...MCP_REMOTE_FALLBACK_SCOPE], 'fallback'];
+  if (scopes.length && asScopes?.includes('offline_access') && !scopes.includes('offline_access')) return { scopes: [...scopes, 'offline_access'], from, addedOfflineAccess: true };
+  return { scopes, from };
+}

@@ -71,4 +71,47 @@ describe('verify signs in with what the client entry sends', () => {
     const refresh = rep.checks.find((c) => c.id === 'refresh')!;
     assert.notEqual(refresh.status, 'pass', 'without offline_access the entry gets no refresh token, and verify shows it');
   });
+
+  test('an entry with no scope asks for what mcp-remote chooses; when the IdP app may not have it, verify fails as the client would', async () => {
+    const home = join(root, 'home-noscope');
+    await mkdir(home, { recursive: true });
+    const env = isolatedEnv(home, { BROWSER: BROWSER_SH, DISPLAY: '' });
+    // The IdP app may request only these two scopes (the client registration's scope).
+    const init = await runCli(
+      ['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--create-gateway', `noscope-${process.pid % 1000}`, '--role-arn', sb.roleArn, '--callback-port', String(await freePort()), '--scopes', 'openid offline_access', '--yes', '--no-verify'],
+      { env },
+    );
+    assert.equal(init.code, 0, describeRun(init));
+    const ok = await runCli(['verify', '--json'], { env, timeoutMs: 60_000 });
+    assert.equal(ok.code, 0, describeRun(ok));
+
+    // The entry loses its scope (copied from a wiki, say): mcp-remote then asks for every scope the sandbox lists.
+    const kiro = join(home, '.kiro', 'settings', 'mcp.json');
+    const doc = JSON.parse(await readFile(kiro, 'utf8')) as { mcpServers: Record<string, { args: string[] }> };
+    const args = doc.mcpServers['gateway-tools']!.args;
+    args.splice(args.indexOf('--static-oauth-client-metadata'), 2);
+    await writeFile(kiro, JSON.stringify(doc, null, 2));
+
+    const started = Date.now();
+    const bad = await runCli(['verify', '--json'], { env, timeoutMs: 60_000 });
+    assert.equal(bad.code, 1, describeRun(bad));
+    assert.ok(Date.now() - started < 30_000, 'the refusal is reported at once, not after the sign-in wait');
+    const rep = parseSingleJson<Report>(bad);
+    const scope = rep.checks.find((c) => c.id === 'entry-scope')!;
+    assert.equal(scope.status, 'warn');
+    assert.match(scope.finding, /gives mcp-remote no scope, so it asks for "openid profile email offline_access [^"]+": every scope the authorization server's metadata lists/);
+    assert.match(scope.fix ?? '', /--static-oauth-client-metadata/);
+    const login = rep.checks.find((c) => c.id === 'login')!;
+    assert.equal(login.status, 'fail', login.finding);
+    assert.match(login.finding, /refused the scopes openid profile email offline_access/);
+    assert.match(login.fix ?? '', /static-oauth-client-metadata scope is what mcp-remote asks/);
+
+    // The real client, run as Kiro runs it, is refused the same way: the emulation is not a guess.
+    const via = await runCli(['verify', '--via-client', '--json'], { env, timeoutMs: 90_000 });
+    assert.equal(via.code, 1, describeRun(via));
+    const viaRep = parseSingleJson<Report>(via);
+    const viaLogin = viaRep.checks.find((c) => c.id.startsWith('via-client') && c.status === 'fail');
+    assert.ok(viaLogin, `mcp-remote's own sign-in fails too: ${JSON.stringify(viaRep.checks.filter((c) => c.id.startsWith('via')).map((c) => [c.id, c.status, c.finding]))}`);
+    assert.match(viaLogin.finding, /scope/i);
+  });
 });

@@ -531,9 +531,9 @@ describe('findings that name the real cause', () => {
     const none = await checkRefresh({ ...base, scopes: ['openid'], grantTypesSupported: ['authorization_code'] });
     assert.equal(none.result.status, 'info');
     assert.match(none.result.finding, /offers no refresh grant \(grant_types_supported: authorization_code\)/);
-    const defaults = await checkRefresh({ ...base, scopes: ['openid', 'email', 'profile'], scopesFrom: 'default' });
+    const defaults = await checkRefresh({ ...base, scopes: ['openid', 'email', 'profile'], scopesFrom: 'fallback' });
     assert.equal(defaults.result.status, 'warn');
-    assert.match(defaults.result.finding, /verify asked for openid email profile \(its own default\)/);
+    assert.match(defaults.result.finding, /verify asked for openid email profile \(mcp-remote's fallback, as mcp-remote does\)/);
     assert.match(defaults.result.fix ?? '', /Pass --scopes exactly as your client asks/);
     const given = await checkRefresh({ ...base, scopes: ['openid'], scopesFrom: 'given', scopesSupported: ['openid', 'offline_access'] });
     assert.match(given.result.fix ?? '', /Add offline_access/);

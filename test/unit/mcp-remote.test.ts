@@ -14,6 +14,7 @@ import {
   mcpRemoteCacheFiles,
   mcpRemoteHashInputFromArgs,
   mcpRemoteRedirectUri,
+  mcpRemoteScope,
   mcpRemoteServerHash,
   readMcpRemoteTokens,
   type McpRemoteHashOptions,
@@ -183,5 +184,85 @@ describe('mcp-remote cache', () => {
 
     assert.deepEqual(await mcpRemoteCacheFiles(GW, {}, { MCP_REMOTE_CONFIG_DIR: join(root, 'missing') }), []);
     assert.ok(existsSync(join(dir, `${other}_tokens.json`)), 'listing never touches files');
+  });
+});
+
+describe('the scope mcp-remote asks for', () => {
+  const AS_ALL = ['openid', 'profile', 'email', 'offline_access', 'mcp:invoke'];
+  const cases: Array<{ name: string; entryScope?: string; prmScopes?: string[]; asScopes?: string[]; expect: string[]; from: string }> = [
+    { name: "the entry's scope, exactly (nothing appended)", entryScope: 'openid mcp:invoke', prmScopes: ['mcp:invoke'], asScopes: AS_ALL, expect: ['openid', 'mcp:invoke'], from: 'entry' },
+    { name: "no entry scope: the gateway's scopes_supported, with offline_access added", prmScopes: ['mcp:invoke'], asScopes: AS_ALL, expect: ['mcp:invoke', 'offline_access'], from: 'prm' },
+    { name: 'no entry scope, no PRM scopes: every scope the authorization server lists', asScopes: AS_ALL, expect: AS_ALL, from: 'as' },
+    { name: 'nothing lists scopes: the fallback "openid email profile"', expect: ['openid', 'email', 'profile'], from: 'fallback' },
+    { name: 'PRM scopes, an AS without offline_access: nothing added', prmScopes: ['mcp:invoke'], asScopes: ['openid', 'mcp:invoke'], expect: ['mcp:invoke'], from: 'prm' },
+  ];
+
+  test('mcpRemoteScope follows mcp-remote 0.15.1 (unit table)', () => {
+    for (const c of cases) {
+      const r = mcpRemoteScope({ entryScope: c.entryScope, prmScopes: c.prmScopes, asScopes: c.asScopes });
+      assert.deepEqual(r.scopes, c.expect, c.name);
+      assert.equal(r.from, c.from, c.name);
+    }
+    assert.deepEqual(mcpRemoteScope({ prmScopes: [], asScopes: AS_ALL }).scopes, [], 'an empty scopes_supported means no scope parameter');
+    assert.deepEqual(mcpRemoteScope({ entryScope: '  ', challengeScope: 'a b', asScopes: ['offline_access'] }), { scopes: ['a', 'b', 'offline_access'], from: 'challenge', addedOfflineAccess: true });
+  });
+
+  /** A gateway (401 + PRM) and an authorization server (metadata only) on loopback; mcp-remote's browser writes the URL to a file. */
+  async function askedByRealMcpRemote(c: (typeof cases)[number], i: number): Promise<string[] | undefined> {
+    const http = await import('node:http');
+    const servers: import('node:http').Server[] = [];
+    const listen = (handler: import('node:http').RequestListener) =>
+      new Promise<number>((resolve) => {
+        const s = http.createServer(handler);
+        servers.push(s);
+        s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port));
+      });
+    let asPort = 0;
+    asPort = await listen((req, res) => {
+      if (!req.url?.startsWith('/.well-known/')) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ issuer: `http://127.0.0.1:${asPort}`, authorization_endpoint: `http://127.0.0.1:${asPort}/auth`, token_endpoint: `http://127.0.0.1:${asPort}/token`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'], ...(c.asScopes ? { scopes_supported: c.asScopes } : {}) }),
+      );
+    });
+    let gwPort = 0;
+    gwPort = await listen((req, res) => {
+      if (req.url?.startsWith('/.well-known/oauth-protected-resource')) {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ resource: `http://127.0.0.1:${gwPort}/mcp`, authorization_servers: [`http://127.0.0.1:${asPort}`], ...(c.prmScopes ? { scopes_supported: c.prmScopes } : {}) }));
+      }
+      res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="http://127.0.0.1:${gwPort}/.well-known/oauth-protected-resource"` }).end('{}');
+    });
+    const dir = join(root, `scope-${i}`);
+    await mkdir(dir, { recursive: true });
+    const urlFile = join(dir, 'url.txt');
+    const browser = join(dir, 'browser.sh');
+    await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${urlFile}'\n`, { mode: 0o755 });
+    const callbackPort = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const args = [`http://127.0.0.1:${gwPort}/mcp`, String(callbackPort), '--static-oauth-client-info', JSON.stringify({ client_id: 'c1' }), ...(c.entryScope ? ['--static-oauth-client-metadata', JSON.stringify({ scope: c.entryScope })] : [])];
+    const child = spawn(process.execPath, [join(MCP_REMOTE_DIR, 'dist', 'proxy.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), MCP_REMOTE_CONFIG_DIR: join(dir, 'cache'), BROWSER: browser, DISPLAY: '' },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !existsSync(urlFile)) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 50));
+      if (!existsSync(urlFile)) return undefined;
+      const scope = new URL(await readFile(urlFile, 'utf8')).searchParams.get('scope');
+      return scope === null ? [] : scope.split(' ').filter(Boolean);
+    } finally {
+      child.kill('SIGKILL');
+      for (const s of servers) s.close();
+    }
+  }
+
+  test('the real mcp-remote asks for exactly the scope mcpRemoteScope predicts', async () => {
+    const asked = await Promise.all(cases.map((c, i) => askedByRealMcpRemote(c, i)));
+    cases.forEach((c, i) => assert.deepEqual(asked[i], c.expect, `${c.name}: mcp-remote asked for ${JSON.stringify(asked[i])}`));
   });
 });

@@ -448,6 +448,32 @@ describe('rule fit per IdP', () => {
     assert.match(r2.fix!, /Set allowedClients to "sandbox-client-1"/);
   });
 
+  test('generic oidc: a token without client_id, or issued to another client, gets a fix that changes something', () => {
+    const pinned: CustomJwtAuthorizer = { discoveryUrl: disc(OIDC_ISS), allowedClients: [OIDC_CLIENT] };
+    // The IdP names the client in azp only: allowedClients already is the right client, so "set it to X" would change nothing.
+    const azpOnly = { ...oidcToken(), client_id: undefined, azp: OIDC_CLIENT };
+    denies(pinned, azpOnly, 'allowedClients');
+    const r1 = results({ issuer: OIDC_ISS, authorizer: pinned, clientId: OIDC_CLIENT, accessTokenClaims: azpOnly }).rule;
+    assert.equal(r1.status, 'fail');
+    assert.match(r1.finding, /carries no client_id claim.*azp \(sandbox-client-1\)/);
+    assert.equal(r1.fix, 'Replace allowedClients with customClaims azp EQUALS "sandbox-client-1", or make the IdP put client_id in access tokens (RFC 9068).');
+    assert.doesNotMatch(r1.fix!, /Set allowedClients to/);
+    // No client claim at all.
+    const none = { ...oidcToken(), client_id: undefined };
+    const r2 = results({ issuer: OIDC_ISS, authorizer: pinned, clientId: OIDC_CLIENT, accessTokenClaims: none }).rule;
+    assert.match(r2.finding, /names the client in no claim/);
+    assert.doesNotMatch(r2.fix!, /Set allowedClients to/);
+    // The entry signed in with another client than the setup's, which the gateway allows.
+    const other = oidcToken('copied-from-a-wiki');
+    const r3 = results({ issuer: OIDC_ISS, authorizer: pinned, clientId: OIDC_CLIENT, accessTokenClaims: other }).rule;
+    assert.match(r3.finding, /issued to client copied-from-a-wiki.*another client than this setup's/);
+    assert.equal(r3.fix, 'Make the client entry sign in with sandbox-client-1 (its --static-oauth-client-info), or add "copied-from-a-wiki" to allowedClients.');
+    // No client id known to verify (verify --gateway-url with no --client-id): the value comes from the token, never a placeholder.
+    const r4 = results({ issuer: OIDC_ISS, authorizer: { discoveryUrl: disc(OIDC_ISS), allowedClients: ['old-client'] }, accessTokenClaims: oidcToken() }).rule;
+    assert.match(r4.fix!, /sandbox-client-1/);
+    assert.doesNotMatch(r4.fix!, /</);
+  });
+
   test('allowedScopes the client never requests warn', () => {
     const rules = { ...recommendedRule('oidc', { discoveryUrl: disc(OIDC_ISS), clientId: OIDC_CLIENT }), allowedScopes: ['mcp:tools'] };
     const r = results({ issuer: OIDC_ISS, authorizer: rules, clientId: OIDC_CLIENT, scopes: ['openid', 'profile'] }).rule;
