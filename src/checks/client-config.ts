@@ -13,6 +13,7 @@
  * Everything mirrors mcp-remote 0.15.1 (see src/clients/mcp-remote.ts). Never prints a token: findings name
  * files, claims such as client ids and issuers, and times, never token values.
  */
+import { registerRedirectFix } from '../oauth/idp-errors.js';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -602,7 +603,7 @@ function checkRedirectUri(input: ClientConfigInput, p: ParsedMcpRemoteEntry | un
   if (registered.includes(expectedText)) {
     return { ...base, status: 'pass', finding: `${expectedText} is registered.`, details: { expected: expectedText, registered } };
   }
-  const fix = `Register exactly ${expectedText} as a redirect URI of the IdP app (agentcore-auth init does this).`;
+  const fix = registerRedirectFix(expectedText);
   if (!registered.length) {
     return { ...base, status: 'fail', finding: `The IdP app has no redirect URIs; mcp-remote redirects to ${expectedText}.`, fix, details: { expected: expectedText, registered } };
   }

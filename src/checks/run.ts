@@ -145,6 +145,9 @@ interface EntryLogin {
   authorizeParams?: Record<string, string>;
   host: 'localhost' | '127.0.0.1';
   port?: number;
+  /** mcp-remote's cache for this entry's server (absent with --header-file, which changes the hash) and its client. */
+  cache?: { dir: string; hash: string };
+  clientId?: string;
 }
 
 async function entryLogin(input: VerifyInput): Promise<EntryLogin | undefined> {
@@ -159,7 +162,12 @@ async function entryLogin(input: VerifyInput): Promise<EntryLogin | undefined> {
     if (!p?.runsMcpRemote) return undefined;
     const l = loginParamsFromArgs(p.argv);
     const scope = p.clientMetadata.kind === 'ok' ? p.clientMetadata.scope?.trim() : undefined;
+    const { mcpRemoteCacheEnv } = await import('./client-config.js');
+    const { mcpRemoteCacheDir, mcpRemoteServerHash } = await import('../clients/mcp-remote.js');
+    const cache = p.serverUrl && p.headerFile === undefined ? { dir: mcpRemoteCacheDir(mcpRemoteCacheEnv(p.env, input.env ?? process.env)), hash: mcpRemoteServerHash(p.serverUrl, p.hashOpts) } : undefined;
     return {
+      ...(cache ? { cache } : {}),
+      ...(p.clientInfo.kind === 'ok' && p.clientInfo.clientId ? { clientId: p.clientInfo.clientId } : {}),
       file: c.path,
       ...(scope ? { scopes: scope.split(/\s+/) } : {}),
       disableResource: l.disableResource,
@@ -353,8 +361,11 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   /** The issuer tokens may be requested from: the gateway's, and the setup's when it names one. */
   let pinned: string | undefined;
   const entryChecks: CheckResult[] = [];
+  /** Set once the issuer is pinned and its metadata read: the cached login's refresh token, tried. */
+  let cacheRefreshPending: Promise<CheckResult | undefined> = Promise.resolve(undefined);
   const done = async (tokens?: TokenResponse): Promise<VerifyResult> => {
-    checks.push(...(await clientConfigPending), ...entryChecks, ...(await consistencyChecks(input, learned)));
+    const cacheRefresh = await cacheRefreshPending;
+    checks.push(...(await clientConfigPending), ...entryChecks, ...(cacheRefresh ? [cacheRefresh] : []), ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     judgeByEndpoint(checks, endpointKind(input));
     // A refresh that worked disproves every "no refresh token" premise (Cognito issues them without offline_access).
@@ -436,6 +447,21 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   // No scope given: the one mcp-remote would ask for (an entry that names none asks for the same).
   const askedScope = (md: NonNullable<typeof asMd>) =>
     givenScopes && !entry ? { scopes: givenScopes, from: 'given' as const } : mcpRemoteScope({ entryScope: givenScopes?.join(' '), challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: md.scopes_supported });
+  // An opaque cached refresh token tells nothing until it is used: use it, as mcp-remote would (under its lease).
+  const refreshClient = entry?.clientId ?? input.clientId;
+  if (entry?.cache && refreshClient && asMd?.token_endpoint && pinned && asMd.issuer === pinned) {
+    const cache = entry.cache;
+    const tokenEndpoint = asMd.token_endpoint;
+    const issuer = pinned;
+    const scope = (entry.scopes ?? mcpRemoteScope({ challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported }).scopes).join(' ');
+    cacheRefreshPending = clientConfigPending
+      .then(() => import('./cache-refresh.js'))
+      .then((m) => m.checkCachedRefresh({ ...cache, tokenEndpoint, issuer, clientId: refreshClient, scope: scope || undefined, resource, timeoutMs }))
+      .catch((err: unknown) => {
+        if (err instanceof Error && err.name === 'CancelledError') throw err;
+        return { id: 'mcp-remote-cache-refresh', stage: 'config', title: "mcp-remote's cached refresh token", status: 'warn', finding: `Could not try the cached refresh token: ${err instanceof Error ? err.message : String(err)}.` } satisfies CheckResult;
+      });
+  }
   if (entry && !entry.scopes && asMd) entryChecks.push(entryScopeCheck(entry, mcpRemoteScope({ challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported })));
   await clientConfigPending;
   if (input.noLogin) {

@@ -37,6 +37,18 @@ interface Row {
 const client = (f: SignInFacts) => (f.clientId ? `client ${f.clientId}` : 'this client');
 const uri = (f: SignInFacts) => f.redirectUri ?? 'the redirect URI';
 
+/**
+ * The fix for a redirect URI the IdP app lacks. One answer for localhost vs 127.0.0.1 everywhere: agentcore-auth
+ * registers localhost, so a 127.0.0.1 redirect (an entry's --host 127.0.0.1, or Windows without --host) is the
+ * entry's to change; an IdP compares the host as written.
+ */
+export function registerRedirectFix(redirectUri: string): string {
+  if (/\/\/127\.0\.0\.1:/.test(redirectUri)) {
+    return `Use "--host", "localhost" in the client entry: agentcore-auth registers ${redirectUri.replace('//127.0.0.1:', '//localhost:')} (run \`agentcore-auth init\` again to register it), and an IdP compares the host as written. Or register exactly ${redirectUri} at the IdP app as well.`;
+  }
+  return `Register exactly ${redirectUri} as a redirect (callback) URI of the IdP app (path /oauth/callback; the host exactly as written, localhost, not 127.0.0.1; the same port), or run \`agentcore-auth init\` again: it registers it.`;
+}
+
 const ROWS: Row[] = [
   {
     cause: 'nonce_required',
@@ -51,7 +63,7 @@ const ROWS: Row[] = [
     when: (c, t) => c === 'invalid_redirect_uri' || c === 'redirect_uri_mismatch' || /redirect[_ -]?ur[il]|callback url|AADSTS50011|AADSTS500113/i.test(t),
     explain: (said, f) => ({
       finding: `The IdP refused the redirect URI ${uri(f)} (${said}): it is not registered for ${client(f)}.`,
-      fix: `Register exactly ${uri(f)} as a redirect (callback) URI of the IdP app (path /oauth/callback; the host exactly as written, ${/\/\/127\.0\.0\.1:/.test(uri(f)) ? '127.0.0.1 (not localhost)' : 'localhost (not 127.0.0.1)'}; the same port), or run \`agentcore-auth init\` again: it registers it.`,
+      fix: registerRedirectFix(uri(f)),
     }),
   },
   {

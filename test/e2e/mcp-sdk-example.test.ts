@@ -88,7 +88,7 @@ describe('verify on the MCP SDK example OAuth server (not an AgentCore gateway)'
     }
     assert.deepEqual(doc.checks.filter((c) => c.status === 'fail').map((c) => c.id), [], 'no failure on a healthy server');
     // verify's own scope choice is named as such, not blamed on the client.
-    assert.match(by('refresh')!.finding, /verify asked for mcp:tools \(the server's scopes_supported\)/);
+    assert.match(by('refresh')!.finding, /verify asked for mcp:tools \(the server's scopes_supported, as mcp-remote does\)/);
     assert.doesNotMatch(by('refresh')!.fix ?? '', /Add offline_access/);
   });
 });

@@ -156,6 +156,55 @@ describe('e2e: verify --via-client starts the Kiro entry as Kiro does', () => {
     await assertNothingLeft();
   });
 
+  it('verify redeems the cached (opaque) refresh token as mcp-remote would: under its lease, saved back so mcp-remote goes on without a browser; a revoked one is named', { timeout: 90_000 }, async () => {
+    const [tokensFile] = (await mcpRemoteCacheFiles(gatewayUrl, {}, { HOME: home })).filter((f) => f.endsWith('_tokens.json'));
+    assert.ok(tokensFile, 'mcp-remote cached a login');
+    const before = JSON.parse(await readFile(tokensFile, 'utf8')) as Record<string, unknown>;
+    assert.equal(String(before.refresh_token).split('.').length, 1, 'the sandbox refresh token is opaque: only using it tells whether it works');
+    const env = isolatedEnv(home, { BROWSER: BROWSER_SCRIPT, DISPLAY: '' });
+    const report = async () => {
+      const r = await runCli(['verify', '--no-login', '--json'], { env, cwd: home, timeoutMs: 60_000 });
+      const checks = parseSingleJson<{ checks: CheckResult[] }>(r).checks;
+      return { r, checks, c: checks.find((x) => x.id === 'mcp-remote-cache-refresh') };
+    };
+
+    const first = await report();
+    assert.equal(first.c?.status, 'pass', `${describeRun(first.r)}\n${show(first.checks)}`);
+    assert.match(first.c!.finding, /The cached refresh token works: the IdP returned a new access token/);
+    const after = JSON.parse(await readFile(tokensFile, 'utf8')) as Record<string, unknown>;
+    assert.notEqual(after.access_token, before.access_token, 'the new access token is in the cache');
+    assert.ok(typeof after.expires_at === 'number' && after.expires_at > Date.now(), 'with expires_at, as mcp-remote saves it');
+    assert.equal(after.requested_scope, before.requested_scope);
+    assert.equal((await import('node:fs/promises').then((m) => m.stat(tokensFile))).mode & 0o777, 0o600);
+    assert.deepEqual((await mcpRemoteCacheFiles(gatewayUrl, {}, { HOME: home })).filter((f) => f.includes('refresh_in_progress')), [], 'the lease is released');
+    assert.ok(!first.r.stdout.includes(String(after.refresh_token)) && !first.r.stderr.includes(String(after.access_token)), 'no token printed');
+
+    // mcp-remote takes the cache verify wrote (a rotated refresh token included) and needs no browser.
+    const again = await checkViaClient({ configPath: kiroPath, serverName: SERVER_NAME, timeoutMs: 20_000, env: userEnv(), cwd: PROJECT_ROOT }, { logger: createMemoryLogger() });
+    assert.match(byId(again, 'via-client-initialize').finding, /used the cached login/, show(again));
+    await assertNothingLeft();
+
+    // A running mcp-remote holding the refresh lease: verify does not race it.
+    const leaseFile = tokensFile.replace(/_tokens\.json$/, '_refresh_in_progress.json');
+    await writeFile(leaseFile, JSON.stringify({ pid: process.pid, nonce: 'held-by-test', at: Date.now() }), { mode: 0o600 });
+    const busy = await report();
+    assert.equal(busy.c?.status, 'skip', show(busy.checks));
+    assert.match(busy.c!.finding, /a running mcp-remote is refreshing this login right now/);
+    assert.equal(JSON.parse(await readFile(leaseFile, 'utf8')).nonce, 'held-by-test', "someone else's lease is left alone");
+    await rm(leaseFile);
+
+    // The IdP revokes the refresh token: the finding says so, and what it means.
+    const cached = JSON.parse(await readFile(tokensFile, 'utf8')) as Record<string, unknown>;
+    const discovery = (await (await fetch(`${sandbox!.info.issuer}/.well-known/openid-configuration`)).json()) as { revocation_endpoint: string };
+    const rev = await fetch(discovery.revocation_endpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: String(cached.refresh_token), token_type_hint: 'refresh_token', client_id: clientId }) });
+    assert.equal(rev.status, 200);
+    const revoked = await report();
+    assert.equal(revoked.c?.status, 'warn', show(revoked.checks));
+    assert.match(revoked.c!.finding, /The IdP no longer accepts the cached refresh token \(.*invalid_grant/);
+    assert.match(revoked.c!.finding, /mcp-remote opens the browser for a new sign-in when the access token expires \(in \d+ (min|s)\)/);
+    assert.match(revoked.c!.fix ?? '', /sign in again when the browser opens/);
+  });
+
   it('with a client id the IdP does not know, it fails fast with a clear finding and leaves nothing running', { timeout: 40_000 }, async () => {
     await writeEntry((e) => {
       e.args[e.args.indexOf('--static-oauth-client-info') + 1] = JSON.stringify({ client_id: 'client-nobody-registered' });

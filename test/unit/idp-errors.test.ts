@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { explainIdpError } from '../../src/oauth/idp-errors.js';
+import { explainIdpError, registerRedirectFix } from '../../src/oauth/idp-errors.js';
 
 const F = { clientId: 'client-123', redirectUri: 'http://localhost:4321/oauth/callback', scopes: ['openid', 'mcp:tools'] };
 
 const ROWS: Array<{ idp: string; code: string; description?: string; cause: string; fix: RegExp }> = [
   { idp: 'glewlwyd', code: 'invalid_request', description: 'nonce required', cause: 'nonce_required', fix: /not to require a nonce/ },
   { idp: 'oidc-provider', code: 'invalid_redirect_uri', description: "redirect_uri did not match any of the client's registered redirect_uris", cause: 'redirect_uri', fix: /Register exactly http:\/\/localhost:4321\/oauth\/callback/ },
-  { idp: 'Okta', code: 'invalid_request', description: "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings", cause: 'redirect_uri', fix: /localhost \(not 127\.0\.0\.1\)/ },
+  { idp: 'Okta', code: 'invalid_request', description: "The 'redirect_uri' parameter must be a Login redirect URI in the client app settings", cause: 'redirect_uri', fix: /localhost, not 127\.0\.0\.1/ },
   { idp: 'Auth0', code: 'access_denied', description: 'Callback URL mismatch. http://localhost:4321/oauth/callback is not in the list of allowed callback URLs', cause: 'redirect_uri', fix: /port|4321/ },
   { idp: 'Entra', code: 'invalid_request', description: "AADSTS50011: The redirect URI 'http://localhost:4321/oauth/callback' specified in the request does not match", cause: 'redirect_uri', fix: /4321/ },
   { idp: 'Okta', code: 'invalid_request', description: "PKCE code challenge is required when the token endpoint authentication method is 'NONE'.", cause: 'pkce', fix: /PKCE with S256 for client client-123/ },
@@ -39,7 +39,12 @@ describe('IdP errors: cause and fix, driven by the description', () => {
 
   test('one answer for localhost and 127.0.0.1: the fix names the host the client really sends', () => {
     const lo = explainIdpError('invalid_request', 'redirect_uri mismatch', { ...F, redirectUri: 'http://127.0.0.1:4321/oauth/callback' });
-    assert.match(lo.fix, /Register exactly http:\/\/127\.0\.0\.1:4321\/oauth\/callback .*127\.0\.0\.1 \(not localhost\)/);
+    // agentcore-auth registers localhost: the entry's 127.0.0.1 is what changes, and init is not said to register 127.0.0.1.
+    assert.match(lo.fix, /^Use "--host", "localhost" in the client entry: agentcore-auth registers http:\/\/localhost:4321\/oauth\/callback/);
+    assert.match(lo.fix, /Or register exactly http:\/\/127\.0\.0\.1:4321\/oauth\/callback at the IdP app as well\./);
+    assert.equal(lo.fix, registerRedirectFix('http://127.0.0.1:4321/oauth/callback'), 'the redirect-uri check and the sign-in give the same fix');
+    const local = explainIdpError('invalid_request', 'redirect_uri mismatch', { ...F, redirectUri: 'http://localhost:4321/oauth/callback' });
+    assert.match(local.fix, /Register exactly http:\/\/localhost:4321\/oauth\/callback .*localhost, not 127\.0\.0\.1/);
   });
 
   test('unauthorized_client at the token endpoint for a refresh names the refresh grant, not "enable the Authorization Code grant"', () => {
