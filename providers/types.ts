@@ -3,6 +3,7 @@
  * init uses create/describe, cleanup uses revoke/delete, verify reads the token profile to explain
  * mismatches. Everything an adapter needs from the outside comes in through AdapterContext.
  */
+import type { AccessPolicy, GroupClaimProfile } from '../src/authorizer/access.js';
 import type { CustomJwtAuthorizer } from '../src/authorizer/types.js';
 import type { OptionSpec } from '../src/commands/types.js';
 import type { Logger } from '../src/core/logger.js';
@@ -77,6 +78,24 @@ export interface RevokeResult {
   notRevoked: Array<{ what: string; why: string; unsupported?: boolean }>;
 }
 
+/**
+ * How an IdP makes an access policy (issue 13: --allow-group, --require-scope, --require-claim) enforceable: which
+ * claim carries group membership, and what init changes at the IdP so that claim (and the scopes) reach the access
+ * token. Pure data, for the plan.
+ */
+export interface AccessSupport {
+  /** The claim the group rule reads, and the value it carries for a group name. */
+  groupClaim: GroupClaimProfile;
+  /** The IdP-side changes init makes, in words, one per line (empty: nothing to change at the IdP). */
+  idpChanges: string[];
+  /** What the user should know (e.g. Cognito: users in no group carry no cognito:groups claim and are refused). */
+  notes?: string[];
+  /** Scopes the MCP client must request for the policy's --require-scope values (default: the values themselves). */
+  clientScopes?: string[];
+  /** allowedScopes as the gateway must see them in the token (default: the policy's scopes). */
+  allowedScopes?: string[];
+}
+
 export interface IdpAdapter {
   readonly id: ProviderId;
   readonly displayName: string;
@@ -112,6 +131,19 @@ export interface IdpAdapter {
   /** Delete the app and its extras. Already gone counts as done (return 'gone'). `purge`: Entra's deleted-items purge. */
   deleteApp(ctx: AdapterContext, app: AppRecord, opts?: { purge?: boolean }): Promise<'deleted' | 'gone'>;
   revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult>;
+  /**
+   * The access policy at this IdP (pure: no I/O). Throws a UsageError naming the flag when the IdP cannot enforce
+   * it. Absent: the IdP needs nothing changed and groups travel in the `groups` claim (generic OIDC).
+   */
+  accessSupport?(policy: AccessPolicy, app?: Pick<AppRecord, 'clientId' | 'extras'>): AccessSupport;
+  /**
+   * Make the policy's claims reach this app's access tokens (a groups claim, app roles, scopes, an Action...).
+   * Idempotent: `previous` is what an earlier run created (reuse or update it, never duplicate). Returns the ids of
+   * everything this setup created (journaled, non-secret), which removeAccess deletes.
+   */
+  applyAccess?(ctx: AdapterContext, app: AppRecord, policy: AccessPolicy, previous?: Record<string, string>): Promise<Record<string, string>>;
+  /** Delete what applyAccess created (already gone counts as done). */
+  removeAccess?(ctx: AdapterContext, app: AppRecord, created: Record<string, string>): Promise<'deleted' | 'gone'>;
 }
 
 /** Provider-specific option values: parsed init flags, saved (non-secret) in the journal for later commands. */
