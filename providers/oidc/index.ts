@@ -4,7 +4,9 @@ import type { ProviderModule } from '../types.js';
 export const provider: ProviderModule = {
   id: 'oidc',
   displayName: 'Any OIDC provider with dynamic client registration (sandbox, Keycloak, Hydra, Authentik)',
-  flags: {},
+  flags: {
+    'oidc-groups-claim': { type: 'string', placeholder: 'claim', description: 'Generic OIDC: the access-token claim that lists the user\'s groups, for --allow-group (default groups)' },
+  },
   credentialEnv: ['AGENTCORE_AUTH_INITIAL_ACCESS_TOKEN'],
   async createAdapter(options) {
     const issuer = typeof options.issuer === 'string' ? options.issuer : undefined;

@@ -59,6 +59,8 @@ export interface VerifyInput {
   noLogin?: boolean;
   callTool?: { name: string; args?: Record<string, unknown> };
   authorizer?: CustomJwtAuthorizer;
+  /** Who may use the gateway, when the authorizer itself is not known (a team profile's rules): judged for the user. */
+  accessRules?: Pick<CustomJwtAuthorizer, 'allowedScopes' | 'customClaims'>;
   /** Per HTTP request; default 10 s. */
   timeoutMs?: number;
   /** How long to wait for the browser sign-in; default 5 min. */
@@ -368,6 +370,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checks.push(...(await clientConfigPending), ...entryChecks, ...(cacheRefresh ? [cacheRefresh] : []), ...(await consistencyChecks(input, learned)));
     if (input.viaClient) checks.push(...(await viaClientChecks(input, deps.logger)));
     judgeByEndpoint(checks, endpointKind(input));
+    if (checks.some((c) => c.id === 'access-rules')) (await import('./access-rules.js')).deferToAccessRules(checks, input.authorizer ?? (input.accessRules ? { discoveryUrl: '', ...input.accessRules } : undefined));
     // A refresh that worked disproves every "no refresh token" premise (Cognito issues them without offline_access).
     if (checks.some((c) => c.id === 'refresh' && c.status === 'pass')) for (const c of checks) dropTagged(c, ['no-refresh']);
     return {
@@ -510,7 +513,20 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     checkTokenClaims({ accessToken, expectedIssuer: asMd?.issuer, authorizer: input.authorizer }),
     checkMcpCalls({ gatewayUrl: input.gatewayUrl, accessToken, callTool: input.callTool, timeoutMs }),
   ]);
-  checks.push(claims, ...calls);
+  checks.push(claims);
+  // Who may use the gateway, judged for this user (a JWT only: an opaque token's claims are the server's to read).
+  const accessZ = input.authorizer ?? (input.accessRules ? { discoveryUrl: '', ...input.accessRules } : undefined);
+  if (accessZ) {
+    const { decodeJwtClaims } = await import('../oauth/tokens.js');
+    const payload = decodeJwtClaims(accessToken)?.payload;
+    if (payload) {
+      const { checkAccessRules } = await import('./access-rules.js');
+      const { detectProvider } = await import('../../providers/profiles.js');
+      const access = checkAccessRules({ authorizer: accessZ, claims: payload, provider: input.provider ?? detectProvider(asMd?.issuer ?? '') });
+      if (access) checks.push(access);
+    }
+  }
+  checks.push(...calls);
 
   const refresh = await checkRefresh({
     tokenEndpoint: asMd!.token_endpoint!,

@@ -1,6 +1,7 @@
 /**
  * Flags, env and prompts become typed answers. Precedence: flag, env, prompt, default, else fail naming the flag.
  */
+import { AccessPolicyError, hasAccessRules, parseAccessPolicy, type AccessPolicy } from '../authorizer/access.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
@@ -237,6 +238,7 @@ export async function collectInitAnswers(
   const teamProfile = teamProfilePath(ctx, opts);
   const serverName = parseServerName(str(opts, 'server-name'));
   const callbackPort = parsePort(str(opts, 'callback-port'), '--callback-port', DEFAULT_CALLBACK_PORT);
+  const access = await collectAccessPolicy(prompter, opts);
   return {
     setup: ctx.flags.setup,
     provider,
@@ -253,9 +255,52 @@ export async function collectInitAnswers(
     callbackPort,
     callbackHost: 'localhost',
     scopes: parseScopes(str(opts, 'scopes')),
+    ...(hasAccessRules(access) ? { access } : {}),
     lifetimes: parseLifetimes(opts),
     appName: str(opts, 'app-name') ?? `agentcore-auth ${ctx.flags.setup}`,
     verify: opts['no-verify'] !== true,
     wait: opts['no-wait'] !== true,
   };
+}
+
+const list = (v: ParsedOptions[string]): string[] => (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []);
+
+/**
+ * Who may use the gateway (issue 13): --allow-group, --require-scope, --require-claim; interactive without them,
+ * "Who may use the gateway?". Without flags and without a terminal: anyone who can sign in (the client stays pinned).
+ */
+export async function collectAccessPolicy(prompter: Context['prompter'], opts: ParsedOptions): Promise<AccessPolicy> {
+  const given = { groups: list(opts['allow-group']), scopes: list(opts['require-scope']), claims: list(opts['require-claim']) };
+  const parse = (input: Partial<typeof given>): AccessPolicy => {
+    try {
+      return parseAccessPolicy(input);
+    } catch (err) {
+      if (err instanceof AccessPolicyError) throw new UsageError(err.message, { fix: err.fix });
+      throw err;
+    }
+  };
+  if (given.groups.length || given.scopes.length || given.claims.length || !prompter.interactive) return parse(given);
+  const who = await prompter.ask<'anyone' | 'group' | 'scope' | 'claim'>({
+    flag: '--allow-group',
+    message: 'Who may use the gateway?',
+    choices: [
+      { value: 'anyone', name: 'Anyone who can sign in at the IdP (this app only)' },
+      { value: 'group', name: 'Members of a group (or role)', description: '--allow-group NAME' },
+      { value: 'scope', name: 'Holders of a scope', description: '--require-scope SCOPE' },
+      { value: 'claim', name: 'A custom claim rule', description: '--require-claim department=engineering | groups~a,b' },
+    ],
+    default: 'anyone',
+  });
+  if (who === 'anyone') return {};
+  const checked = (key: keyof typeof given) => (v: string) => {
+    try {
+      parseAccessPolicy({ [key]: [v] });
+      return true;
+    } catch (err) {
+      return err instanceof AccessPolicyError ? `${err.message} ${err.fix}` : String(err);
+    }
+  };
+  if (who === 'group') return parse({ groups: [await prompter.ask({ flag: '--allow-group', message: 'Group names (comma-separated; any of them admits):', validate: checked('groups') })] });
+  if (who === 'scope') return parse({ scopes: [await prompter.ask({ flag: '--require-scope', message: 'Scopes (any of them admits):', validate: checked('scopes') })] });
+  return parse({ claims: [await prompter.ask({ flag: '--require-claim', message: 'Claim rule (CLAIM=VALUE, CLAIM~VALUE, CLAIM~A,B):', validate: checked('claims') })] });
 }

@@ -58,6 +58,13 @@ function createdGatewayIds(entries: JournalEntry[]): Set<string> {
   return new Set(live(entries, 'gateway-create').flatMap((e) => (e.result?.gatewayId ? [String(e.result.gatewayId)] : [])));
 }
 
+/** What an idp-access entry changed at the IdP, in words (its created ids, by kind). */
+function accessWhat(e: JournalEntry): string {
+  const created = (e.result?.created ?? e.intent.previous ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(created);
+  return keys.length ? keys.join(', ') : 'what init set up for the access rules';
+}
+
 /** The undo plan, in the order undoEntries runs it. */
 export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: UndoOptions): string[] {
   const out: string[] = [];
@@ -72,6 +79,9 @@ export function describeUndo(entries: JournalEntry[], cfg: SetupConfig, opts: Un
     out.push(opts.deleteGateway ? `Delete gateway ${String(e.intent.gatewayId)} (--delete-gateway)` : `Restore gateway ${String(e.intent.gatewayId)}'s previous authorizer`);
   }
   for (const e of live(entries, 'gateway-create')) out.push(`Delete gateway ${String(e.result?.gatewayId ?? `"${String(e.intent.name)}"`)} (created by init)`);
+  for (const e of live(entries, 'idp-access')) {
+    out.push(opts.keepApp ? `Keep the access rules' IdP changes for client ${String(e.intent.clientId)} (--keep-app)` : `Remove the access rules' IdP changes for client ${String(e.intent.clientId)} (${accessWhat(e)})`);
+  }
   for (const e of live(entries, 'idp-app')) {
     const id = appOf(e);
     if (opts.forget?.has(e.seq)) out.push(`Forget OIDC client ${id ?? `#${e.seq} ("${String(e.intent.appName)}")`} (you confirmed it is gone; nothing is contacted)`);
@@ -323,7 +333,22 @@ export async function undoEntries(
     await act(what, () => recorded(e, async (g, note) => withNote(await gw.deleteWhenSettled(g.gatewayId, settle), note)), fix, e);
   }
 
-  // 4. The IdP apps, each with its own record.
+  // 4. The access rules' IdP changes (a groups claim, app roles, an Action), then the IdP apps, each with its own record.
+  for (const e of live(entries, 'idp-access')) {
+    const clientId = String(e.intent.clientId);
+    if (opts.keepApp) {
+      actions.push({ what: `Keep the access rules' IdP changes for client ${clientId}`, status: 'skipped', detail: '--keep-app', kept: `${accessWhat(e)} for client ${clientId} (--keep-app)` });
+      continue;
+    }
+    const appEntry = live(entries, 'idp-app').find((a) => appOf(a) === clientId);
+    const created = (e.result?.created ?? e.intent.previous ?? {}) as Record<string, string>;
+    const fix = `Remove ${accessWhat(e)} in the IdP's admin console; then run \`agentcore-auth cleanup\` again.`;
+    await act(`Remove the access rules' IdP changes for client ${clientId}`, async () => {
+      const app = appEntry ? await loadApp(journal, appEntry) : undefined;
+      if (!app || !adapter?.removeAccess) return { status: 'left', detail: !app ? 'no app record to act with' : `provider ${cfg.provider} cannot remove them` };
+      return adapter.removeAccess(actx, app, created);
+    }, fix, e);
+  }
   const setupFlag = journal.doc.setup !== 'default' ? ` --setup ${journal.doc.setup}` : '';
   const again = (what: string) => `agentcore-auth cleanup --forget ${what}${setupFlag}`;
   for (const e of live(entries, 'idp-app')) {

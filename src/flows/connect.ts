@@ -34,6 +34,8 @@ export interface ConnectValues {
   issuerSource?: string;
   provider?: string;
   resource?: string;
+  /** Who may use the gateway (the team profile's rules), shown and judged for the developer's own token. */
+  access?: import('./team-profile.js').ProfileAccess;
   /** The profile's file or URL, when one was given. */
   source?: string;
 }
@@ -107,6 +109,7 @@ export async function connectValues(ctx: Pick<Context, 'prompter' | 'cwd'>, opts
     ...(issuer ? { issuerSource: str(opts, 'issuer') ? '--issuer' : `the team profile ${source}` } : {}),
     ...(provider ? { provider } : {}),
     ...(base.resource ? { resource: base.resource } : {}),
+    ...(base.access ? { access: base.access } : {}),
     ...(source ? { source } : {}),
   };
 }
@@ -178,6 +181,13 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   const tilde = (p: string) => (p.startsWith(`${ctx.home}/`) ? `~${p.slice(ctx.home.length)}` : p);
   logger.info(`Plan for setup "${setup}" (${values.source ? `team profile ${values.source}` : 'values from flags'}):`);
   logger.info(`  gateway ${values.gatewayUrl}, client ${values.clientId}, scopes ${values.scopes.join(' ')}${values.mcpRemoteArgs.length ? `, mcp-remote ${values.mcpRemoteArgs.join(' ')}` : ''}`);
+  const { accessAuthorizer } = await import('./access.js');
+  const rules = accessAuthorizer(values.access);
+  if (rules) {
+    const { accessWords } = await import('./status.js');
+    logger.info('  Who may use this gateway (you must satisfy every rule):');
+    for (const w of accessWords({ discoveryUrl: '', ...rules })) logger.info(`    - ${w}`);
+  }
   steps.forEach((s, i) => {
     for (const l of formatClientStep(s, `${i + 1}.`, tilde)) logger.info(l);
   });
@@ -257,6 +267,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
         scopes: values.scopes,
         ...(values.issuer ? { expectedIssuer: values.issuer, expectedIssuerSource: values.issuerSource ?? '--issuer' } : {}),
         ...(values.resource ? { resource: values.resource } : {}),
+        ...(values.access ? { accessRules: (await import('./access.js')).accessAuthorizer(values.access) } : {}),
         disableResource: values.mcpRemoteArgs.includes('--disable-resource-parameter'),
         callbackHost: 'localhost',
         callbackPort: values.callbackPort,

@@ -66,6 +66,10 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
   adapter.checkLifetimes?.(answers.lifetimes);
+  // Who may use the gateway: refused here when the IdP cannot enforce it.
+  const { accessSupportOf, requireAccessApply, scopesWithAccess, groupsClaimOption } = await import('./access.js');
+  const accessSupport = accessSupportOf(adapter, answers.access, undefined, groupsClaimOption(providerOptions));
+  requireAccessApply(adapter, accessSupport);
   answers.callbackPort = await usableCallbackPort(ctx, answers.callbackPort, answers.callbackHost);
   // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
@@ -98,7 +102,13 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   await adapter.preflight(actx);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
   if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
-  await checkGatewayDiscovery(ctx, adapter, timeoutMs);
+  const discovered = await checkGatewayDiscovery(ctx, adapter, timeoutMs);
+  if (discovered && answers.access && !adapter.applyAccess) {
+    const { unadvertised } = await import('./access.js');
+    for (const w of unadvertised(discovered, answers.access, accessSupport)) logger.warn(w);
+  }
+  // An IdP that needs nothing changed for the policy (generic OIDC): the app may request the policy's scopes.
+  if (!adapter.applyAccess) answers.scopes = scopesWithAccess(answers.scopes, answers.access, accessSupport);
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
     const g = await gateway.require(answers.gateway.id);
@@ -168,9 +178,11 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     }
     return state;
   };
+  const { authorizerWithAccess, accessLines } = await import('./access.js');
   const authorizerPreview = (clientId: string) =>
-    adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {});
-  const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview);
+    authorizerWithAccess(adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {}), answers.access, accessSupport);
+  const accessView = accessLines(answers.access, accessSupport);
+  const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview, accessView);
   const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
   const placeholderApp = { provider: adapter.id, clientId: CLIENT_PLACEHOLDER, issuer: answers.issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} };
   let clientScopes: string[] | undefined;
@@ -276,9 +288,9 @@ async function usableCallbackPort(ctx: Context, port: number, host: string): Pro
  * before anything is made. An answer that says otherwise is refused; no answer at all (a pool that does not exist
  * yet, a network that cannot reach it) is a warning, because the gateway reads it later from AWS.
  */
-async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutMs: number): Promise<void> {
+async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
   const { discoveryUrl, issuer } = adapter.tokenProfile();
-  if (!discoveryUrl || discoveryUrl.includes('<')) return; // not known until the app exists (a placeholder)
+  if (!discoveryUrl || discoveryUrl.includes('<')) return undefined; // not known until the app exists (a placeholder)
   const { httpFetch, readText } = await import('../core/http.js');
   const { sameIssuer } = await import('../oauth/issuer-pin.js');
   let res: Response;
@@ -286,7 +298,7 @@ async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutM
     res = await httpFetch(discoveryUrl, { headers: { accept: 'application/json' } }, { timeoutMs: Math.min(timeoutMs, 10_000), purpose: "reading the gateway's discovery URL" });
   } catch (err) {
     ctx.logger.warn(`Could not read ${discoveryUrl} (${(err as Error).message}): the gateway must be able to read it; verify checks it after init.`);
-    return;
+    return undefined;
   }
   const refuse = (why: string, fix: string) => {
     throw new CliError(`The discovery URL the gateway would use, ${discoveryUrl}, ${why}. Nothing was changed.`, { code: 'discovery_invalid', fix });
@@ -309,11 +321,13 @@ async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutM
     // (Cognito's adapter says the same in its own words.)
     ctx.logger.warn(`${discoveryUrl} does not list code_challenge_methods_supported: mcp-remote may refuse to sign in until the IdP advertises PKCE S256.`);
   }
+  return md;
 }
 
 /** The team profile for `agentcore-auth connect`: written after the setup is applied, named in the journal. */
 async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers, applied: Applied, result: InitResult): Promise<void> {
   const { writeTeamProfile, connectCommand, TEAM_PROFILE_VERSION } = await import('./team-profile.js');
+  const { profileAccess } = await import('./access.js');
   const path = answers.teamProfile!;
   const r = await writeTeamProfile(path, {
     version: TEAM_PROFILE_VERSION,
@@ -326,6 +340,7 @@ async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers
     mcpRemoteArgs: applied.requirements.mcpRemoteArgs,
     serverName: answers.serverName,
     ...(applied.requirements.resource ? { resource: applied.requirements.resource } : {}),
+    ...(answers.access ? { access: profileAccess(applied.authorizer) } : {}),
   }).catch((err: Error) => ({ written: false, reason: err.message }));
   if (!r.written) {
     ctx.logger.warn(`Team profile not written: ${r.reason}. Pass --team-profile PATH to write it elsewhere.`);
@@ -402,8 +417,18 @@ async function applyPlan(
   result.app = { clientId: app.clientId, issuer: app.issuer, provider: app.provider };
   checkAborted(ctx.signal);
 
+  // 1b. The access policy's claims, at the IdP
+  const { accessSupportOf, authorizerWithAccess, scopesWithAccess, groupsClaimOption } = await import('./access.js');
+  const support = accessSupportOf(adapter, answers.access, app, groupsClaimOption(providerOptions));
+  if (answers.access && plan.steps.some((s) => s.kind === 'idp-access')) {
+    const { applyAccess } = await import('../steps/apply-access.js');
+    await applyAccess(actx, journal, adapter, app, answers.access);
+    checkAborted(ctx.signal);
+  }
+  if (answers.access) await journal.setConfig({ access: answers.access });
+
   // 2. Gateway authorizer
-  const authorizer = adapter.recommendedAuthorizer(app, { resource });
+  const authorizer = authorizerWithAccess(adapter.recommendedAuthorizer(app, { resource }), answers.access, support);
   const finalStep = g ? { ...gatewayStep, action: 'update' as const, gatewayId: g.gatewayId } : gatewayStep;
   g = await configureGateway({ logger, gateway, signal: ctx.signal }, journal, finalStep, authorizer, { waitTimeoutMs });
   await journal.setConfig({ gatewayId: g.gatewayId, gatewayUrl: g.gatewayUrl });
@@ -411,7 +436,8 @@ async function applyPlan(
   checkAborted(ctx.signal);
 
   // 3. Client configs, one entry per client
-  const req = adapter.clientRequirements(app, { scopes: answers.scopes, resource: g.gatewayUrl });
+  const baseReq = adapter.clientRequirements(app, { scopes: answers.scopes, resource: g.gatewayUrl });
+  const req = { ...baseReq, scopes: scopesWithAccess(baseReq.scopes, answers.access, support) };
   const { writeClientEntry } = await import('../steps/write-client.js');
   const { buildMcpRemoteArgs } = await import('../clients/mcp-remote.js');
   const entryInput = {

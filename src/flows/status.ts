@@ -1,6 +1,8 @@
 /**
  * status: what the journal says exists, checked against the live resources; drift is named.
  */
+import { describeRequirement, requirementsOf, type AccessPolicy } from '../authorizer/access.js';
+import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { AppRecord } from '../../providers/types.js';
 import type { Context } from '../core/context.js';
 import { CliError, errorMessage } from '../core/errors.js';
@@ -26,6 +28,8 @@ export interface SetupStatus {
   drift: boolean;
   /** The command that puts drift right (absent when there is none). */
   fix?: string;
+  /** Who may use the gateway, as its live rules say (words), when the gateway could be read. */
+  access?: string[];
 }
 
 export async function runStatus(ctx: Context, explicitSetup: boolean): Promise<{ setups: SetupStatus[]; known: string[] }> {
@@ -54,6 +58,7 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
   const setupFlag = doc.setup !== 'default' ? ` --setup ${doc.setup}` : '';
   const items: StatusItem[] = [];
   const live = doc.entries.filter((e) => e.state === 'done' || e.state === 'intent');
+  let liveAuthorizer: CustomJwtAuthorizer | undefined;
   for (const e of live) {
     try {
       if (e.kind === 'idp-app') {
@@ -110,7 +115,13 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
           } else {
             item.live = 'present';
             item.detail = `${g.status}, ${g.gatewayUrl}`;
+            const lost = lostRules(cfg.access as AccessPolicy | undefined, e.intent.authorizer as CustomJwtAuthorizer | undefined, g.authorizer);
+            if (lost.length) {
+              item.live = 'drifted';
+              item.detail = `the gateway no longer enforces the access rules init set: ${lost.join('; ')}`;
+            }
           }
+          if (g.authorizer) liveAuthorizer = g.authorizer;
         }
         items.push(item);
       } else if (e.kind === 'client-entry') {
@@ -143,7 +154,27 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
     : unmanaged.length && !items.some((i) => i.live === 'missing' || i.live === 'drifted')
       ? unmanaged.map((i) => i.fix).filter(Boolean).join(' ')
       : `agentcore-auth init${setupFlag} (with the flags of the first run) puts back what is missing or drifted and reuses the rest; agentcore-auth cleanup${setupFlag} removes it all.`;
-  return { setup: doc.setup, status: doc.status, updatedAt: doc.updatedAt, items, drift, ...(fix ? { fix } : {}) };
+  const access = liveAuthorizer ? accessWords(liveAuthorizer) : undefined;
+  return { setup: doc.setup, status: doc.status, updatedAt: doc.updatedAt, items, drift, ...(fix ? { fix } : {}), ...(access ? { access } : {}) };
+}
+
+const CLIENT_CLAIMS = ['client_id', 'cid', 'azp', 'appid'];
+
+/** Who may use a gateway, from its live rules: allowedScopes and the claim rules other than the client pin. */
+export function accessWords(z: CustomJwtAuthorizer): string[] {
+  const rules = requirementsOf(z).filter((r) => !CLIENT_CLAIMS.includes(r.claim)).map(describeRequirement);
+  if (z.allowedScopes?.length) rules.unshift(`only tokens granted ${z.allowedScopes.length === 1 ? `"${z.allowedScopes[0]}"` : `any of ${z.allowedScopes.map((x) => `"${x}"`).join(', ')}`} (allowedScopes)`);
+  return rules.length ? rules : ['anyone who can sign in at the IdP (through the pinned client)'];
+}
+
+/** The rules init set (recorded in the journal) that the live gateway no longer has, in words. */
+function lostRules(policy: AccessPolicy | undefined, written: CustomJwtAuthorizer | undefined, liveZ: CustomJwtAuthorizer | undefined): string[] {
+  if (!policy || !written) return [];
+  const key = (r: ReturnType<typeof requirementsOf>[number]) => `${r.claim}\u0000${r.op}\u0000${[...r.values].sort().join('\u0000')}`;
+  const have = new Set(requirementsOf(liveZ).map(key));
+  const lost = requirementsOf(written).filter((r) => !CLIENT_CLAIMS.includes(r.claim) && !have.has(key(r)));
+  const scopes = (written.allowedScopes ?? []).filter((x) => !(liveZ?.allowedScopes ?? []).includes(x));
+  return [...lost.map(describeRequirement), ...(scopes.length ? [`allowedScopes ${scopes.join(', ')}`] : [])];
 }
 
 async function loadJournalApp(ctx: Context, setup: string, entry: JournalEntry): Promise<AppRecord | undefined> {
@@ -166,6 +197,10 @@ export function printStatus(ctx: Context, r: { setups: SetupStatus[]; known: str
       const state = i.live === 'unmanageable' ? 'cannot be managed' : i.live;
       logger.info(`  ${mark} ${i.kind} ${i.id}: ${state}${i.detail ? ` (${i.detail})` : ''}`);
       if (i.fix && i.live !== 'present' && i.fix !== s.fix) logger.info(`      Fix: ${i.fix}`);
+    }
+    if (s.access) {
+      logger.info('  Who may use the gateway:');
+      for (const a of s.access) logger.info(`    - ${a}`);
     }
     if (s.fix) logger.info(`  To fix: ${s.fix}`);
   }

@@ -8,6 +8,7 @@
  * A profile can come from a file or an https URL (http only on loopback). Its mcp-remote flags are limited to
  * an allow-list, so a tampered profile cannot make the entry send headers or read local files.
  */
+import { CLAIM_NAME_PATTERN, CLAIM_VALUE_PATTERN, SCOPE_PATTERN, type ClaimRequirement } from '../authorizer/access.js';
 import { isLoopbackHost, requireSecureUrl } from '../core/net.js';
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -30,6 +31,37 @@ export interface TeamProfile {
   serverName: string;
   /** The RFC 8707 resource the IdP needs, when it differs from the gateway URL. */
   resource?: string;
+  /** Who may use the gateway: its allowedScopes and claim rules (not the client pin), so connect can tell a developer. */
+  access?: ProfileAccess;
+}
+
+export interface ProfileAccess {
+  allowedScopes?: string[];
+  rules?: ClaimRequirement[];
+}
+
+/** A profile's access rules, checked as AgentCore would accept them: the words shown are built from these, never read. */
+function validateAccess(raw: unknown, source: string): ProfileAccess {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(source, '"access" is not an object');
+  const a = raw as Record<string, unknown>;
+  const out: ProfileAccess = {};
+  if (a.allowedScopes !== undefined) {
+    if (!Array.isArray(a.allowedScopes) || !a.allowedScopes.every((x) => typeof x === 'string' && SCOPE_PATTERN.test(x))) fail(source, '"access.allowedScopes" is not a list of scopes');
+    out.allowedScopes = a.allowedScopes as string[];
+  }
+  if (a.rules !== undefined) {
+    if (!Array.isArray(a.rules)) fail(source, '"access.rules" is not a list');
+    out.rules = a.rules.map((r: unknown) => {
+      const x = (r ?? {}) as Record<string, unknown>;
+      const ok =
+        typeof x.claim === 'string' && CLAIM_NAME_PATTERN.test(x.claim) &&
+        (x.op === 'EQUALS' || x.op === 'CONTAINS' || x.op === 'CONTAINS_ANY') &&
+        Array.isArray(x.values) && x.values.length > 0 && x.values.length <= 100 && x.values.every((v) => typeof v === 'string' && CLAIM_VALUE_PATTERN.test(v));
+      if (!ok) fail(source, '"access.rules" holds a rule AgentCore would not accept');
+      return { claim: x.claim as string, op: x.op as ClaimRequirement['op'], values: x.values as string[] };
+    });
+  }
+  return out;
 }
 
 /** mcp-remote flags a profile may carry: flag -> takes a value. */
@@ -110,6 +142,7 @@ export function validateTeamProfile(raw: unknown, source: string): TeamProfile {
     profile.provider = p.provider;
   }
   if (p.resource !== undefined) profile.resource = url('resource');
+  if (p.access !== undefined) profile.access = validateAccess(p.access, source);
   return profile;
 }
 

@@ -11,7 +11,7 @@ import { fsWriteError, readTextIfExists, writeFileAtomic } from '../core/fs.js';
 
 export const JOURNAL_VERSION = 1;
 
-export type EntryKind = 'idp-app' | 'gateway-create' | 'gateway-authorizer' | 'client-entry';
+export type EntryKind = 'idp-app' | 'idp-access' | 'gateway-create' | 'gateway-authorizer' | 'client-entry';
 export type EntryState = 'intent' | 'done' | 'failed' | 'undone';
 
 export interface JournalEntry {
@@ -131,7 +131,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const KINDS: EntryKind[] = ['idp-app', 'gateway-create', 'gateway-authorizer', 'client-entry'];
+const KINDS: EntryKind[] = ['idp-app', 'idp-access', 'gateway-create', 'gateway-authorizer', 'client-entry'];
 const STATES: EntryState[] = ['intent', 'done', 'failed', 'undone'];
 
 /** Why a journal entry cannot be acted on (undefined when it can). */

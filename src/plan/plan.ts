@@ -2,6 +2,7 @@
  * The plan: answers in, intended changes out. Pure (no I/O), so --dry-run shows exactly what a real run
  * would do, and the same object drives the steps.
  */
+import type { AccessPolicy } from '../authorizer/access.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ProviderId } from '../../providers/types.js';
 import { clientLabel } from '../clients/registry.js';
@@ -40,6 +41,8 @@ export interface InitAnswers {
   callbackPort: number;
   callbackHost: 'localhost' | '127.0.0.1';
   scopes: string[];
+  /** Who may use the gateway (--allow-group, --require-scope, --require-claim); absent: anyone who can sign in. */
+  access?: AccessPolicy;
   lifetimes: Lifetimes;
   appName: string;
   verify: boolean;
@@ -100,11 +103,27 @@ export type PlanStep =
       callbackPort: number;
       redirectUri: string;
     }
+  | {
+      /** The IdP-side changes that make the access policy's claims reach the access token (groups claim, roles...). */
+      kind: 'idp-access';
+      action: 'apply';
+      provider: ProviderId;
+      changes: string[];
+    }
   | { kind: 'verify'; callbackPort: number };
+
+/** The access policy as the plan shows it (from flows/access accessLines). */
+export interface AccessView {
+  rules: string[];
+  idpChanges: string[];
+  notes: string[];
+}
 
 export interface InitPlan {
   setup: string;
   steps: PlanStep[];
+  /** Who may use the gateway, in words (absent: no access policy given). */
+  access?: AccessView;
   /** The team profile init writes at the end (not a step: nothing to undo at the IdP or gateway). */
   teamProfile?: string;
 }
@@ -135,6 +154,7 @@ export function buildInitPlan(
   a: InitAnswers,
   existing: ExistingState,
   authorizerFor: (clientId: string) => CustomJwtAuthorizer,
+  access?: AccessView,
 ): InitPlan {
   const redirectUri = redirectUriFor(a.callbackHost, a.callbackPort);
   const reuseApp = Boolean(existing.clientId) && (existing.appRedirectUris ?? [redirectUri]).includes(redirectUri);
@@ -156,6 +176,7 @@ export function buildInitPlan(
       ...(updateApp ? { previousRedirectUris: existing.appRedirectUris ?? [] } : {}),
     },
   ];
+  if (a.access && access?.idpChanges.length) steps.push({ kind: 'idp-access', action: 'apply', provider: a.provider, changes: access.idpChanges });
   const authorizer = authorizerFor(clientId);
   if (a.gateway.mode === 'existing' || existing.createdGatewayId) {
     steps.push({
@@ -172,7 +193,7 @@ export function buildInitPlan(
   }
   steps.push(...clientEntrySteps(a.clients, a, redirectUri));
   if (a.verify) steps.push({ kind: 'verify', callbackPort: a.callbackPort });
-  return { setup: a.setup, steps, ...(a.teamProfile ? { teamProfile: a.teamProfile } : {}) };
+  return { setup: a.setup, steps, ...(a.access && access ? { access } : {}), ...(a.teamProfile ? { teamProfile: a.teamProfile } : {}) };
 }
 
 function describeAuthorizer(z: CustomJwtAuthorizer): string[] {
@@ -216,10 +237,20 @@ export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?:
         if (s.action === 'create') out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
         else out.push(`  ${n} ~ Set gateway ${s.gatewayId}'s inbound authorizer (CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}; every other setting kept`);
         for (const l of describeAuthorizer(s.authorizer)) out.push(`       ${l}`);
+        if (plan.access) {
+          out.push('       who may use it:');
+          for (const r of plan.access.rules) out.push(`         - ${r}`);
+          for (const n of plan.access.notes) out.push(`         note: ${n}`);
+        }
         out.push(s.wait ? '       then wait until READY' : '       (not waiting for READY: --no-wait)');
         break;
       case 'client-entry':
         out.push(...formatClientStep(s, n, tilde));
+        break;
+      case 'idp-access':
+        out.push(`  ${n} + Make the access rules' claims reach the access token at ${s.provider}:`);
+        for (const c of s.changes) out.push(`       ${c}`);
+        out.push('       (removed by cleanup)');
         break;
       case 'verify':
         out.push(`  ${n}   Verify: 401 challenge, metadata, JWKS, test login on port ${s.callbackPort}, tools/list`);

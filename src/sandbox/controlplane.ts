@@ -17,6 +17,7 @@
  * after readyDelayMs; DELETING disappears after readyDelayMs; update/delete while not settled is a
  * ConflictException. Each gateway gets its own data-plane server (dataplane.ts), started on create.
  */
+import { CLAIM_NAME_PATTERN, CLAIM_VALUE_PATTERN } from '../authorizer/access.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
@@ -53,7 +54,6 @@ const NAME_PATTERN = /^([0-9a-zA-Z][-]?){1,100}$/;
 const ROLE_ARN_PATTERN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 const DISCOVERY_PATTERN = /^.+\/\.well-known\/openid-configuration$/;
 const KMS_ARN_PATTERN = /^arn:aws(|-cn|-us-gov):kms:[a-zA-Z0-9-]*:[0-9]{12}:key\/[a-zA-Z0-9-]{36}$/;
-const CLAIM_NAME_PATTERN = /^[A-Za-z0-9_.:/-]{1,255}$/;
 const SCOPE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]{1,255}$/;
 
 /** Fields an update replaces wholesale (omitted = removed). protocolType falls back to its default, MCP. */
@@ -212,6 +212,10 @@ function checkCustomJwt(jwt: unknown, problems: FieldProblem[]): void {
       (op === 'EQUALS' && type === 'STRING' && hasString) ||
       (op === 'CONTAINS' && type === 'STRING_ARRAY' && hasString) ||
       (op === 'CONTAINS_ANY' && type === 'STRING_ARRAY' && hasList);
+    const values = hasString ? [value.matchValueString] : hasList ? (value.matchValueStringList as string[]) : [];
+    for (const v of values) {
+      if (!CLAIM_VALUE_PATTERN.test(String(v))) problems.push(constraint(`${p}.authorizingClaimMatchValue.claimMatchValue`, String(v), `Member must satisfy regular expression pattern: ${CLAIM_VALUE_PATTERN.source}`));
+    }
     if (!fits) {
       problems.push(
         constraint(

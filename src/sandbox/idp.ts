@@ -10,7 +10,8 @@
  * - JWT access tokens (RFC 9068, RS256) whose `aud` is the `resource` the client asked for (any absolute
  *   http(s) URI, e.g. a gateway URL `http://127.0.0.1:PORT/mcp`). Without a `resource` parameter the audience is
  *   `{issuer}/default-api` (see `defaultAudience`). The token carries `iss`, `sub` (the username), `aud`, `exp`,
- *   `iat`, `jti`, `client_id`, `scope`, plus `cid` (= client_id, Okta-style), `preferred_username`, `email`, `groups`;
+ *   `iat`, `jti`, `client_id`, `scope`, plus `cid` (= client_id, Okta-style), `preferred_username`, `email`, `groups`,
+ *   `department` (alice: engineering, groups engineering and mcp-users; bob: sales, group sales);
  * - refresh tokens whenever `offline_access` was requested and the client may use the refresh_token grant
  *   (no `prompt=consent` needed); they rotate on every use and keep the access token's audience;
  * - revocation, introspection, RFC 7591 dynamic registration (optionally gated by an initial access token)
@@ -41,11 +42,13 @@ export interface SandboxUser {
   email: string;
   name: string;
   groups?: string[];
+  /** A string claim for --require-claim department=... */
+  department?: string;
 }
 
 export const DEFAULT_USERS: SandboxUser[] = [
-  { username: 'alice', password: 'alice-password', email: 'alice@example.com', name: 'Alice Example', groups: ['engineering', 'mcp-users'] },
-  { username: 'bob', password: 'bob-password', email: 'bob@example.com', name: 'Bob Example', groups: ['sales'] },
+  { username: 'alice', password: 'alice-password', email: 'alice@example.com', name: 'Alice Example', groups: ['engineering', 'mcp-users'], department: 'engineering' },
+  { username: 'bob', password: 'bob-password', email: 'bob@example.com', name: 'Bob Example', groups: ['sales'], department: 'sales' },
 ];
 
 export interface SandboxIdpOptions {
@@ -294,6 +297,7 @@ export async function createSandboxIdp(opts: SandboxIdpOptions): Promise<Sandbox
     email: u.email,
     email_verified: true,
     groups: u.groups ?? [],
+    ...(u.department ? { department: u.department } : {}),
   });
 
   const configuration: Configuration = {
@@ -310,7 +314,7 @@ export async function createSandboxIdp(opts: SandboxIdpOptions): Promise<Sandbox
     scopes: [...OIDC_SCOPES, RESOURCE_SCOPE],
     claims: {
       openid: ['sub'],
-      profile: ['name', 'preferred_username', 'groups'],
+      profile: ['name', 'preferred_username', 'groups', 'department'],
       email: ['email', 'email_verified'],
     },
     cookies: {
@@ -340,6 +344,7 @@ export async function createSandboxIdp(opts: SandboxIdpOptions): Promise<Sandbox
         preferred_username: u.username,
         email: u.email,
         groups: u.groups ?? [],
+        ...(u.department ? { department: u.department } : {}),
       };
     },
     clientBasedCORS: (_ctx, origin) => isLoopbackOrigin(origin),
