@@ -136,6 +136,8 @@ export interface IdpAdapter {
    * it. Absent: the IdP needs nothing changed and groups travel in the `groups` claim (generic OIDC).
    */
   accessSupport?(policy: AccessPolicy, app?: Pick<AppRecord, 'clientId' | 'extras'>): AccessSupport;
+  /** Preflight for the policy: what it names exists at the IdP (groups, roles), or will be created; else a UsageError. */
+  checkAccess?(ctx: AdapterContext, policy: AccessPolicy): Promise<void>;
   /**
    * Make the policy's claims reach this app's access tokens (a groups claim, app roles, scopes, an Action...).
    * Idempotent: `previous` is what an earlier run created (reuse or update it, never duplicate). Returns the ids of

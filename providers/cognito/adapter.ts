@@ -13,6 +13,8 @@
  * to manage the app later (region, pool, domain, what was created) is in AppRecord.extras, so cleanup,
  * status and verify work from the journal alone. No secret exists: the client is public.
  */
+import type { AccessPolicy } from '../../src/authorizer/access.js';
+import { checkGroups, cognitoAccessSupport, ensureGroups, type GroupApi } from './access.js';
 import { randomBytes } from 'node:crypto';
 import type { UserPoolType } from '@aws-sdk/client-cognito-identity-provider';
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
@@ -457,6 +459,24 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
   const describePool = (ctx: AdapterContext, r: string, id: string) =>
     api.call(ctx, r, `Reading user pool ${id}`, 'DescribeUserPool', async (c, sdk) => (await c.send(new sdk.DescribeUserPoolCommand({ UserPoolId: id }))).UserPool ?? ({} as UserPoolType));
 
+  const createGroups = options['cognito-create-group'] === true;
+  const groupApi: GroupApi = {
+    exists: async (ctx, p, group) =>
+      api
+        .call(ctx, region, `Reading group ${group}`, 'GetGroup', (c, sdk) => c.send(new sdk.GetGroupCommand({ UserPoolId: p, GroupName: group })))
+        .then(() => true)
+        .catch((err) => (isNotFound(err) ? false : Promise.reject(err))),
+    create: async (ctx, p, group, description) => {
+      await api.call(ctx, region, `Creating group ${group}`, 'CreateGroup', (c, sdk) => c.send(new sdk.CreateGroupCommand({ UserPoolId: p, GroupName: group, Description: description })));
+      ctx.logger.success(`Created group ${group} in ${p}`);
+    },
+    remove: async (ctx, p, group) =>
+      api
+        .call(ctx, region, `Deleting group ${group}`, 'DeleteGroup', (c, sdk) => c.send(new sdk.DeleteGroupCommand({ UserPoolId: p, GroupName: group })))
+        .then(() => true)
+        .catch((err) => (isNotFound(err) ? false : Promise.reject(err))),
+  };
+
   /** The resource server's state: missing, or present (with the requested scopes missing from it, if any). */
   const checkResourceServer = async (ctx: AdapterContext, id: string): Promise<'missing' | 'present'> => {
     const rs = o.resourceServer!;
@@ -562,6 +582,30 @@ export async function createCognitoAdapter(options: ProviderOptions, setup: Adap
     async revoke(ctx: AdapterContext, app: AppRecord, tokens: { refreshToken?: string; accessToken?: string }): Promise<RevokeResult> {
       return revoke(ctx, app, tokens);
     },
+
+    accessSupport(policy) {
+      return cognitoAccessSupport(policy, { resourceServer: o.resourceServer, createGroups, newPool: Boolean(createPoolName) && !adopted });
+    },
+    async checkAccess(ctx, policy) {
+      const pool = poolId ?? adopted?.poolId;
+      if (policy.groups?.length && pool) await checkGroups(ctx, groupApi, pool, policy.groups, createGroups);
+    },
+    ...(createGroups
+      ? {
+          async applyAccess(ctx: AdapterContext, app: AppRecord, policy: AccessPolicy, previous?: Record<string, string>): Promise<Record<string, string>> {
+            const { poolId: p } = locate(app);
+            const before = (previous?.createdGroups ?? '').split(' ').filter(Boolean);
+            const made = await ensureGroups(ctx, groupApi, p, policy.groups ?? [], before, `Created by agentcore-auth for app client ${app.clientId}`);
+            return made.length ? { createdGroups: made.join(' ') } : {};
+          },
+          async removeAccess(ctx: AdapterContext, app: AppRecord, created: Record<string, string>) {
+            const { poolId: p } = locate(app);
+            let any = false;
+            for (const g of (created.createdGroups ?? '').split(' ').filter(Boolean)) any = (await groupApi.remove(ctx, p, g)) || any;
+            return any ? ('deleted' as const) : ('gone' as const);
+          },
+        }
+      : {}),
   };
 
   /** Preflight's checks: the pool (or the name of the new one) and the resource server, through the API only. */

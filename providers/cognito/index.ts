@@ -42,6 +42,10 @@ export const provider: ProviderModule = {
       placeholder: 'id',
       description: 'Cognito: resource server whose scopes the client requests and the gateway requires (created when missing)',
     },
+    'cognito-create-group': {
+      type: 'boolean',
+      description: 'Cognito: create the --allow-group groups that do not exist in the pool (cleanup deletes the ones it created)',
+    },
     'cognito-resource-scopes': {
       type: 'string',
       placeholder: 'names',

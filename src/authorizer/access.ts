@@ -134,14 +134,15 @@ export function policyRequirements(p: AccessPolicy, groupClaim: GroupClaimProfil
   return out;
 }
 
-/** The gateway rules: the app's pins, plus allowedScopes and the policy's claim rules (kept: rules already there). */
+/** The gateway rules: the app's pins and claim rules, the policy's claim rules after them, and its scopes as allowedScopes. */
 export function withAccessRules(base: CustomJwtAuthorizer, p: AccessPolicy | undefined, groupClaim: GroupClaimProfile): CustomJwtAuthorizer {
   if (!hasAccessRules(p)) return base;
   const rules = policyRequirements(p, groupClaim).map(claimRule);
   const claims = [...(base.customClaims ?? []), ...rules];
   return {
     ...base,
-    ...(p.scopes?.length ? { allowedScopes: [...new Set([...(base.allowedScopes ?? []), ...p.scopes])] } : {}),
+    // The admin's required scopes are the gateway's allowedScopes, not added to others (AgentCore admits any one of them).
+    ...(p.scopes?.length ? { allowedScopes: [...new Set(p.scopes)] } : {}),
     ...(claims.length ? { customClaims: claims } : {}),
   };
 }

@@ -100,6 +100,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     });
   }
   await adapter.preflight(actx);
+  if (answers.access) await adapter.checkAccess?.(actx, answers.access);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
   if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
   const discovered = await checkGatewayDiscovery(ctx, adapter, timeoutMs);

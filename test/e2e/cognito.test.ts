@@ -18,11 +18,13 @@ import {
 } from '@aws-sdk/client-bedrock-agentcore-control';
 import {
   CognitoIdentityProviderClient,
+  CreateGroupCommand,
   CreateUserPoolCommand,
   DescribeResourceServerCommand,
   DescribeUserPoolClientCommand,
   DescribeUserPoolCommand,
   DescribeUserPoolDomainCommand,
+  GetGroupCommand,
   ListUserPoolClientsCommand,
   ListUserPoolsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -250,4 +252,56 @@ test('an issuer URL alone selects Cognito and its pool; init refuses before touc
   const list = await sandboxGateways.send(new ListGatewaysCommand({}));
   sandboxGateways.destroy();
   assert.ok(!(list.items ?? []).some((i) => i.name === 'e2e-never'), 'no gateway was created');
+});
+
+test('access rules at Cognito: a missing group is refused before anything is made; --cognito-create-group creates it, the gateway requires cognito:groups and the resource-server scope; cleanup deletes only the group it made', async (t) => {
+  if (!moto) {
+    t.skip(MOTO_MISSING);
+    return;
+  }
+  const h = await home('access');
+  const env = isolatedEnv(h, { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: standin.endpoint });
+  const pool = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'e2e-access-pool' }))).UserPool!.Id!;
+  // A group someone else made: used, never deleted.
+  await cognito.send(new CreateGroupCommand({ UserPoolId: pool, GroupName: 'platform' }));
+  const base = [
+    'init', '--provider', 'cognito', '--cognito-user-pool-id', pool, '--cognito-resource-server', 'mcp-gw', '--cognito-resource-scopes', 'invoke admin',
+    '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--create-gateway', 'e2e-cognito-access', '--role-arn', sb.roleArn,
+    '--callback-port', String(await freePort()), '--allow-group', 'engineering', '--allow-group', 'platform', '--require-scope', 'invoke', '--yes', '--json', '--no-verify',
+  ];
+  const refused = await runCli(base, { env });
+  expectExit(refused, 2);
+  assert.match(refused.stderr, /User pool \S+ has no group "engineering": nobody could be admitted through it/);
+  assert.match(refused.stderr, /--cognito-create-group/);
+  assert.deepEqual(await clientsOf(pool), [], 'nothing was created');
+
+  const scopeTypo = await runCli([...base, '--cognito-create-group', '--require-scope', 'invok'], { env });
+  expectExit(scopeTypo, 2);
+  assert.match(scopeTypo.stderr, /--require-scope invok is not a scope of resource server mcp-gw \(invoke, admin\)/);
+
+  standin.clearLog();
+  const init = await runCli([...base, '--cognito-create-group'], { env });
+  expectExit(init, 0);
+  assert.deepEqual(standin.refused, []);
+  assert.match(init.stderr, /Make the access rules' claims reach the access token at cognito:\n\s+groups engineering, platform in the user pool, created where missing/);
+  assert.match(init.stderr, /note: Cognito lists a user's groups in cognito:groups; a user in no group has no such claim/);
+  assert.deepEqual(standin.calls.filter((c) => c.op === 'CreateGroup').map((c) => c.body.GroupName), ['engineering'], 'only the missing group is created');
+  const doc = parseSingleJson<{ app: { clientId: string; issuer: string }; gateway: { gatewayId: string } }>(init);
+  const sandboxGateways = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: creds });
+  try {
+    const g = await sandboxGateways.send(new GetGatewayCommand({ gatewayIdentifier: doc.gateway.gatewayId }));
+    assert.deepEqual(g.authorizerConfiguration?.customJWTAuthorizer, {
+      discoveryUrl: `${doc.app.issuer}/.well-known/openid-configuration`,
+      allowedClients: [doc.app.clientId],
+      allowedScopes: ['mcp-gw/invoke'],
+      customClaims: [{ inboundTokenClaimName: 'cognito:groups', inboundTokenClaimValueType: 'STRING_ARRAY', authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS_ANY', claimMatchValue: { matchValueStringList: ['engineering', 'platform'] } } }],
+    });
+    const cleanup = await runCli(['cleanup', '--yes', '--json'], { env });
+    expectExit(cleanup, 0);
+    await assert.rejects(cognito.send(new GetGroupCommand({ UserPoolId: pool, GroupName: 'engineering' })), { name: 'ResourceNotFoundException' }, 'the group init made is gone');
+    await cognito.send(new GetGroupCommand({ UserPoolId: pool, GroupName: 'platform' }));
+    assert.deepEqual(await clientsOf(pool), []);
+  } finally {
+    sandboxGateways.destroy();
+  }
 });
