@@ -96,7 +96,8 @@ export function parseClaimRule(text: string): ClaimRequirement {
     }
     return { claim, op: 'EQUALS', values };
   }
-  return { claim, op: values.length > 1 ? 'CONTAINS_ANY' : 'CONTAINS', values: [...new Set(values)] };
+  const distinct = [...new Set(values)];
+  return { claim, op: distinct.length > 1 ? 'CONTAINS_ANY' : 'CONTAINS', values: distinct };
 }
 
 /** The flags' values, checked: groups and scopes as AgentCore accepts them, claim rules parsed. */
