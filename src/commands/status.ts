@@ -9,7 +9,8 @@ export const command: CommandSpec = {
     const { runStatus, printStatus } = await import('../flows/status.js');
     const r = await runStatus(ctx, typeof opts.setup === 'string');
     printStatus(ctx, r);
-    if (ctx.flags.json) ctx.emitJson(r);
-    return r.setups.some((s) => s.drift) ? 1 : 0;
+    const ok = !r.setups.some((s) => s.drift);
+    if (ctx.flags.json) ctx.emitJson({ ok, ...r });
+    return ok ? 0 : 1;
   },
 };

@@ -16,7 +16,15 @@ export interface GlobalFlags {
 /** What every command receives. Steps take only the part they need (Pick<Context, ...>). */
 export interface Context {
   flags: GlobalFlags;
+  /** Progress, spinners, warnings and logs: stderr. */
   logger: Logger;
+  /**
+   * Results a user may redirect (verify's report, status, a command's final summary): stdout, or stderr with
+   * --json (stdout then holds the one JSON document).
+   */
+  out: Logger;
+  /** Whether `out` may be coloured (its stream is a terminal, NO_COLOR unset). */
+  outColor: boolean;
   prompter: Prompter;
   env: NodeJS.ProcessEnv;
   cwd: string;

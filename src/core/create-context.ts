@@ -33,10 +33,15 @@ export function createContext(opts: ParsedOptions, env: NodeJS.ProcessEnv = proc
   const color = Boolean(process.stderr.isTTY) && !env.NO_COLOR;
   let emitted = false;
   const logger = createLogger({ verbose: flags.verbose, color });
+  const outStream = flags.json ? process.stderr : process.stdout;
+  const outColor = flags.json ? color : Boolean((outStream as NodeJS.WriteStream).isTTY) && !env.NO_COLOR;
+  const out = flags.json ? logger : createLogger({ verbose: flags.verbose, stream: outStream, color: outColor });
   setHttpLogger(logger); // --verbose shows retries
   return {
     flags,
     logger,
+    out,
+    outColor,
     prompter: createPrompter({ interactive: isInteractive(inter), whyNot: whyNotInteractive(inter), env }),
     env,
     cwd: process.cwd(),

@@ -24,7 +24,15 @@ export class UsageError extends CliError {
   }
 }
 
-/** Ctrl-C or a declined confirmation: exit 130. */
+/** The user answered No to a plan or a confirmation: nothing was changed, exit 1 (130 is for Ctrl-C). */
+export class DeclinedError extends CliError {
+  constructor(message = 'Nothing was changed.') {
+    super(message, { code: 'declined' });
+    this.name = 'DeclinedError';
+  }
+}
+
+/** Ctrl-C (or Ctrl-C at a prompt): exit 130. */
 export class CancelledError extends CliError {
   override readonly exitCode: number = ExitCode.cancelled;
   constructor(message = 'Cancelled.') {

@@ -11,7 +11,7 @@ import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { GatewayInfo } from '../gateway/agentcore.js';
 import type { ParsedOptions } from '../commands/types.js';
 import { backupDir, type Context } from '../core/context.js';
-import { CancelledError, CliError, UsageError, errorMessage } from '../core/errors.js';
+import { CancelledError, CliError, UsageError, errorMessage, DeclinedError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
 import { forgetAppSecrets, loadApp } from '../steps/register-app.js';
@@ -418,7 +418,7 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetu
     return result;
   }
   if (planned.length && !(await ctx.prompter.confirm({ message: 'Remove all of this?', flag: '--yes', yes: ctx.flags.yes }))) {
-    throw new CancelledError('Nothing was changed.');
+    throw new DeclinedError('Nothing was changed: you declined.');
   }
 
   const journal = await Journal.open(ctx.stateDir, setup, { create: false });
@@ -466,22 +466,22 @@ export function forgetSeqs(entries: JournalEntry[], values: unknown): Set<number
   return out;
 }
 
-export function printCleanupSummary(ctx: Pick<Context, 'logger'>, r: CleanupResult): void {
+export function printCleanupSummary(ctx: Pick<Context, 'out'>, r: CleanupResult): void {
   if (r.dryRun || r.nothingToDo) return;
   const left = r.actions.filter((a) => a.status === 'left');
   const count = (st: CleanupAction['status']) => r.actions.filter((a) => a.status === st).length;
   const kept = r.actions.flatMap((a) => (a.kept ? [a.kept] : []));
   const setupFlag = r.setup !== 'default' ? ` --setup ${r.setup}` : '';
-  ctx.logger.info('');
+  ctx.out.info('');
   const tally = [`${count('done')} undone`, count('gone') ? `${count('gone')} already gone` : '', count('skipped') ? `${count('skipped')} with nothing to do` : ''].filter(Boolean).join(', ');
   if (!left.length && r.ok) {
-    ctx.logger.success(`Setup "${r.setup}" is gone: all ${r.planned.length} planned step(s) finished (${tally}).`);
-    if (kept.length) for (const k of kept) ctx.logger.info(`  Kept: ${k}`);
-    else ctx.logger.info('  Nothing is left behind.');
+    ctx.out.success(`Setup "${r.setup}" is gone: all ${r.planned.length} planned step(s) finished (${tally}).`);
+    if (kept.length) for (const k of kept) ctx.out.info(`  Kept: ${k}`);
+    else ctx.out.info('  Nothing is left behind.');
     return;
   }
-  ctx.logger.error(`Setup "${r.setup}" is not fully cleaned up: ${left.length} of ${r.planned.length} planned step(s) did not succeed (${tally}).`);
-  for (const a of left) ctx.logger.info(`  - ${a.what}: ${a.detail ?? ''}${a.fix ? `\n    Manual step: ${a.fix}` : ''}`);
-  for (const k of kept) ctx.logger.info(`  Kept: ${k}`);
-  ctx.logger.info(`  Run \`agentcore-auth cleanup${setupFlag}\` again after the manual steps: the journal keeps what is left, and it continues from there.`);
+  ctx.out.error(`Setup "${r.setup}" is not fully cleaned up: ${left.length} of ${r.planned.length} planned step(s) did not succeed (${tally}).`);
+  for (const a of left) ctx.out.info(`  - ${a.what}: ${a.detail ?? ''}${a.fix ? `\n    Manual step: ${a.fix}` : ''}`);
+  for (const k of kept) ctx.out.info(`  Kept: ${k}`);
+  ctx.out.info(`  Run \`agentcore-auth cleanup${setupFlag}\` again after the manual steps: the journal keeps what is left, and it continues from there.`);
 }

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, UsageError } from '../core/errors.js';
+import { CancelledError, UsageError, DeclinedError } from '../core/errors.js';
 import { clientNextStepLines, writeClientConfig, writeScopeFor, type ClientEntryInput } from '../clients/registry.js';
 import { Journal, readJournal } from '../journal/journal.js';
 import { clientEntrySteps, formatClientStep, redirectUriFor, type ClientChoice, type PlanStep } from '../plan/plan.js';
@@ -208,7 +208,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
     result.ok = true;
     return result;
   }
-  if (!(await ctx.prompter.confirm({ message: 'Write these client entries?', flag: '--yes', yes: ctx.flags.yes }))) throw new CancelledError('Nothing was changed.');
+  if (!(await ctx.prompter.confirm({ message: 'Write these client entries?', flag: '--yes', yes: ctx.flags.yes }))) throw new DeclinedError('Nothing was changed: you declined.');
 
   const journal = await Journal.open(ctx.stateDir, setup, { create: true });
   const runStart = journal.doc.entries.at(-1)?.seq ?? 0;
@@ -288,9 +288,9 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   return result;
 }
 
-export function printConnectSummary(ctx: Pick<Context, 'logger'>, r: ConnectResult): void {
+export function printConnectSummary(ctx: Pick<Context, 'out'>, r: ConnectResult): void {
   if (r.dryRun) return;
-  const { logger } = ctx;
+  const logger = ctx.out;
   logger.info('');
   if (r.ok) logger.success(`Connected: ${r.clients.length} client(s) point at ${r.values.gatewayUrl}.`);
   else logger.error('The client entries are written, but verify found problems (see above).');

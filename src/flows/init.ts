@@ -7,7 +7,7 @@ import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter, Provide
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, CliError, UsageError } from '../core/errors.js';
+import { CancelledError, CliError, UsageError, DeclinedError } from '../core/errors.js';
 import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/agentcore.js';
 import { Journal } from '../journal/journal.js';
 import { CLIENT_PLACEHOLDER, buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
@@ -119,7 +119,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       if (!ctx.prompter.interactive) throw err;
       logger.warn(err.message);
       if (!(await ctx.prompter.confirm({ message: 'Create a new gateway with a JWT authorizer instead?', flag: '--create-gateway', yes: false, default: true }))) {
-        throw new CancelledError('Nothing was changed.');
+        throw new DeclinedError('Nothing was changed: you declined.');
       }
       const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: (v) => (/^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens') });
       const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn });
@@ -197,7 +197,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     logger.info('Dry run: nothing was changed.');
     return { ok: true, setup: answers.setup, plan: preview, dryRun: true };
   }
-  if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new CancelledError('Nothing was changed.');
+  if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new DeclinedError('Nothing was changed: you declined.');
 
   const journal = await Journal.open(ctx.stateDir, answers.setup, { create: true });
   const runStart = journal.doc.entries.at(-1)?.seq ?? 0;
@@ -515,7 +515,7 @@ async function rollbackOrKeep(ctx: Context, journal: Journal, runStart: number, 
 
 export function printInitSummary(ctx: Context, r: InitResult): void {
   if (r.dryRun) return;
-  const { logger } = ctx;
+  const logger = ctx.out;
   logger.info('');
   if (r.ok) logger.success(`Setup "${r.setup}" is ready.`);
   else logger.error(`Setup "${r.setup}" was applied, but verify found problems (see above).`);

@@ -185,7 +185,7 @@ async function loadJournalApp(ctx: Context, setup: string, entry: JournalEntry):
 }
 
 export function printStatus(ctx: Context, r: { setups: SetupStatus[]; known: string[] }): void {
-  const { logger } = ctx;
+  const logger = ctx.out;
   if (!r.setups.length) {
     logger.info(`No setups in ${ctx.stateDir}. Run \`agentcore-auth init\` (or \`agentcore-auth demo\`).`);
     return;

@@ -23,14 +23,14 @@ export interface VerifySummary {
 
 /** Runs the checks, prints the report, and revokes the test login's tokens afterwards. */
 export async function verifySetup(
-  ctx: Pick<Context, 'logger' | 'color' | 'env'>,
+  ctx: Pick<Context, 'logger' | 'out' | 'outColor' | 'env'>,
   input: VerifyInput,
   deps: { opener?: (url: string) => Promise<void> | void; app?: AppRecord; adapter?: IdpAdapter; revokeAfter?: boolean } = {},
 ): Promise<VerifySummary> {
   const { runVerify, formatReport } = await import('../checks/run.js');
   ctx.logger.step(`Verifying ${input.gatewayUrl}`);
   const out = await runVerify(input, { logger: ctx.logger, opener: deps.opener });
-  ctx.logger.styled(formatReport(out.checks, { color: ctx.color }));
+  ctx.out.styled(formatReport(out.checks, { color: ctx.outColor }));
   const { sameIssuer } = await import('../oauth/issuer-pin.js');
   // The test login's tokens have done their job: revoke them so verify leaves nothing behind, but only at the
   // issuer they came from (pinned to the gateway): never at another issuer a setup or profile names.

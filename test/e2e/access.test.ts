@@ -62,9 +62,9 @@ describe('access rules: who may use the gateway', () => {
     const dry = await runCli([...(await initArgs(alice, `acc-a-${process.pid % 1000}`, ...RULES)), '--dry-run'], { env });
     assert.equal(dry.code, 0, describeRun(dry));
     for (const line of ['who may use it:', '- members of "engineering": only tokens whose groups contains "engineering"', '- only tokens whose department is "engineering"', '- only tokens granted "mcp:tools" (allowedScopes)']) {
-      assert.ok(dry.stderr.includes(line), `the plan says: ${line}\n${dry.stderr}`);
+      assert.ok(dry.output.includes(line), `the plan says: ${line}\n${dry.stderr}`);
     }
-    assert.match(dry.stderr, /scopes openid profile email offline_access mcp:tools/, 'the app asks for the required scope');
+    assert.match(dry.output, /scopes openid profile email offline_access mcp:tools/, 'the app asks for the required scope');
 
     const init = await runCli([...(await initArgs(alice, `acc-a-${process.pid % 1000}`, ...RULES)), '--json'], { env, timeoutMs: 90_000 });
     assert.equal(init.code, 0, describeRun(init));
@@ -112,7 +112,7 @@ describe('access rules: who may use the gateway', () => {
     const dev = await home('bob-dev');
     const connect = await runCli(['connect', '--profile', out.teamProfile.path, '--client', 'kiro', '--yes'], { env: dev.env, timeoutMs: 90_000 });
     assert.equal(connect.code, 1, describeRun(connect));
-    assert.match(connect.stderr, /Who may use this gateway \(you must satisfy every rule\):\n\s+- only tokens whose groups contains "engineering"/);
+    assert.match(connect.output, /Who may use this gateway \(you must satisfy every rule\):\n\s+- only tokens whose groups contains "engineering"/);
     assert.match(connect.stdout + connect.stderr, /bob is not admitted: bob's groups are \["sales"\], without "engineering"/);
 
     const clean = await runCli(['cleanup', '--yes'], { env: admin.env, timeoutMs: 60_000 });
@@ -123,7 +123,7 @@ describe('access rules: who may use the gateway', () => {
     const { env } = await home('noclaim');
     const init = await runCli([...(await initArgs(alice, `acc-n-${process.pid % 1000}`, '--require-claim', 'team~platform')), '--json'], { env, timeoutMs: 90_000 });
     assert.equal(init.code, 1, describeRun(init));
-    assert.match(init.stderr, /The IdP does not list "team" in claims_supported/);
+    assert.match(init.output, /The IdP does not list "team" in claims_supported/);
     const access = parseSingleJson<{ verify: { checks: Check[] } }>(init).verify.checks.find((c) => c.id === 'access-rules')!;
     assert.equal(access.status, 'fail');
     assert.match(access.finding, /The token carries no "team" claim, which the gateway's rules read: the gateway refuses alice, and every other user of this IdP alike/);
@@ -144,7 +144,7 @@ describe('access rules: who may use the gateway', () => {
     for (const [flags, message] of cases) {
       const r = await runCli(await initArgs(alice, `acc-x-${process.pid % 1000}`, ...flags), { env });
       assert.equal(r.code, 2, describeRun(r));
-      assert.match(r.stderr, message);
+      assert.match(r.output, message);
     }
     assert.equal(existsSync(join(dir, '.kiro')), false, 'no client config written');
     const status = await runCli(['status', '--json'], { env });

@@ -258,7 +258,7 @@ describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox contro
     const name = `auth0-nocreds-${process.pid}`;
     const r = await cli(initArgs(name, await freePort()), env);
     expectExit(r, 1);
-    for (const v of ['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_TOKEN']) assert.match(r.stderr, new RegExp(v));
+    for (const v of ['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_TOKEN']) assert.match(r.output, new RegExp(v));
     assert.equal(t.requests.length, 0, 'nothing reached Auth0');
     assert.deepEqual(await gatewayNames(), before);
   });

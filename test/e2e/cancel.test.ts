@@ -265,8 +265,8 @@ describe('Ctrl-C ends every wait within seconds, keeps what was made, exits 130'
 
     const c = await run(u, ['cleanup', '--yes']);
     expectExit(c, 1);
-    assert.match(c.stderr, /Look for a client named "agentcore-auth default"/);
-    assert.match(c.stderr, /agentcore-auth cleanup --forget 1\b/);
+    assert.match(c.output, /Look for a client named "agentcore-auth default"/);
+    assert.match(c.output, /agentcore-auth cleanup --forget 1\b/);
     expectExit(await run(u, ['cleanup', '--yes', '--forget', '1']), 0);
     assert.equal(existsSync(files.journal), false);
   });

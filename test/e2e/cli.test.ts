@@ -197,19 +197,20 @@ interface LiveCli {
   child: ChildProcess;
   stderr(): string;
   waitForStderr(re: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; output: string }>;
 }
 
 function startCli(args: string[], env: NodeJS.ProcessEnv): LiveCli {
   const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => ((stdout += d), (output += d)));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => ((stderr += d), (output += d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; output: string }>((resolve) => {
     child.once('close', (code, signal) => {
       allOutput.push({ args, text: `${stdout}\n${stderr}` });
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, output });
     });
   });
   live.add(child);
@@ -280,7 +281,7 @@ describe('help, version and usage errors', () => {
     const u = await newUser();
     const r = await runCli(['int'], u.env);
     expectExit(r, 2);
-    assert.match(r.stderr, /Unknown command 'int'\. Did you mean 'init'\?/);
+    assert.match(r.output, /Unknown command 'int'\. Did you mean 'init'\?/);
     assert.equal(r.stdout, '');
   });
 
@@ -288,13 +289,13 @@ describe('help, version and usage errors', () => {
     const u = await newUser();
     const far = await runCli(['init', '--frobnicate'], u.env);
     expectExit(far, 2);
-    assert.match(far.stderr, /Unknown flag --frobnicate for 'init'/);
-    assert.doesNotMatch(far.stderr, /Did you mean/);
+    assert.match(far.output, /Unknown flag --frobnicate for 'init'/);
+    assert.doesNotMatch(far.output, /Did you mean/);
 
     const near = await runCli(['init', '--issur', 'https://idp.example.com'], u.env);
     expectExit(near, 2);
-    assert.match(near.stderr, /Unknown flag --issur for 'init'\. Did you mean --issuer\?/);
-    assert.match(near.stderr, /agentcore-auth init --help/);
+    assert.match(near.output, /Unknown flag --issur for 'init'\. Did you mean --issuer\?/);
+    assert.match(near.output, /agentcore-auth init --help/);
   });
 
   test('init --callback-port 70000 exits 2 naming the flag and the value', async () => {
@@ -308,8 +309,8 @@ describe('help, version and usage errors', () => {
       u.env,
     );
     expectExit(full, 2);
-    assert.match(full.stderr, /--callback-port/);
-    assert.match(full.stderr, /70000/);
+    assert.match(full.output, /--callback-port/);
+    assert.match(full.output, /70000/);
     assert.deepEqual(await fileTree(u.home), new Map(), 'nothing written');
   });
 
@@ -317,7 +318,7 @@ describe('help, version and usage errors', () => {
     const u = await newUser();
     const r = await runCli(['init', '--issuer', 'not-a-url'], u.env);
     expectExit(r, 2);
-    assert.match(r.stderr, /--issuer "not-a-url" is not an http\(s\) URL/);
+    assert.match(r.output, /--issuer "not-a-url" is not an http\(s\) URL/);
   });
 
   test("--setup 'bad name!' exits 2 for every command that reads a setup", async () => {
@@ -325,7 +326,7 @@ describe('help, version and usage errors', () => {
     for (const cmd of ['init', 'status', 'cleanup', 'verify']) {
       const r = await runCli([cmd, '--setup', 'bad name!'], u.env);
       expectExit(r, 2);
-      assert.match(r.stderr, /Invalid setup name "bad name!"/, cmd);
+      assert.match(r.output, /Invalid setup name "bad name!"/, cmd);
     }
     // Refused up front, before the issuer (a closed port here) is contacted.
     const full = await runCli(
@@ -333,7 +334,7 @@ describe('help, version and usage errors', () => {
       u.env,
     );
     expectExit(full, 2);
-    assert.match(full.stderr, /Invalid setup name "bad name!"/);
+    assert.match(full.output, /Invalid setup name "bad name!"/);
     assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'nothing written');
   });
 
@@ -347,7 +348,7 @@ describe('help, version and usage errors', () => {
       assert.equal(doc.error.code, 'usage');
       assert.equal(typeof doc.error.message, 'string');
       assert.ok(doc.error.message.length > 0);
-      assert.ok(r.stderr.includes(doc.error.message), 'the human message goes to stderr too');
+      assert.ok(r.output.includes(doc.error.message), 'the human message goes to stderr too');
     }
   });
 
@@ -355,18 +356,18 @@ describe('help, version and usage errors', () => {
     const u = await newUser();
     const noIssuer = await runCli(['init'], u.env);
     expectExit(noIssuer, 2);
-    assert.match(noIssuer.stderr, /Missing --issuer/);
-    assert.match(noIssuer.stderr, /CI is set/);
-    assert.match(noIssuer.stderr, /AGENTCORE_AUTH_ISSUER/);
+    assert.match(noIssuer.output, /Missing --issuer/);
+    assert.match(noIssuer.output, /CI is set/);
+    assert.match(noIssuer.output, /AGENTCORE_AUTH_ISSUER/);
 
     const noGateway = await runCli(['init', '--issuer', 'http://127.0.0.1:9'], u.env);
     expectExit(noGateway, 2);
-    assert.match(noGateway.stderr, /--gateway/);
-    assert.match(noGateway.stderr, /--create-gateway/);
+    assert.match(noGateway.output, /--gateway/);
+    assert.match(noGateway.output, /--create-gateway/);
 
     const noRole = await runCli(['init', '--issuer', 'http://127.0.0.1:9', '--create-gateway', 'gw'], u.env);
     expectExit(noRole, 2);
-    assert.match(noRole.stderr, /Missing --role-arn/);
+    assert.match(noRole.output, /Missing --role-arn/);
     assert.deepEqual(await fileTree(u.home), new Map(), 'nothing written');
   });
 });
@@ -381,8 +382,8 @@ describe('init against the sandbox', () => {
     const remote = await remoteSnapshot();
     const r = await runCli(initArgs({ gateway: gwName('noyes'), port: await freePort() }), u.env);
     expectExit(r, 2);
-    assert.match(r.stderr, /--yes/);
-    assert.match(r.stderr, /Plan for setup "default"/, 'the plan was shown before asking');
+    assert.match(r.output, /--yes/);
+    assert.match(r.output, /Plan for setup "default"/, 'the plan was shown before asking');
     assert.equal(existsSync(u.journal()), false, 'no journal');
     assert.equal(existsSync(u.kiroPath), false, 'no mcp.json');
     assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'no file at all');
@@ -396,11 +397,11 @@ describe('init against the sandbox', () => {
     const name = gwName('dry');
     const r = await runCli([...initArgs({ gateway: name, port }), '--dry-run'], u.env);
     expectExit(r, 0);
-    assert.match(r.stderr, /Register public OIDC client/);
-    assert.match(r.stderr, new RegExp(`Create gateway "${name}"`));
-    assert.match(r.stderr, /Write MCP server "gateway-tools"/);
-    assert.match(r.stderr, /Verify:/);
-    assert.match(r.stderr, /Dry run: nothing was changed/);
+    assert.match(r.output, /Register public OIDC client/);
+    assert.match(r.output, new RegExp(`Create gateway "${name}"`));
+    assert.match(r.output, /Write MCP server "gateway-tools"/);
+    assert.match(r.output, /Verify:/);
+    assert.match(r.output, /Dry run: nothing was changed/);
     assert.equal(r.stdout, '', 'without --json, stdout stays empty');
 
     const j = await runCli([...initArgs({ gateway: name, port }), '--dry-run', '--json'], u.env);
@@ -412,7 +413,7 @@ describe('init against the sandbox', () => {
     assert.equal(doc.plan.steps[0]!.action, 'create');
     assert.equal(doc.plan.steps[0]!.redirectUri, `http://localhost:${port}/oauth/callback`);
     assert.equal(doc.plan.steps[1]!.action, 'create');
-    assert.match(j.stderr, /Plan for setup/, 'human text on stderr');
+    assert.match(j.output, /Plan for setup/, 'human text on stderr');
 
     assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'nothing written');
     await assertRemoteUnchanged(remote, 'init --dry-run');
@@ -440,7 +441,7 @@ describe('init against the sandbox', () => {
     assert.equal(doc.verify.ok, true);
     assert.equal(doc.verify.counts.fail, 0);
     assert.equal(doc.verify.checks.find((c) => c.id === 'login')?.status, 'pass', 'the test login went through $BROWSER');
-    assert.match(init.stderr, /Setup "default" is ready/);
+    assert.match(init.output, /Setup "default" is ready/);
     assert.deepEqual(idpEvents('registered').slice(registeredBefore), [doc.app.clientId], 'exactly one client registered');
 
     // The gateway pins tokens to this client.
@@ -467,7 +468,7 @@ describe('init against the sandbox', () => {
     assert.equal(st.setups.length, 1);
     assert.equal(st.setups[0]!.drift, false);
     assert.deepEqual(st.setups[0]!.items.map((i) => i.live), ['present', 'present', 'present']);
-    assert.match(status.stderr, /Setup "default": ready/);
+    assert.match(status.output, /Setup "default": ready/);
 
     const verify = await runCli(['verify', '--json'], u.env, 60_000);
     expectExit(verify, 0);
@@ -476,7 +477,7 @@ describe('init against the sandbox', () => {
     assert.equal(v.gatewayUrl, doc.gateway.gatewayUrl);
     assert.equal(v.counts.fail, 0);
     assert.ok(v.counts.pass >= 8, `verify passed ${v.counts.pass} checks`);
-    assert.match(verify.stderr, /passed, 0 warning\(s\), 0 failed/);
+    assert.match(verify.output, /passed, 0 warning\(s\), 0 failed/);
 
     const cleanup = await runCli(['cleanup', '--yes', '--json'], u.env);
     expectExit(cleanup, 0);
@@ -484,7 +485,7 @@ describe('init against the sandbox', () => {
     assert.equal(c.ok, true);
     assert.equal(c.nothingToDo, false);
     assert.ok(!c.actions.some((a) => a.status === 'left'), JSON.stringify(c.actions));
-    assert.match(cleanup.stderr, /is gone/);
+    assert.match(cleanup.output, /is gone/);
 
     // Nothing left: no gateway, no client at the IdP, no entry, no journal.
     await waitGone(doc.gateway.gatewayId);
@@ -507,8 +508,8 @@ describe('init against the sandbox', () => {
     const remote = await remoteSnapshot();
     const r = await runCli([...initArgs({ gateway: gwName('badjson'), port: await freePort() }), '--yes'], u.env);
     expectExit(r, 1);
-    assert.ok(r.stderr.includes(u.kiroPath), 'the message names the file');
-    assert.match(r.stderr, /line 3/);
+    assert.ok(r.output.includes(u.kiroPath), 'the message names the file');
+    assert.match(r.output, /line 3/);
     assert.equal(await readFile(u.kiroPath, 'utf8'), broken, 'the file is byte-identical');
     // The config file is checked in preflight: no app registered, no gateway created, no journal.
     await assertRemoteUnchanged(remote, 'init with an unparseable mcp.json');
@@ -518,7 +519,7 @@ describe('init against the sandbox', () => {
     // And cleanup has nothing to remove.
     const c = await runCli(['cleanup', '--yes'], u.env);
     expectExit(c, 0);
-    assert.match(c.stderr, /Nothing to clean up/);
+    assert.match(c.output, /Nothing to clean up/);
     await assertRemoteUnchanged(remote, 'cleanup after the refused init');
   });
 
@@ -537,11 +538,11 @@ describe('init against the sandbox', () => {
       u.env,
     );
     expectExit(r, 1);
-    assert.ok(r.stderr.includes(id));
-    assert.match(r.stderr, /authorizer type NONE/);
-    assert.match(r.stderr, /cannot change/);
-    assert.match(r.stderr, /--create-gateway/);
-    assert.match(r.stderr, /Nothing was changed/);
+    assert.ok(r.output.includes(id));
+    assert.match(r.output, /authorizer type NONE/);
+    assert.match(r.output, /cannot change/);
+    assert.match(r.output, /--create-gateway/);
+    assert.match(r.output, /Nothing was changed/);
     assert.deepEqual(await getGateway(id), before, 'GetGateway unchanged');
     await assertRemoteUnchanged(remote, 'init on a NONE gateway');
     assert.equal(existsSync(u.journal()), false, 'no journal');
@@ -560,8 +561,8 @@ describe('init against the sandbox', () => {
       u.env,
     );
     expectExit(r, 1);
-    assert.ok(r.stderr.includes(closed), `the message names ${closed}`);
-    assert.doesNotMatch(r.stderr, STACK_FRAME, 'no stack trace');
+    assert.ok(r.output.includes(closed), `the message names ${closed}`);
+    assert.doesNotMatch(r.output, STACK_FRAME, 'no stack trace');
     assert.deepEqual([...(await fileTree(u.home)).keys()], [], 'nothing written');
     await assertRemoteUnchanged(remote, 'init with an unreachable issuer');
   });
@@ -584,7 +585,7 @@ describe('init against the sandbox', () => {
     assert.equal(b.ok, true);
     assert.equal(b.app.clientId, a.app.clientId, 'the same client id is reused');
     assert.equal(b.gateway.gatewayId, a.gateway.gatewayId, 'the same gateway');
-    assert.match(second.stderr, /Reuse OIDC client/);
+    assert.match(second.output, /Reuse OIDC client/);
     assert.equal(idpEvents('registered').length, registered, 'no second app registered');
     assert.deepEqual(await listGateways(), gateways, 'no second gateway');
     const gwAfter = await getGateway(a.gateway.gatewayId);
@@ -595,7 +596,7 @@ describe('init against the sandbox', () => {
 
     const c = await runCli(['cleanup', '--setup', setup, '--yes'], u.env);
     expectExit(c, 0);
-    assert.doesNotMatch(c.stderr, /could not be removed/);
+    assert.doesNotMatch(c.output, /could not be removed/);
     await waitGone(a.gateway.gatewayId);
     assert.ok(idpEvents('deleted').includes(a.app.clientId));
     assert.equal(existsSync(u.journal(setup)), false);
@@ -613,7 +614,7 @@ describe('init against the sandbox', () => {
       const remote = await remoteSnapshot();
       const r = await runCli([...initArgs({ gateway: gwName('locked'), port: await freePort() }), '--yes', '--no-verify'], u.env);
       expectExit(r, 1);
-      assert.match(r.stderr, new RegExp(`in use by another agentcore-auth run \\(pid ${holder.pid}\\)`));
+      assert.match(r.output, new RegExp(`in use by another agentcore-auth run \\(pid ${holder.pid}\\)`));
       assert.equal(await readFile(lock, 'utf8'), `${holder.pid}\n`, 'the lock is left to its holder');
       assert.equal(existsSync(u.journal()), false);
       await assertRemoteUnchanged(remote, 'init refused by the lock');
@@ -641,10 +642,10 @@ describe('init against the sandbox', () => {
       for (const cmd of [['status'], ['cleanup', '--yes'], ['verify']]) {
         const r = await runCli([...cmd, '--setup', c.setup], u.env);
         expectExit(r, 1);
-        assert.match(r.stderr, c.message, `${cmd[0]} on ${c.setup}`);
-        assert.ok(r.stderr.includes(u.journal(c.setup)), 'the message names the file');
-        assert.match(r.stderr, /Fix: /);
-        assert.doesNotMatch(r.stderr, STACK_FRAME);
+        assert.match(r.output, c.message, `${cmd[0]} on ${c.setup}`);
+        assert.ok(r.output.includes(u.journal(c.setup)), 'the message names the file');
+        assert.match(r.output, /Fix: /);
+        assert.doesNotMatch(r.output, STACK_FRAME);
         const j = await runCli([...cmd, '--setup', c.setup, '--json'], u.env);
         expectExit(j, 1);
         assert.equal(parseSingleJson<{ error: { code: string } }>(j).error.code, c.code);
@@ -657,6 +658,33 @@ describe('init against the sandbox', () => {
     expectExit(all, 1);
   });
 
+  test('results go to stdout (a user may redirect them), progress and logs to stderr; --json keeps stdout for its one document', async () => {
+    const u = await newUser();
+    await initSetup(u, 'streams', 'streams');
+    const v = await runCli(['verify', '--setup', 'streams', '--no-login'], u.env);
+    expectExit(v, 0);
+    assert.match(v.stdout, /^Challenge\n  ✔ Unauthenticated request is challenged/m, 'the report is on stdout');
+    assert.match(v.stdout, /\d+ passed, \d+ warning\(s\), 0 failed/);
+    assert.match(v.stderr, /› Verifying /, 'progress is on stderr');
+    assert.doesNotMatch(v.stderr, /Unauthenticated request is challenged/);
+    assert.doesNotMatch(v.stdout, /\x1b\[/, 'no colour codes in redirected output');
+
+    const st = await runCli(['status', '--setup', 'streams'], u.env);
+    expectExit(st, 0);
+    assert.match(st.stdout, /^Setup "streams": ready/m);
+    assert.equal(st.stderr, '', 'status prints only its result');
+
+    const j = await runCli(['verify', '--setup', 'streams', '--no-login', '--json'], u.env);
+    expectExit(j, 0);
+    assert.equal(parseSingleJson<{ ok: boolean }>(j).ok, true);
+    assert.match(j.stderr, /Unauthenticated request is challenged/, 'with --json the human report moves to stderr');
+
+    const c = await runCli(['cleanup', '--setup', 'streams', '--yes'], u.env);
+    expectExit(c, 0);
+    assert.match(c.stdout, /Setup "streams" is gone: all \d+ planned step\(s\) finished/);
+    assert.match(c.stderr, /Cleanup plan for setup "streams"/);
+  });
+
   test('status shows drift: a gateway deleted behind our back is reported missing (exit 1); cleanup still finishes', async () => {
     const u = await newUser();
     const s = await initSetup(u, 'drift', 'drift');
@@ -665,19 +693,20 @@ describe('init against the sandbox', () => {
 
     const r = await runCli(['status', '--setup', 'drift'], u.env);
     expectExit(r, 1);
-    assert.match(r.stderr, /DRIFT/);
-    assert.match(r.stderr, new RegExp(`Gateway \\(created\\) ${s.gatewayId}: missing`));
+    assert.match(r.output, /DRIFT/);
+    assert.match(r.output, new RegExp(`Gateway \\(created\\) ${s.gatewayId}: missing`));
 
     const j = await runCli(['status', '--setup', 'drift', '--json'], u.env);
     expectExit(j, 1);
-    const doc = parseSingleJson<{ setups: Array<{ drift: boolean; items: Array<{ kind: string; id: string; live: string }> }> }>(j);
+    const doc = parseSingleJson<{ ok: boolean; setups: Array<{ drift: boolean; items: Array<{ kind: string; id: string; live: string }> }> }>(j);
+    assert.equal(doc.ok, false, 'status --json carries ok, like every command');
     assert.equal(doc.setups[0]!.drift, true);
     assert.equal(doc.setups[0]!.items.find((i) => i.id === s.gatewayId)?.live, 'missing');
     assert.equal(doc.setups[0]!.items.find((i) => i.kind === 'OIDC client')?.live, 'present');
 
     const c = await runCli(['cleanup', '--setup', 'drift', '--yes'], u.env);
     expectExit(c, 0);
-    assert.match(c.stderr, /already gone/);
+    assert.match(c.output, /already gone/);
     assert.ok(idpEvents('deleted').includes(s.clientId));
   });
 
@@ -690,9 +719,9 @@ describe('init against the sandbox', () => {
 
     const dry = await runCli(['cleanup', '--setup', 'twice', '--dry-run'], u.env);
     expectExit(dry, 0);
-    assert.match(dry.stderr, new RegExp(`Delete gateway ${s.gatewayId}`));
-    assert.match(dry.stderr, new RegExp(`Delete OIDC client ${s.clientId}`));
-    assert.match(dry.stderr, /Dry run: nothing was changed/);
+    assert.match(dry.output, new RegExp(`Delete gateway ${s.gatewayId}`));
+    assert.match(dry.output, new RegExp(`Delete OIDC client ${s.clientId}`));
+    assert.match(dry.output, /Dry run: nothing was changed/);
     assertSameTree(files, await fileTree(u.home), 'cleanup --dry-run');
     assert.deepEqual(await getGateway(s.gatewayId), gw);
     assert.equal(idpEvents('deleted').length, deleted);
@@ -708,7 +737,7 @@ describe('init against the sandbox', () => {
     await waitGone(s.gatewayId);
     const again = await runCli(['cleanup', '--setup', 'twice', '--yes'], u.env);
     expectExit(again, 0);
-    assert.match(again.stderr, /Nothing to clean up/);
+    assert.match(again.output, /Nothing to clean up/);
     const againJson = await runCli(['cleanup', '--setup', 'twice', '--yes', '--json'], u.env);
     expectExit(againJson, 0);
     assert.equal(parseSingleJson<{ nothingToDo: boolean }>(againJson).nothingToDo, true);
@@ -724,9 +753,9 @@ describe('verify', () => {
     try {
       const r = await runCli(['verify', '--setup', 'busyport'], u.env);
       expectExit(r, 1);
-      assert.match(r.stderr, new RegExp(`[Pp]ort ${s.port} is in use`));
-      assert.match(r.stderr, /--callback-port/);
-      assert.doesNotMatch(r.stderr, STACK_FRAME);
+      assert.match(r.output, new RegExp(`[Pp]ort ${s.port} is in use`));
+      assert.match(r.output, /--callback-port/);
+      assert.doesNotMatch(r.output, STACK_FRAME);
     } finally {
       await new Promise((r) => blocker.close(r));
     }
@@ -761,8 +790,8 @@ describe('Ctrl-C', () => {
       run.child.kill('SIGINT');
       const r = await run.exited;
       assert.equal(r.code, 130, r.stderr);
-      assert.match(r.stderr, /Cancel/);
-      assert.doesNotMatch(r.stderr, STACK_FRAME);
+      assert.match(r.output, /Cancel/);
+      assert.doesNotMatch(r.output, STACK_FRAME);
       const journal = JSON.parse(await readFile(u.journal(), 'utf8')) as { entries: Array<{ kind: string; state: string; result?: { gatewayId?: string } }> };
       const gw = journal.entries.find((e) => e.kind === 'gateway-create');
       assert.equal(gw?.state, 'done');
@@ -771,7 +800,7 @@ describe('Ctrl-C', () => {
       assert.equal(existsSync(join(u.stateDir, 'setups', 'default.lock')), false, 'the lock is released');
       const plan = await runCli(['cleanup', '--dry-run'], u.env);
       expectExit(plan, 0);
-      assert.ok(plan.stderr.includes(`Delete gateway ${listed!.id}`));
+      assert.ok(plan.output.includes(`Delete gateway ${listed!.id}`));
       // The gateway is still CREATING: cleanup waits for it to settle instead of failing on a ConflictException.
       const clean = await runCli(['cleanup', '--yes'], u.env, 30_000);
       expectExit(clean, 0);
@@ -792,8 +821,8 @@ describe('Ctrl-C', () => {
     once.child.kill('SIGINT');
     const r1 = await once.exited;
     assert.equal(r1.code, 0, r1.stderr);
-    assert.match(r1.stderr, /Setup "demo" is gone/);
-    assert.doesNotMatch(r1.stderr, STACK_FRAME);
+    assert.match(r1.output, /Setup "demo" is gone/);
+    assert.doesNotMatch(r1.output, STACK_FRAME);
 
     const twice = startCli(['demo', '--keep'], u.env);
     await twice.waitForStderr(/Press Ctrl-C to stop/, 30_000);
@@ -802,9 +831,9 @@ describe('Ctrl-C', () => {
     twice.child.kill('SIGINT');
     const r2 = await twice.exited;
     assert.equal(r2.code, 130, r2.stderr);
-    assert.match(r2.stderr, /Interrupted again: exiting now/);
-    assert.doesNotMatch(r2.stderr, STACK_FRAME);
-    assert.doesNotMatch(r2.stderr, /Unexpected error/);
+    assert.match(r2.output, /Interrupted again: exiting now/);
+    assert.doesNotMatch(r2.output, STACK_FRAME);
+    assert.doesNotMatch(r2.output, /Unexpected error/);
   });
 });
 

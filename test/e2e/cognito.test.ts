@@ -74,7 +74,7 @@ function expectExit(r: CliResult, code: number): void {
 
 function noTokens(r: CliResult): void {
   assert.doesNotMatch(r.stdout + r.stderr, /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/, 'no token-shaped string in the output');
-  assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/, "the SDK's Node-version notice stays out of the output");
+  assert.doesNotMatch(r.output, /NodeVersionSupportWarning/, "the SDK's Node-version notice stays out of the output");
 }
 
 async function home(name: string): Promise<string> {
@@ -131,7 +131,7 @@ test('moto end to end: existing pool + existing gateway on moto; the authorizer 
   const doc = parseSingleJson<{ ok: boolean; app: { clientId: string; issuer: string; provider: string }; gateway: { gatewayId: string } }>(init);
   const issuer = `https://cognito-idp.us-east-1.amazonaws.com/${poolId}`;
   assert.deepEqual(doc.app, { clientId: doc.app.clientId, issuer, provider: 'cognito' });
-  assert.match(init.stderr, /code_challenge_methods_supported/, 'the PKCE-metadata warning is shown');
+  assert.match(init.output, /code_challenge_methods_supported/, 'the PKCE-metadata warning is shown');
   assert.deepEqual(standin.refused, [], 'init sent nothing Cognito would refuse');
 
   // Cognito: the client, registered for mcp-remote's exact callback; a hosted domain was added.
@@ -142,7 +142,7 @@ test('moto end to end: existing pool + existing gateway on moto; the authorizer 
   assert.equal(c.ClientSecret, undefined);
   const domain = (await cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))).UserPool!.Domain!;
   assert.match(domain, /^agentcore-auth-/);
-  assert.match(init.stderr, new RegExp(`https://${domain}\\.auth\\.us-east-1\\.amazoncognito\\.com`), 'the new domain is reported');
+  assert.match(init.output, new RegExp(`https://${domain}\\.auth\\.us-east-1\\.amazoncognito\\.com`), 'the new domain is reported');
 
   // The gateway (read back): Cognito's rule, everything else as it was.
   const g = await motoGateways.send(new GetGatewayCommand({ gatewayIdentifier: gatewayId }));
@@ -271,20 +271,20 @@ test('access rules at Cognito: a missing group is refused before anything is mad
   ];
   const refused = await runCli(base, { env });
   expectExit(refused, 2);
-  assert.match(refused.stderr, /User pool \S+ has no group "engineering": nobody could be admitted through it/);
-  assert.match(refused.stderr, /--cognito-create-group/);
+  assert.match(refused.output, /User pool \S+ has no group "engineering": nobody could be admitted through it/);
+  assert.match(refused.output, /--cognito-create-group/);
   assert.deepEqual(await clientsOf(pool), [], 'nothing was created');
 
   const scopeTypo = await runCli([...base, '--cognito-create-group', '--require-scope', 'invok'], { env });
   expectExit(scopeTypo, 2);
-  assert.match(scopeTypo.stderr, /--require-scope invok is not a scope of resource server mcp-gw \(invoke, admin\)/);
+  assert.match(scopeTypo.output, /--require-scope invok is not a scope of resource server mcp-gw \(invoke, admin\)/);
 
   standin.clearLog();
   const init = await runCli([...base, '--cognito-create-group'], { env });
   expectExit(init, 0);
   assert.deepEqual(standin.refused, []);
-  assert.match(init.stderr, /Make the access rules' claims reach the access token at cognito:\n\s+groups engineering, platform in the user pool, created where missing/);
-  assert.match(init.stderr, /note: Cognito lists a user's groups in cognito:groups; a user in no group has no such claim/);
+  assert.match(init.output, /Make the access rules' claims reach the access token at cognito:\n\s+groups engineering, platform in the user pool, created where missing/);
+  assert.match(init.output, /note: Cognito lists a user's groups in cognito:groups; a user in no group has no such claim/);
   assert.deepEqual(standin.calls.filter((c) => c.op === 'CreateGroup').map((c) => c.body.GroupName), ['engineering'], 'only the missing group is created');
   const doc = parseSingleJson<{ app: { clientId: string; issuer: string }; gateway: { gatewayId: string } }>(init);
   const sandboxGateways = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: creds });

@@ -125,8 +125,8 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     init = parseSingleJson(r);
     assert.equal(init.teamProfile.path, profilePath);
     assert.equal(init.teamProfile.connectCommand, `npx agentcore-auth connect --profile ${profilePath} --client kiro`);
-    assert.match(r.stderr, /Developers run:|each developer then runs:/);
-    assert.ok(r.stderr.includes(init.teamProfile.connectCommand), 'the one line to share is printed');
+    assert.match(r.output, /Developers run:|each developer then runs:/);
+    assert.ok(r.output.includes(init.teamProfile.connectCommand), 'the one line to share is printed');
 
     const profile = JSON.parse(await readFile(profilePath, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(profile, {
@@ -146,16 +146,16 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
   test('2. connect needs a profile (or the values) and a client list when it cannot prompt; it will not use the admin\'s init setup', async () => {
     const noProfile = await run(['connect', '--client', 'kiro', '--yes'], dev);
     expectExit(noProfile, 2);
-    assert.match(noProfile.stderr, /Missing --profile \(or --gateway-url and --client-id\)/);
+    assert.match(noProfile.output, /Missing --profile \(or --gateway-url and --client-id\)/);
 
     const noClient = await run(['connect', '--profile', profilePath, '--yes'], dev);
     expectExit(noClient, 2);
-    assert.match(noClient.stderr, /Missing --client/);
-    assert.match(noClient.stderr, /claude-code/);
+    assert.match(noClient.output, /Missing --client/);
+    assert.match(noClient.output, /claude-code/);
 
     const intoInit = await run(['connect', '--profile', profilePath, '--client', 'cursor', '--setup', 'default', '--yes'], admin);
     expectExit(intoInit, 2);
-    assert.match(intoInit.stderr, /Setup "default" was made by init/);
+    assert.match(intoInit.output, /Setup "default" was made by init/);
     assert.equal(existsSync(join(admin.home, '.cursor', 'mcp.json')), false, 'nothing written');
 
     // A tampered profile cannot smuggle other mcp-remote flags into the entries.
@@ -163,7 +163,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     await writeFile(bad, JSON.stringify({ ...JSON.parse(await readFile(profilePath, 'utf8')), mcpRemoteArgs: ['--header', 'Authorization: Bearer x'] }));
     const tampered = await run(['connect', '--profile', bad, '--client', 'cursor', '--yes'], dev);
     expectExit(tampered, 2);
-    assert.match(tampered.stderr, /the mcp-remote flag "--header" is not one connect passes on/);
+    assert.match(tampered.output, /the mcp-remote flag "--header" is not one connect passes on/);
   });
 
   test('3. connect --dry-run shows one step per client and changes nothing', async () => {
@@ -183,7 +183,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
       ['cursor', join(dev.home, '.cursor', 'mcp.json')],
       ['vscode', join(dev.project, '.vscode', 'mcp.json')],
     ]);
-    assert.match(r.stderr, /Nothing at the identity provider or the gateway is changed/);
+    assert.match(r.output, /Nothing at the identity provider or the gateway is changed/);
     assert.deepEqual(await fileTree(dev.home), home);
     assert.deepEqual(await fileTree(dev.project), project);
   });
@@ -211,7 +211,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     assert.equal(byId('callback-port')?.status, 'pass');
     assert.equal(doc.verify.ok, true);
     assert.equal(idpEvents('registered').length, registered, 'connect registered nothing at the IdP');
-    for (const c of ['Claude Code', 'Cursor', 'VS Code']) assert.match(r.stderr, new RegExp(`${c}: the MCP server "${SERVER}" is in`));
+    for (const c of ['Claude Code', 'Cursor', 'VS Code']) assert.match(r.output, new RegExp(`${c}: the MCP server "${SERVER}" is in`));
 
     // Each file: the other servers (and VS Code's comments and Cursor's CRLF) kept, our bridge entry added.
     const mcp = JSON.parse(await readFile(join(dev.project, '.mcp.json'), 'utf8')) as { mcpServers: Record<string, { type: string; args: string[]; command: string }> };
@@ -273,7 +273,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
   test('7. the admin\'s cleanup removes the app, the gateway and the team profile it wrote', async () => {
     const r = await run(['cleanup', '--yes', '--json'], admin);
     expectExit(r, 0);
-    assert.match(r.stderr, /Delete the team profile/);
+    assert.match(r.output, /Delete the team profile/);
     assert.equal(existsSync(profilePath), false);
     assert.ok(idpEvents('deleted').includes(init.app.clientId));
   });

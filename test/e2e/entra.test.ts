@@ -101,7 +101,7 @@ describe('init --provider entra, status, cleanup --purge (CLI processes)', { ski
     assert.deepEqual([...sa.servicePrincipals.values()].map((s) => s.appId), [app.appId]);
     assert.equal(sa.policies.size, 1);
     assert.deepEqual(app.tokenLifetimePolicies, [...sa.policies.keys()]);
-    assert.match(init.stderr, /refresh tokens live 90 days/);
+    assert.match(init.output, /refresh tokens live 90 days/);
 
     // The gateway: the tenant's v2.0 discovery URL, audience = app id, azp pinned (Entra tokens have no client_id).
     const rule = await gatewayRule(doc.gateway.gatewayId);
@@ -153,8 +153,8 @@ describe('init --provider entra, status, cleanup --purge (CLI processes)', { ski
       u.env,
     );
     assert.equal(r.code, 1, describeRun(r));
-    assert.match(r.stderr, /AZURE_CLIENT_SECRET/);
-    assert.match(r.stderr, /--entra-device-code/);
+    assert.match(r.output, /AZURE_CLIENT_SECRET/);
+    assert.match(r.output, /--entra-device-code/);
     assert.equal(sa.requests.slice(before).filter((q) => q.path.startsWith('/v1.0/')).length, 0, 'no Graph call');
     assert.equal(sa.applications.size, 0);
   });

@@ -116,6 +116,8 @@ function initArgs(o: { issuer: string; endpoint: string; create?: string; gatewa
     '--endpoint-url', o.endpoint,
     ...(o.create ? ['--create-gateway', o.create, '--role-arn', ROLE] : ['--gateway', o.gateway!]),
     '--yes', '--json', '--no-verify',
+    // Not mcp-remote's default 3334, which another program (or a parallel test run) may hold: init's preflight refuses a busy port.
+    ...((o.extra ?? []).includes('--callback-port') ? [] : ['--callback-port', String(20_000 + Math.floor(Math.random() * 12_000))]),
     ...(o.extra ?? []),
   ];
 }
@@ -313,8 +315,8 @@ describe('(a) sandbox control plane behind the fault proxy', { concurrency: 4 },
     const rule = proxy.addRule({ method: 'DELETE', path: ANY_GATEWAY, action: awsInternalError });
     const c = await runCli(CLEANUP, u.env);
     expectExit(c, 1);
-    assert.match(c.stderr, new RegExp(`Delete gateway ${id}: DeleteGateway ${id} failed \\(HTTP 500\\)`));
-    assert.match(c.stderr, /Run `agentcore-auth cleanup` again/);
+    assert.match(c.output, new RegExp(`Delete gateway ${id}: DeleteGateway ${id} failed \\(HTTP 500\\)`));
+    assert.match(c.output, /Run `agentcore-auth cleanup` again/);
     assert.equal(proxy.matching('DELETE', gatewayPath(id)).length, 4);
     assert.equal(await assertOneGateway(sbSdk, name), id, 'the gateway is still there, and cleanup said so');
     assert.equal(existsSync(u.journal), true, 'the journal keeps what is left');
@@ -549,7 +551,7 @@ describe('(c) sandbox identity provider behind the fault proxy', { concurrency: 
         // removes everything it knows, names that manual step and exits 1, until the user confirms it is gone.
         const c = await runCli(CLEANUP, u.env);
         expectExit(c, 1);
-        assert.match(c.stderr, /Look for a client named "agentcore-auth default".*cleanup --forget 1/s);
+        assert.match(c.output, /Look for a client named "agentcore-auth default".*cleanup --forget 1/s);
         assert.equal(await clientExists(reg, idp.direct), false, 'the known client was deleted all the same');
         expectExit(await runCli([...CLEANUP, '--forget', '1'], u.env), 0);
       } else expectExit(await runCli(CLEANUP, u.env), 0);
@@ -591,14 +593,14 @@ describe('(c) sandbox identity provider behind the fault proxy', { concurrency: 
     assert.equal(idp.proxy.matching('POST', REG).length, 1, 'never registered twice');
     assert.equal(idpEvents(idp.log, 'registered'), 1, 'the IdP did register it (the orphan the message warns about)');
     // init rolled back what it could (--yes) and said what it could not: the interrupted registration.
-    assert.match(r.stderr, new RegExp(`Manual step for the interrupted registration of "lost ${name}": left`));
+    assert.match(r.output, new RegExp(`Manual step for the interrupted registration of "lost ${name}": left`));
     // The journal keeps it: every cleanup names the manual step and exits 1, until the user says it is gone.
     for (let run = 1; run <= 2; run++) {
       const c = await runCli(CLEANUP, u.env);
       expectExit(c, 1);
-      assert.match(c.stderr, new RegExp(`Look for a client named "lost ${name}"`), `cleanup run ${run}`);
-      assert.match(c.stderr, /agentcore-auth cleanup --forget \d+/);
-      assert.doesNotMatch(c.stderr, /Nothing is left behind|is gone/);
+      assert.match(c.output, new RegExp(`Look for a client named "lost ${name}"`), `cleanup run ${run}`);
+      assert.match(c.output, /agentcore-auth cleanup --forget \d+/);
+      assert.doesNotMatch(c.output, /Nothing is left behind|is gone/);
       assert.equal(existsSync(u.journal), true);
     }
     const seq = /cleanup --forget (\d+)/.exec((await runCli(CLEANUP, u.env)).stderr)![1]!;
@@ -644,8 +646,8 @@ describe('(c) sandbox identity provider behind the fault proxy', { concurrency: 
     const rule = idp.proxy.addRule({ method: 'DELETE', path: REG_CLIENT, action: internalError });
     const c = await runCli(CLEANUP, u.env);
     expectExit(c, 1);
-    assert.match(c.stderr, new RegExp(`Delete OIDC client ${reg.clientId}: Deleting the client registration at .* failed: server_error`));
-    assert.match(c.stderr, /Manual step: Delete client .* in the IdP's admin console/);
+    assert.match(c.output, new RegExp(`Delete OIDC client ${reg.clientId}: Deleting the client registration at .* failed: server_error`));
+    assert.match(c.output, /Manual step: Delete client .* in the IdP's admin console/);
     assert.equal(idp.proxy.matching('DELETE', REG_CLIENT).length, 4, 'retried 3 times');
     assert.equal(await clientExists(reg, idp.direct), true);
     await assertNoGateway(sbSdk, name);

@@ -79,8 +79,8 @@ describe("init refuses a discovery URL the gateway could not use, before anythin
       const before = registrations.length;
       const r = await init();
       assert.equal(r.code, 1, describeRun(r));
-      assert.match(r.stderr, c.why);
-      assert.match(r.stderr, /Nothing was changed/);
+      assert.match(r.output, c.why);
+      assert.match(r.output, /Nothing was changed/);
       assert.equal(registrations.length, before, 'no client was registered');
     });
   }

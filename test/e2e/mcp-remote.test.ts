@@ -442,7 +442,7 @@ describe('e2e: Kiro entry -> real mcp-remote -> sandbox gateway, then cleanup', 
     assert.equal(second.ok, true);
     assert.equal(second.nothingToDo, true);
     assert.deepEqual(second.actions, []);
-    assert.match(again.stderr, /nothing to clean up/i);
+    assert.match(again.output, /nothing to clean up/i);
   });
 
   step('8. the sandbox exits 0 on SIGTERM and removes its demo files', 10_000, async () => {

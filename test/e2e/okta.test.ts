@@ -159,8 +159,8 @@ describe('agentcore-auth with --provider okta (stand-in org + sandbox control pl
     const before = await gatewayNames();
     const r = await runCli(initArgs(`okta-org-${process.pid}`, await freePort(), ['--okta-auth-server', 'org']), { env });
     expectExit(r, 2);
-    assert.match(r.stderr, /org authorization server/);
-    assert.match(r.stderr, /custom authorization server/);
+    assert.match(r.output, /org authorization server/);
+    assert.match(r.output, /custom authorization server/);
     onlyReadsSince(from);
     assert.deepEqual(await gatewayNames(), before);
   });
@@ -172,8 +172,8 @@ describe('agentcore-auth with --provider okta (stand-in org + sandbox control pl
     const before = await gatewayNames();
     const r = await runCli(initArgs(`okta-nocreds-${process.pid}`, await freePort()), { env });
     expectExit(r, 1);
-    assert.match(r.stderr, /OKTA_API_TOKEN/);
-    assert.match(r.stderr, /OKTA_OAUTH_CLIENT_ID/);
+    assert.match(r.output, /OKTA_API_TOKEN/);
+    assert.match(r.output, /OKTA_OAUTH_CLIENT_ID/);
     assert.equal(okta.calls.length, from, 'nothing reached Okta');
     assert.deepEqual(await gatewayNames(), before);
   });

@@ -109,7 +109,7 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
     assert.deepEqual(await tree(u.project, u.state), before.project, 'the project folder is as it was (no file, folder or .bak left)');
     assert.deepEqual(await tree(u.home, u.state), before.home, 'HOME is as it was');
     assert.deepEqual(await backups(u), [], 'no backup is left in the state folder');
-    assert.match(c.stderr, /the file init created is deleted/);
+    assert.match(c.output, /the file init created is deleted/);
   });
 
   test('configs that existed: byte for byte after cleanup (CRLF, tabs, BOM, odd spacing, JSONC comments and trailing commas, an entry of the same name)', async () => {
@@ -132,7 +132,7 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
     assert.deepEqual(await tree(u.project, u.state), before.project);
     assert.deepEqual(await tree(u.home, u.state), before.home);
     assert.deepEqual(await backups(u), []);
-    assert.match(c.stderr, /the file is back to its original bytes/);
+    assert.match(c.output, /the file is back to its original bytes/);
   });
 
   test('a file edited elsewhere after init: only our entry changes back, the edit stays, the replaced entry comes back in its own spelling', async () => {
@@ -187,7 +187,7 @@ describe('cleanup restores client configs exactly', { concurrency: 2 }, () => {
         assert.deepEqual(await tree(u.home, u.state), before, 'HOME is as it was before both setups');
         assert.deepEqual(await backups(u), []);
         if (order[0] === 'a') {
-          assert.match(first.stderr, new RegExp(`"gateway-tools" in ${cursor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: skipped \\("gateway-tools" in \\S+ is also written by setup "b"; left to it\\)`));
+          assert.match(first.output, new RegExp(`"gateway-tools" in ${cursor.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: skipped \\("gateway-tools" in \\S+ is also written by setup "b"; left to it\\)`));
         }
       });
     }

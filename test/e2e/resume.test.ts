@@ -52,7 +52,7 @@ describe('init that fails half-way', () => {
     const before = registered().length;
     const r = await runCli(initArgs('taken', await freePort()), { env: u.env });
     assert.equal(r.code, 1, describeRun(r));
-    assert.match(r.stderr, /Rolled back everything this run made/);
+    assert.match(r.output, /Rolled back everything this run made/);
     const mine = registered().slice(before);
     assert.equal(mine.length, 1, 'one app was registered before the gateway step failed');
     assert.ok(deleted().includes(mine[0]!), 'and the rollback deleted it at the IdP');
@@ -71,7 +71,7 @@ describe('init that fails half-way', () => {
     await sdk.send(new CreateGatewayCommand({ name: 'resume-gw', roleArn: sandbox.roleArn, protocolType: 'MCP', authorizerType: 'NONE' }));
     const blocked = await runCli([...initArgs('resume-gw', port), '--keep-on-failure'], { env: u.env });
     assert.equal(blocked.code, 1, describeRun(blocked));
-    assert.match(blocked.stderr, /Kept what this run made/);
+    assert.match(blocked.output, /Kept what this run made/);
     const firstClient = registered().slice(before);
     assert.equal(firstClient.length, 1);
     // Someone frees the name; the re-run resumes.
@@ -98,7 +98,7 @@ describe('init that fails half-way', () => {
     assert.ok(deleted().includes(out.app.clientId));
     const twice = await runCli(['cleanup', '--yes'], { env: u.env });
     assert.equal(twice.code, 0, describeRun(twice));
-    assert.match(twice.stderr, /already cleaned up/);
+    assert.match(twice.output, /already cleaned up/);
   });
 
   test('an app deleted by someone else is registered again on resume (not reused); an unknown setup name is an error', async () => {
@@ -116,14 +116,14 @@ describe('init that fails half-way', () => {
     assert.equal(del.status, 204);
     const again = await runCli([...initArgs('gone-gw', port), '--json'], { env: u.env });
     assert.equal(again.code, 0, describeRun(again));
-    assert.match(again.stderr, /no longer exists at the IdP/);
+    assert.match(again.output, /no longer exists at the IdP/);
     assert.notEqual(parseSingleJson<{ app: { clientId: string } }>(again).app.clientId, firstId);
     assert.equal((await gatewaysNamed('gone-gw')).length, 1, 'the gateway is reused');
 
     const unknown = await runCli(['cleanup', '--setup', 'no-such-setup', '--yes'], { env: u.env });
     assert.equal(unknown.code, 1, describeRun(unknown));
-    assert.match(unknown.stderr, /No setup named "no-such-setup"/);
-    assert.match(unknown.stderr, /Known setups: default/);
+    assert.match(unknown.output, /No setup named "no-such-setup"/);
+    assert.match(unknown.output, /Known setups: default/);
     const status = await runCli(['status', '--setup', 'no-such-setup'], { env: u.env });
     assert.equal(status.code, 1, describeRun(status));
     const clean = await runCli(['cleanup', '--yes'], { env: u.env });
@@ -164,7 +164,7 @@ describe('init that fails half-way', () => {
     await sdk.send(new CreateGatewayTargetCommand({ gatewayIdentifier: id, name: 'tools', targetConfiguration: { mcp: { mcpServer: { endpoint: 'https://example.invalid/mcp' } } } as never }));
     const del = await runCli(['cleanup', '--yes', '--delete-gateway'], { env: u.env });
     assert.equal(del.code, 0, describeRun(del));
-    assert.match(del.stderr, /Deleted 1 target\(s\) of gateway/);
+    assert.match(del.output, /Deleted 1 target\(s\) of gateway/);
     assert.equal((await gatewaysNamed('existing-gw')).length, 0);
   });
 });

@@ -129,8 +129,8 @@ describe('security: the issuer is pinned to the gateway', () => {
     const homeBefore = await fileTree(dev.home);
     const r = await run(['connect', '--profile', path, '--client', 'kiro', '--yes'], dev);
     expectExit(r, 1);
-    assert.match(r.stderr, new RegExp(`${evil.origin.replace(/[.]/g, '\\.')}`), 'the error names the profile\'s issuer');
-    assert.ok(r.stderr.includes(sb.issuer), 'the error names the issuer the gateway names');
+    assert.match(r.output, new RegExp(`${evil.origin.replace(/[.]/g, '\\.')}`), 'the error names the profile\'s issuer');
+    assert.ok(r.output.includes(sb.issuer), 'the error names the issuer the gateway names');
     const homeAfter = await fileTree(dev.home);
     assert.deepEqual(homeAfter, homeBefore, 'nothing was written');
     assert.deepEqual(evil.credentials(), [], 'no credential reached the other server');
@@ -141,7 +141,7 @@ describe('security: the issuer is pinned to the gateway', () => {
     const path = await tamperedProfile(dev, { issuer: undefined });
     const flag = await run(['connect', '--profile', path, '--issuer', evil.origin, '--client', 'kiro', '--yes', '--no-verify'], dev);
     expectExit(flag, 1);
-    assert.match(flag.stderr, /from --issuer is not the gateway's/);
+    assert.match(flag.output, /from --issuer is not the gateway's/);
     assert.equal(existsSync(join(dev.home, '.kiro')), false, 'nothing was written');
 
     const ok = await run(['connect', '--profile', path, '--client', 'kiro', '--yes', '--no-verify', '--json'], dev);
@@ -286,8 +286,8 @@ describe('security: bearer tokens travel over https, or to this machine only', (
     const before = evil.requests.length;
     const r = await run(['verify', '--gateway-url', `http://0.0.0.0:${port}/mcp`, '--client-id', 'X'], dev);
     expectExit(r, 2);
-    assert.match(r.stderr, /--gateway-url http:\/\/0\.0\.0\.0:\d+\/mcp is plain http to 0\.0\.0\.0, which is not this machine/);
-    assert.match(r.stderr, /Fix: Use https:\/\/0\.0\.0\.0:\d+\/mcp/);
+    assert.match(r.output, /--gateway-url http:\/\/0\.0\.0\.0:\d+\/mcp is plain http to 0\.0\.0\.0, which is not this machine/);
+    assert.match(r.output, /Fix: Use https:\/\/0\.0\.0\.0:\d+\/mcp/);
     assert.equal(evil.requests.length, before, 'not one request was sent');
   });
 
@@ -298,8 +298,8 @@ describe('security: bearer tokens travel over https, or to this machine only', (
       const homeBefore = await fileTree(dev.home);
       const r = await run(['connect', '--profile', path, '--client', 'kiro', '--yes'], dev);
       expectExit(r, 2);
-      assert.ok(r.stderr.includes(`"${field}" ${value}`) && r.stderr.includes('is plain http to'), r.stderr);
-      assert.match(r.stderr, /Fix: Use https:\/\//);
+      assert.ok(r.output.includes(`"${field}" ${value}`) && r.stderr.includes('is plain http to'), r.stderr);
+      assert.match(r.output, /Fix: Use https:\/\//);
       assert.deepEqual(await fileTree(dev.home), homeBefore, 'nothing was written');
     });
   }
@@ -375,8 +375,8 @@ describe('security: text from outside reaches the terminal without control chara
       const dev = await person('dev');
       const r = await run(['verify', '--gateway-url', `${hostile.origin}/mcp`, '--client-id', 'X', '--callback-port', String(await freePort()), '--timeout', '5s'], dev);
       expectExit(r, 1);
-      assert.match(r.stderr, /click here/);
-      assert.doesNotMatch(r.stderr, CONTROL);
+      assert.match(r.output, /click here/);
+      assert.doesNotMatch(r.output, CONTROL);
     } finally {
       await hostile.close();
     }
@@ -386,8 +386,8 @@ describe('security: text from outside reaches the terminal without control chara
     const dev = await person('dev');
     const r = await run(['init', '--provider', 'oidc', '--issuer', 'http://admin:hunter2secret@idp.example.com/realms/x', '--create-gateway', 'x', '--role-arn', 'arn:aws:iam::1:role/r', '--yes'], dev);
     expectExit(r, 2);
-    assert.match(r.stderr, /idp\.example\.com/);
-    assert.doesNotMatch(r.stderr, /hunter2secret/);
+    assert.match(r.output, /idp\.example\.com/);
+    assert.doesNotMatch(r.output, /hunter2secret/);
     const j = await run(['verify', '--gateway-url', 'https://bob:hunter2secret@[::1/mcp', '--json'], dev);
     expectExit(j, 2);
     assert.doesNotMatch(`${j.stdout}${j.stderr}`, /hunter2secret/);
@@ -414,8 +414,8 @@ describe('security: client config writes stay in the project (or HOME); backups 
     const projectBefore = await fileTree(dev.project);
     const r = await run(['connect', '--profile', profilePath, '--client', 'vscode', '--yes'], dev);
     expectExit(r, 1);
-    assert.ok(r.stderr.includes(`its real path is ${outside}`), r.stderr);
-    assert.match(r.stderr, /--follow-symlinks/);
+    assert.ok(r.output.includes(`its real path is ${outside}`), r.stderr);
+    assert.match(r.output, /--follow-symlinks/);
     assert.equal(await readFile(outside, 'utf8'), SECRET_CONFIG, 'the file outside the project is unchanged');
     assert.ok((await lstat(link)).isSymbolicLink(), 'the link is still a link');
     assert.deepEqual(await fileTree(dev.project), projectBefore, 'nothing in the project changed (no backup either)');
@@ -434,7 +434,7 @@ describe('security: client config writes stay in the project (or HOME); backups 
 
     const refused = await run(['connect', '--profile', profilePath, '--client', 'cursor', '--yes', '--no-verify'], dev);
     expectExit(refused, 1);
-    assert.ok(refused.stderr.includes(`outside your home folder ${dev.home}: its real path is ${real}`), refused.stderr);
+    assert.ok(refused.output.includes(`outside your home folder ${dev.home}: its real path is ${real}`), refused.stderr);
     assert.equal(await readFile(real, 'utf8'), original);
 
     const ok = await run(['connect', '--profile', profilePath, '--client', 'cursor', '--yes', '--no-verify', '--follow-symlinks', '--json'], dev);
@@ -467,9 +467,9 @@ describe('security: files from outside are read only when they are small regular
       const r = await run(['connect', '--profile', path, '--client', 'kiro', '--yes'], dev, { timeoutMs: 15_000 });
       expectExit(r, 2);
       assert.ok(r.durationMs < 10_000, `answered in ${r.durationMs} ms`);
-      assert.ok(r.stderr.includes(path), r.stderr);
-      assert.match(r.stderr, why);
-      assert.doesNotMatch(r.stderr, /Unexpected error/);
+      assert.ok(r.output.includes(path), r.stderr);
+      assert.match(r.output, why);
+      assert.doesNotMatch(r.output, /Unexpected error/);
     }
   });
 
@@ -491,9 +491,9 @@ describe('security: files from outside are read only when they are small regular
       for (const cmd of [['status'], ['verify', '--no-login'], ['cleanup', '--yes']]) {
         const r = await run([...cmd, '--setup', name], dev);
         assert.notEqual(r.code, 0, describeRun(r));
-        assert.ok(r.stderr.includes(path), `${cmd[0]} names the file:\n${describeRun(r)}`);
-        assert.match(r.stderr, why);
-        assert.doesNotMatch(r.stderr, /Unexpected error|TypeError/);
+        assert.ok(r.output.includes(path), `${cmd[0]} names the file:\n${describeRun(r)}`);
+        assert.match(r.output, why);
+        assert.doesNotMatch(r.output, /Unexpected error|TypeError/);
       }
     }
   });
@@ -505,14 +505,14 @@ describe('security: files from outside are read only when they are small regular
     await writeFile(mcp, text);
     const list = await run(['connect', '--profile', profilePath, '--client', 'claude-code', '--yes'], dev);
     expectExit(list, 1);
-    assert.match(list.stderr, /"mcpServers" is not a JSON object; the file was left untouched/);
+    assert.match(list.output, /"mcpServers" is not a JSON object; the file was left untouched/);
     assert.equal(await readFile(mcp, 'utf8'), text);
 
     await rm(mcp);
     assert.equal(spawnSync('mkfifo', [mcp]).status, 0);
     const fifo = await run(['connect', '--profile', profilePath, '--client', 'claude-code', '--yes'], dev, { timeoutMs: 15_000 });
     expectExit(fifo, 1);
-    assert.match(fifo.stderr, /is a named pipe \(FIFO\), not a regular file/);
+    assert.match(fifo.output, /is a named pipe \(FIFO\), not a regular file/);
     assert.equal(existsSync(join(dev.home, '.agentcore-auth', 'setups', 'connect.json')), false);
   });
 
@@ -525,8 +525,8 @@ describe('security: files from outside are read only when they are small regular
       a,
     );
     expectExit(r, 2);
-    assert.ok(r.stderr.includes(`--team-profile ${a.project} is a folder; nothing was changed`), r.stderr);
-    assert.match(r.stderr, /agentcore-auth\.team\.json/);
+    assert.ok(r.output.includes(`--team-profile ${a.project} is a folder; nothing was changed`), r.stderr);
+    assert.match(r.output, /agentcore-auth\.team\.json/);
     assert.equal(sbLog.lines.filter((l) => /IdP: registered client/.test(l)).length, registered, 'no client was registered');
   });
 });
@@ -602,7 +602,7 @@ describe('security: what a hostile gateway or IdP answers is shown as text, and 
       const homeBefore = await fileTree(dev.home);
       const r = await run(['connect', '--profile', `${hostile.origin}/agentcore-auth.team.json`, '--client', 'kiro', '--yes'], dev);
       expectExit(r, 1);
-      assert.ok(r.stderr.includes(`${hostile.origin}/agentcore-auth.team.json answered with more than 1024 KiB`), r.stderr);
+      assert.ok(r.output.includes(`${hostile.origin}/agentcore-auth.team.json answered with more than 1024 KiB`), r.stderr);
       assert.deepEqual(await fileTree(dev.home), homeBefore, 'nothing was written');
     } finally {
       await hostile.close();

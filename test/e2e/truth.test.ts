@@ -129,10 +129,10 @@ describe('nothing is forgotten', { concurrency: 1 }, () => {
     for (let i = 1; i <= 3; i++) {
       const c = await run(u, ['cleanup', '--yes']);
       expectExit(c, 1);
-      assert.match(c.stderr, new RegExp(`Look for a client named "kill9 ${name}"`), `run ${i} names the manual step`);
-      assert.match(c.stderr, /agentcore-auth cleanup --forget 1\b/);
-      assert.match(c.stderr, /is not fully cleaned up: 1 of \d+ planned step\(s\) did not succeed/);
-      assert.doesNotMatch(c.stderr, /Nothing is left behind/);
+      assert.match(c.output, new RegExp(`Look for a client named "kill9 ${name}"`), `run ${i} names the manual step`);
+      assert.match(c.output, /agentcore-auth cleanup --forget 1\b/);
+      assert.match(c.output, /is not fully cleaned up: 1 of \d+ planned step\(s\) did not succeed/);
+      assert.doesNotMatch(c.output, /Nothing is left behind/);
       assert.equal(existsSync(u.journal), true, 'the journal keeps the manual step');
     }
     const s = await run(u, ['status']);
@@ -140,10 +140,10 @@ describe('nothing is forgotten', { concurrency: 1 }, () => {
     assert.match(s.stdout + s.stderr, /registration interrupted/);
     const bad = await run(u, ['cleanup', '--yes', '--forget', 'nope']);
     expectExit(bad, 2);
-    assert.match(bad.stderr, /--forget nope: this setup records no OIDC client/);
+    assert.match(bad.output, /--forget nope: this setup records no OIDC client/);
     const f = await run(u, ['cleanup', '--yes', '--forget', '1']);
     expectExit(f, 0);
-    assert.match(f.stderr, /Forget OIDC client #1: done/);
+    assert.match(f.output, /Forget OIDC client #1: done/);
     assert.equal(existsSync(u.journal), false);
   });
 
@@ -167,16 +167,16 @@ describe('nothing is forgotten', { concurrency: 1 }, () => {
     const before = registered();
     const again = await run(u, await initArgs(name));
     expectExit(again, 0);
-    assert.match(again.stderr, /\+ Register public OIDC client/);
-    assert.match(again.stderr, /cannot be managed: its registration access token \(RFC 7592\) is missing/);
+    assert.match(again.output, /\+ Register public OIDC client/);
+    assert.match(again.output, /cannot be managed: its registration access token \(RFC 7592\) is missing/);
     assert.equal(registered(), before + 1, 'a new client, not the dead one');
     const fresh = await registrationOf(u);
     assert.notEqual(fresh.clientId, old.clientId);
 
     const c = await run(u, ['cleanup', '--yes']);
     expectExit(c, 1);
-    assert.match(c.stderr, new RegExp(`Delete OIDC client ${fresh.clientId}: done`));
-    assert.match(c.stderr, new RegExp(`Manual step: Delete client ${old.clientId} in the IdP's admin console, then run \`agentcore-auth cleanup --forget ${old.clientId}\` \\(or \`agentcore-auth cleanup --keep-app\``));
+    assert.match(c.output, new RegExp(`Delete OIDC client ${fresh.clientId}: done`));
+    assert.match(c.output, new RegExp(`Manual step: Delete client ${old.clientId} in the IdP's admin console, then run \`agentcore-auth cleanup --forget ${old.clientId}\` \\(or \`agentcore-auth cleanup --keep-app\``));
     assert.equal(await clientExists(fresh, idp.direct), false, 'everything else was finished first');
     assert.deepEqual(await gatewaysNamed(name), []);
     expectExit(await run(u, ['cleanup', '--yes', '--forget', old.clientId]), 0);
@@ -209,16 +209,16 @@ describe('cleanup says only what is true', { concurrency: 1 }, () => {
     expectExit(c, 1);
     const planned = c.stderr.split('\n').filter((l) => /^ {2}\d+\. - /.test(l)).length;
     assert.ok(planned >= 6, c.stderr);
-    assert.match(c.stderr, /Revoke cached tokens for .*: left \(refresh_token not revoked: revocation answered HTTP 401/);
-    assert.match(c.stderr, new RegExp(`not fully cleaned up: 1 of ${planned} planned step\\(s\\) did not succeed`));
-    assert.doesNotMatch(c.stderr, /Nothing is left behind/);
+    assert.match(c.output, /Revoke cached tokens for .*: left \(refresh_token not revoked: revocation answered HTTP 401/);
+    assert.match(c.output, new RegExp(`not fully cleaned up: 1 of ${planned} planned step\\(s\\) did not succeed`));
+    assert.doesNotMatch(c.output, /Nothing is left behind/);
     assert.equal(existsSync(u.journal), true);
     // Run again: the cache is gone, so there is nothing to revoke; every planned step finishes and is counted.
     const again = await run(u, ['cleanup', '--yes']);
     expectExit(again, 0);
     const planned2 = again.stderr.split('\n').filter((l) => /^ {2}\d+\. - /.test(l)).length;
-    assert.match(again.stderr, new RegExp(`is gone: all ${planned2} planned step\\(s\\) finished`));
-    assert.match(again.stderr, /Nothing is left behind\./);
+    assert.match(again.output, new RegExp(`is gone: all ${planned2} planned step\\(s\\) finished`));
+    assert.match(again.output, /Nothing is left behind\./);
     assert.deepEqual(await gatewaysNamed(name), []);
   });
 });
@@ -234,8 +234,8 @@ describe('re-running init is an update', { concurrency: 1 }, () => {
     const p2 = await freePort();
     const r = await run(u, await initArgs(name, ['--callback-port', String(p2)]));
     expectExit(r, 0);
-    assert.match(r.stderr, new RegExp(`~ Update OIDC client ${first.clientId} .*: redirect URI http://localhost:${p2}/oauth/callback`));
-    assert.match(r.stderr, new RegExp(`replacing http://localhost:${p1}/oauth/callback`));
+    assert.match(r.output, new RegExp(`~ Update OIDC client ${first.clientId} .*: redirect URI http://localhost:${p2}/oauth/callback`));
+    assert.match(r.output, new RegExp(`replacing http://localhost:${p1}/oauth/callback`));
     assert.equal(registered(), before + 1, 'one client, registered once');
     const now = await registrationOf(u);
     assert.equal(now.clientId, first.clientId);
@@ -269,8 +269,8 @@ describe('preflight refuses before anything is made', { concurrency: 1 }, () => 
     try {
       const r = await run(u, await initArgs(uniqueName('port'), ['--callback-port', String(port)]));
       expectExit(r, 2);
-      assert.match(r.stderr, new RegExp(`Callback port ${port} is in use by another program \\(127\\.0\\.0\\.1:${port}\\).*Nothing was changed`));
-      assert.match(r.stderr, /Fix: Pass --callback-port \d+/);
+      assert.match(r.output, new RegExp(`Callback port ${port} is in use by another program \\(127\\.0\\.0\\.1:${port}\\).*Nothing was changed`));
+      assert.match(r.output, /Fix: Pass --callback-port \d+/);
     } finally {
       await new Promise((r) => squatter.close(r));
     }
@@ -289,7 +289,7 @@ describe('preflight refuses before anything is made', { concurrency: 1 }, () => 
       const before = registered();
       const r = await run(u, await initArgs(uniqueName('ttl'), [...flags]));
       expectExit(r, 2);
-      assert.match(r.stderr, why);
+      assert.match(r.output, why);
       assert.equal(registered(), before);
       assert.equal(existsSync(u.journal), false);
     });
@@ -301,20 +301,21 @@ describe('preflight refuses before anything is made', { concurrency: 1 }, () => 
 interface Live {
   stderr(): string;
   waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
-  interrupt(): Promise<{ code: number | null; stderr: string; ms: number }>;
+  interrupt(): Promise<{ code: number | null; stderr: string; output: string; ms: number }>;
 }
 
 /** The CLI as a process we interrupt: SIGINT, then how long it took to exit and with which code. */
 function startLive(u: User, args: string[]): Live {
   const child = spawn(process.execPath, [CLI_PATH, ...args], { env: u.env, cwd: u.project, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stdout!.resume();
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => ((stderr += d), (output += d)));
   const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   void exited.then(() => {
     clearTimeout(killer);
-    outputs.push({ args, text: stderr });
+    outputs.push({ args, text: output });
   });
   return {
     stderr: () => stderr,
@@ -332,13 +333,13 @@ function startLive(u: User, args: string[]): Live {
       const code = await exited;
       // The 2 s backstop in cli.ts must never be what stopped it: every wait listens to Ctrl-C itself.
       assert.doesNotMatch(stderr, /did not stop when asked/, 'a wait ignored Ctrl-C and the backstop exited');
-      return { code, stderr, ms: Date.now() - t0 };
+      return { code, stderr, output, ms: Date.now() - t0 };
     },
   };
 }
 
 /** Run the CLI until a call it makes hangs at the control plane (`reached`), then Ctrl-C it; the rule goes after. */
-async function interruptWhenHung(u: User, args: string[], rule: FaultRule, started: RegExp, reached: () => boolean, what: string): Promise<{ code: number | null; stderr: string; ms: number }> {
+async function interruptWhenHung(u: User, args: string[], rule: FaultRule, started: RegExp, reached: () => boolean, what: string): Promise<{ code: number | null; stderr: string; output: string; ms: number }> {
   try {
     const live = startLive(u, args);
     await live.waitFor(started);
@@ -368,8 +369,8 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const r = await run.interrupt();
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
-    assert.match(r.stderr, /Cancelled\. What was made so far is kept in the journal: `agentcore-auth init` resumes it, `agentcore-auth cleanup` undoes it\./);
-    assert.doesNotMatch(r.stderr, /Roll|Unexpected error|Setup "default" is ready/);
+    assert.match(r.output, /Cancelled\. What was made so far is kept in the journal: `agentcore-auth init` resumes it, `agentcore-auth cleanup` undoes it\./);
+    assert.doesNotMatch(r.output, /Roll|Unexpected error|Setup "default" is ready/);
     const states = await journalStates(u);
     for (const want of ['idp-app:done', 'gateway-create:done', 'client-entry:done']) assert.ok(states.includes(want), `${want} in ${states.join(', ')}`);
     assert.ok(!states.some((x) => x.endsWith(':intent')), 'every step finished before the wait');
@@ -392,7 +393,7 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const r = await interruptWhenHung(u, await initArgs(name), rule, /Registered OIDC client/, () => cp.matching('POST', GATEWAYS).length > sent, 'CreateGateway');
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
-    assert.doesNotMatch(r.stderr, /Rolling back|Delete OIDC client/);
+    assert.doesNotMatch(r.output, /Rolling back|Delete OIDC client/);
     assert.deepEqual(await journalStates(u), ['idp-app:done', 'gateway-create:intent']);
     const reg = await registrationOf(u);
     assert.equal(await clientExists(reg, idp.direct), true, 'the OIDC client was not rolled back');
@@ -411,7 +412,7 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const r = await run.interrupt();
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
-    assert.doesNotMatch(r.stderr, /Sign-in.*fail|Unexpected error/);
+    assert.doesNotMatch(r.output, /Sign-in.*fail|Unexpected error/);
 
     const t0 = Date.now();
     const timed = await run_(u, ['verify', '--login-timeout', '2']);
@@ -430,8 +431,8 @@ describe('Ctrl-C stops within seconds, keeps what was made, and exits 130', { co
     const r = await interruptWhenHung(u, ['cleanup', '--yes'], rule, /Delete the team profile/, () => cp.requests.some((q) => q.method === 'DELETE'), 'DeleteGateway');
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms < 3_000, `took ${r.ms} ms`);
-    assert.match(r.stderr, /run `agentcore-auth cleanup` again to finish/);
-    assert.doesNotMatch(r.stderr, /is gone|Nothing is left behind/);
+    assert.match(r.output, /run `agentcore-auth cleanup` again to finish/);
+    assert.doesNotMatch(r.output, /is gone|Nothing is left behind/);
     assert.equal(existsSync(u.journal), true, 'the journal is kept');
     const c = await run_(u, ['cleanup', '--yes']);
     expectExit(c, 0);
@@ -502,7 +503,7 @@ describe('a full disk', { concurrency: 1 }, () => {
         const before = registered();
         const refused = await run(u, await initArgs(uniqueName('full')));
         expectExit(refused, 1);
-        assert.match(refused.stderr, /Only \d+ KiB are free on the disk that holds .*state.*init needs 1 MiB there.*Nothing was changed/);
+        assert.match(refused.output, /Only \d+ KiB are free on the disk that holds .*state.*init needs 1 MiB there.*Nothing was changed/);
         assert.equal(registered(), before, 'nothing registered');
         await disk.free();
 
@@ -528,9 +529,9 @@ describe('a full disk', { concurrency: 1 }, () => {
         }
         assert.ok(held, 'the create was held while the disk filled');
         expectExit(r, 1);
-        assert.match(r.stderr, /Could not write the setup journal .*default\.json: no space is left on the device \(ENOSPC\)/);
-        assert.doesNotMatch(r.stderr, /Unexpected error/);
-        assert.match(r.stderr, /Not rolled back: the journal cannot be written/);
+        assert.match(r.output, /Could not write the setup journal .*default\.json: no space is left on the device \(ENOSPC\)/);
+        assert.doesNotMatch(r.output, /Unexpected error/);
+        assert.match(r.output, /Not rolled back: the journal cannot be written/);
         const journal = JSON.parse(await readFile(u.journal, 'utf8')) as { entries: Array<{ kind: string; state: string }> };
         assert.deepEqual(journal.entries.map((e) => `${e.kind}:${e.state}`), ['idp-app:done', 'gateway-create:intent'], 'the last complete version');
         assert.equal((await gatewaysNamed(name)).length, 1, 'the gateway exists (its id was never recorded)');
@@ -539,7 +540,7 @@ describe('a full disk', { concurrency: 1 }, () => {
         await disk.free();
         const c = await run(u, ['cleanup', '--yes']);
         expectExit(c, 0);
-        assert.match(c.stderr, new RegExp(`Find and delete gateway "${name}" \\(its creation was interrupted\\): done`));
+        assert.match(c.output, new RegExp(`Find and delete gateway "${name}" \\(its creation was interrupted\\): done`));
         assert.deepEqual(await gatewaysNamed(name), []);
         assert.equal(await clientExists(reg, idp.direct), false);
         assert.equal(existsSync(u.journal), false);

@@ -106,12 +106,12 @@ describe('verify (CLI process) against the sandbox', () => {
   test('usage errors: no setup and no URL (exit 2, names the flags); a malformed URL (exit 2); --via-client without an entry (exit 2)', async () => {
     const none = await runCli(['verify'], { env: isolatedEnv(home) });
     assert.equal(none.code, 2, describeRun(none));
-    assert.match(none.stderr, /--gateway-url/);
+    assert.match(none.output, /--gateway-url/);
     const bad = await runCli(['verify', '--gateway-url', 'not a url'], { env: isolatedEnv(home) });
     assert.equal(bad.code, 2, describeRun(bad));
     const via = await runCli(['verify', '--gateway-url', 'http://127.0.0.1:9/mcp', '--no-login', '--via-client'], { env: isolatedEnv(home) });
     assert.equal(via.code, 2, describeRun(via));
-    assert.match(via.stderr, /--server-name/);
+    assert.match(via.output, /--server-name/);
   });
 
   test('the IdP refuses the redirect URI: the test login fails in seconds (not after --login-timeout), naming the exact URI to register', async () => {

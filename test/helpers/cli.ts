@@ -31,6 +31,11 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /**
+   * Both streams in the order they arrived: what a user sees in a terminal. Results (reports, summaries) go to
+   * stdout and progress to stderr, so assertions about what the user is told read this.
+   */
+  output: string;
   /** True when the timeout fired and the process was killed. */
   timedOut: boolean;
   /** How long it ran, in ms. */
@@ -61,9 +66,10 @@ export function runCli(args: string[], opts: RunCliOptions): Promise<CliResult> 
     });
     let stdout = '';
     let stderr = '';
+    let output = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => ((stdout += d), (output += d)));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => ((stderr += d), (output += d)));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -74,7 +80,7 @@ export function runCli(args: string[], opts: RunCliOptions): Promise<CliResult> 
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, timedOut, durationMs: Date.now() - started, args });
+      resolve({ code, signal, stdout, stderr, output, timedOut, durationMs: Date.now() - started, args });
     });
     child.stdin.on('error', () => undefined); // EPIPE when the CLI exits before reading
     child.stdin.end(opts.input ?? '');
