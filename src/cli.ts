@@ -9,30 +9,14 @@ import type { CommandSpec, OptionSpec, ParsedOptions } from './commands/types.js
 import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './core/errors.js';
 import './core/cancel.js';
 import { GLOBAL_OPTIONS } from './commands/global.js';
+import { commandHelp, optionSections, suggest, translateParseError } from './commands/help.js';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CommandSpec }> }> = {
-  init: { summary: 'Register an OIDC app, set the gateway authorizer, write the MCP client configs and team profile, verify', load: () => import('./commands/init.js') },
-  connect: { summary: "For developers: write your MCP clients' config from the team profile, verify with a test login", load: () => import('./commands/connect.js') },
-  verify: { summary: 'Health check: 401 challenge, discovery chain, test login, authenticated MCP calls', load: () => import('./commands/verify.js') },
-  cleanup: { summary: 'Undo exactly what init (or connect) made: tokens, caches, client configs, gateway auth, IdP app', load: () => import('./commands/cleanup.js') },
-  status: { summary: 'What the journal says exists, checked against the live resources', load: () => import('./commands/status.js') },
-  sandbox: { summary: 'Run a local identity provider and AgentCore-compatible gateway', load: () => import('./commands/sandbox.js') },
-  demo: { summary: 'The whole journey on the sandbox: init, verify with a test login, cleanup', load: () => import('./commands/demo.js') },
-};
+import { COMMANDS } from './commands/table.js';
 
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-function optionLines(options: Record<string, OptionSpec>): string[] {
-  const rows = Object.entries(options).map(([name, o]) => {
-    const left = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.placeholder ? ` <${o.placeholder}>` : ''}`;
-    return [left, o.description + (o.multiple ? ' (repeatable)' : '')] as const;
-  });
-  const width = Math.min(38, Math.max(...rows.map(([l]) => l.length)) + 2);
-  return rows.map(([l, d]) => `  ${l.padEnd(width)}${d}`);
 }
 
 function topHelp(): string {
@@ -46,40 +30,11 @@ function topHelp(): string {
     'Commands:',
     ...names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n]!.summary}`),
     '',
-    'Global flags:',
-    ...optionLines({ ...GLOBAL_OPTIONS, version: { type: 'boolean', short: 'V', description: 'Print the version' } }),
+    ...optionSections({ ...GLOBAL_OPTIONS, version: { type: 'boolean', short: 'V', description: 'Print the version' } }, 'Global flags'),
     '',
     'Exit codes: 0 ok, 1 failed, 2 usage error, 130 cancelled.',
     'Run `agentcore-auth <command> --help` for a command\'s flags. Quick start: `agentcore-auth demo`.',
   ].join('\n');
-}
-
-function commandHelp(spec: CommandSpec): string {
-  return [
-    `${spec.summary}.`,
-    '',
-    `Usage: ${spec.usage}`,
-    '',
-    'Flags:',
-    ...optionLines(spec.options),
-    '',
-    'Global flags:',
-    ...optionLines(GLOBAL_OPTIONS),
-    ...(spec.examples?.length ? ['', 'Examples:', ...spec.examples.map((e) => `  ${e}`)] : []),
-  ].join('\n');
-}
-
-function suggest(word: string, candidates: string[]): string | undefined {
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
-    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++)
-        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return d[a.length]![b.length]!;
-  };
-  const best = candidates.map((c) => [c, dist(word, c)] as const).sort((x, y) => x[1] - y[1])[0];
-  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? best[0] : undefined;
 }
 
 function parse(spec: CommandSpec, argv: string[]): { opts: ParsedOptions; positionals: string[] } {
@@ -90,7 +45,7 @@ function parse(spec: CommandSpec, argv: string[]): { opts: ParsedOptions; positi
       options: Object.fromEntries(
         Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]),
       ),
-      allowPositionals: true,
+      allowPositionals: spec.positionals === true,
       strict: true,
     });
     return { opts: values as ParsedOptions, positionals };
@@ -103,7 +58,7 @@ function parse(spec: CommandSpec, argv: string[]): { opts: ParsedOptions; positi
         fix: `Run 'agentcore-auth ${spec.name} --help' to see its flags.`,
       });
     }
-    throw new UsageError(msg.replace(/\. To specify.*$/s, '.'), { fix: `Run 'agentcore-auth ${spec.name} --help'.` });
+    throw new UsageError(translateParseError(msg, spec.name), { fix: `Run 'agentcore-auth ${spec.name} --help'.` });
   }
 }
 

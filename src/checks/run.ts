@@ -59,6 +59,8 @@ export interface VerifyInput {
   noLogin?: boolean;
   callTool?: { name: string; args?: Record<string, unknown> };
   authorizer?: CustomJwtAuthorizer;
+  /** --dry-run: nothing but read-only probes (no cached refresh token is redeemed). */
+  readOnly?: boolean;
   /** Who may use the gateway, when the authorizer itself is not known (a team profile's rules): judged for the user. */
   accessRules?: Pick<CustomJwtAuthorizer, 'allowedScopes' | 'customClaims'>;
   /** Per HTTP request; default 10 s. */
@@ -452,7 +454,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     givenScopes && !entry ? { scopes: givenScopes, from: 'given' as const } : mcpRemoteScope({ entryScope: givenScopes?.join(' '), challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: md.scopes_supported });
   // An opaque cached refresh token tells nothing until it is used: use it, as mcp-remote would (under its lease).
   const refreshClient = entry?.clientId ?? input.clientId;
-  if (entry?.cache && refreshClient && asMd?.token_endpoint && pinned && asMd.issuer === pinned) {
+  if (!input.readOnly && entry?.cache && refreshClient && asMd?.token_endpoint && pinned && asMd.issuer === pinned) {
     const cache = entry.cache;
     const tokenEndpoint = asMd.token_endpoint;
     const issuer = pinned;

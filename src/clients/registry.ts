@@ -24,6 +24,7 @@
  *
  * Light module (node:fs and node:path only, plus the entry builders); nothing heavy is imported.
  */
+import { suggest } from '../core/text.js';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -272,7 +273,8 @@ export function parseClientList(value: string, flag = '--client'): string[] {
   if (!ids.length) throw new UsageError(`${flag} is empty.`, { fix: `Pass e.g. ${flag} kiro,claude-code (one or more of: ${CLIENT_IDS.join(', ')}).` });
   for (const id of ids) {
     if (!CLIENT_IDS.includes(id)) {
-      throw new UsageError(`${flag}: unknown client "${id}".`, { fix: `Use one or more of: ${CLIENT_IDS.join(', ')} (comma-separated).` });
+      const near = suggest(id, CLIENT_IDS);
+      throw new UsageError(`${flag}: unknown client "${id}".${near ? ` Did you mean ${near}?` : ''}`, { fix: `Use one or more of: ${CLIENT_IDS.join(', ')} (comma-separated).` });
     }
   }
   return [...new Set(ids)];

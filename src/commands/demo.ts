@@ -5,6 +5,7 @@ export const command: CommandSpec = {
   name: 'demo',
   summary: 'The whole journey on the sandbox, no cloud account: init, verify with a test login and a tool call, cleanup',
   usage: 'agentcore-auth demo [--home DIR] [--keep] [--json]',
+  globals: ['json', 'verbose'],
   options: {
     home: { type: 'string', placeholder: 'dir', description: 'Write the client config and journal under DIR instead of a temporary HOME' },
     keep: { type: 'boolean', description: 'Keep the sandbox running after verify and print how to point a real Kiro at it' },

@@ -4,6 +4,7 @@ export const command: CommandSpec = {
   name: 'sandbox',
   summary: 'Run a local identity provider (oidc-provider) and an AgentCore-compatible gateway, loopback only',
   usage: 'agentcore-auth sandbox [--port N] [--auto-login USER] [--json]',
+  globals: ['json', 'verbose'],
   options: {
     port: { type: 'string', placeholder: 'port', description: 'Port for the issuer and control plane (default 0: a free port)' },
     'auto-login': { type: 'string', placeholder: 'user', description: 'Sign this user in and grant consent automatically (redirects only), for CI' },

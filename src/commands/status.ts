@@ -4,6 +4,7 @@ export const command: CommandSpec = {
   name: 'status',
   summary: 'What the journal says exists, checked against the live resources, with drift shown',
   usage: 'agentcore-auth status [--setup NAME] [--json]',
+  globals: ['json', 'setup', 'verbose'],
   options: {},
   async run(ctx, opts) {
     const { runStatus, printStatus } = await import('../flows/status.js');

@@ -7,6 +7,8 @@ export interface OptionSpec {
   /** Shown in help: "--issuer <url>". */
   placeholder?: string;
   description: string;
+  /** The heading help lists it under (default "Flags"). */
+  group?: string;
 }
 
 export type ParsedOptions = Record<string, string | boolean | string[] | undefined>;
@@ -18,6 +20,12 @@ export interface CommandSpec {
   usage: string;
   options: Record<string, OptionSpec>;
   examples?: string[];
+  /** The global flags that do something for this command (help lists only these; default: all). */
+  globals?: string[];
+  /** Paragraphs shown after the flags. */
+  notes?: string[];
+  /** Takes positional arguments (default: refused as a usage error). */
+  positionals?: boolean;
   /** Returns the exit code (0 ok, 1 failed). Errors are thrown as CliError. */
   run(ctx: Context, opts: ParsedOptions, positionals: string[]): Promise<number>;
 }

@@ -22,6 +22,9 @@ export const command: CommandSpec = {
     'via-client': { type: 'boolean', description: 'Also sign in and call through the client entry (mcp-remote), exactly as Kiro would' },
     timeout: { type: 'string', placeholder: 'duration', description: 'Timeout for each network call (default 10s)' },
   },
+  notes: [
+    'verify changes nothing at the IdP or the gateway. Its test login signs in (its tokens are revoked afterwards), and it redeems mcp-remote\'s cached refresh token the way mcp-remote would (saving the answer back). --dry-run skips both: read-only probes only. --no-login skips the sign-in.',
+  ],
   examples: [
     'agentcore-auth verify',
     'agentcore-auth verify --gateway-url https://gw-abc.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp --no-login',

@@ -1,3 +1,4 @@
+import { suggest } from './text.js';
 import { CancelledError, UsageError } from './errors.js';
 import { safeText } from './redact.js';
 
@@ -54,7 +55,8 @@ function wrapCancel(err: unknown): never {
 export function createPrompter(opts: { interactive: boolean; whyNot: string; env: NodeJS.ProcessEnv }): Prompter {
   const check = (spec: AskSpec, value: string): string => {
     if (spec.choices && !spec.choices.some((c) => c.value === value)) {
-      throw new UsageError(`${spec.flag} must be one of: ${spec.choices.map((c) => c.value).join(', ')} (got "${value}").`);
+      const near = suggest(value, spec.choices.map((c) => c.value));
+      throw new UsageError(`${spec.flag} must be one of: ${spec.choices.map((c) => c.value).join(', ')} (got "${value}").${near ? ` Did you mean ${near}?` : ''}`);
     }
     const v = spec.validate?.(value);
     if (typeof v === 'string') throw new UsageError(`${spec.flag}: ${v}`);

@@ -1,4 +1,4 @@
-/** Small text helpers shared by the OAuth diagnostics. */
+/** Small text helpers: OAuth diagnostics, "did you mean". */
 
 /** Text of an HTML/JSON body, short enough for an error message (oidc-provider's error and error_description). */
 export function bodyExcerpt(body: string, max = 300): string {
@@ -24,3 +24,18 @@ export function bodyExcerpt(body: string, max = 300): string {
   text = text.replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** The closest candidate by edit distance, when it is close enough to be what was meant. */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++)
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length]![b.length]!;
+  };
+  const best = candidates.map((c) => [c, dist(word.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? best[0] : undefined;
+}
+

@@ -108,7 +108,9 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     scopes: str(opts, 'scopes') ? parseScopes(str(opts, 'scopes')) : cfg.scopes,
     callbackHost: cfg.callbackHost ?? 'localhost',
     callbackPort: parsePort(str(opts, 'callback-port'), '--callback-port', cfg.callbackPort ?? 3334),
-    noLogin: opts['no-login'] === true,
+    // --dry-run: read-only probes only (no sign-in, no use of a cached token).
+    noLogin: opts['no-login'] === true || ctx.flags.dryRun,
+    ...(ctx.flags.dryRun ? { readOnly: true } : {}),
     loginTimeoutMs: loginTimeoutMs(opts),
     // A setup's gateway, or one named by --gateway, is an AgentCore gateway; a bare URL is judged by its shape.
     ...(fromJournal || gatewayRef ? { endpoint: 'agentcore' as const } : {}),
@@ -119,6 +121,7 @@ export async function runVerifyCommand(ctx: Context, opts: ParsedOptions): Promi
     // A setup's issuer is pinned: the gateway must name it, or verify requests no token.
     ...(fromJournal && cfg.issuer && !gatewayRef ? { expectedIssuer: cfg.issuer, expectedIssuerSource: `setup "${ctx.flags.setup}"` } : {}),
   };
+  if (ctx.flags.dryRun) ctx.logger.info('Dry run: read-only probes only; no test login, and no cached token is used or refreshed.');
   if (!input.noLogin && !input.clientId) {
     throw new UsageError('A test login needs the OAuth client id.', { fix: 'Pass --client-id ID, or --no-login to check only the challenge and metadata.' });
   }

@@ -7,7 +7,7 @@
  * Needs `npx tsc -p tsconfig.json` first. Run: node --test dist/test/e2e/cli.test.js
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -267,6 +267,69 @@ describe('help, version and usage errors', () => {
     expectExit(initHelp, 0);
     for (const f of ['--issuer', '--gateway', '--create-gateway', '--role-arn', '--callback-port', '--yes', '--dry-run', '--json']) {
       assert.ok(initHelp.stdout.includes(f), `init --help mentions ${f}`);
+    }
+  });
+
+  test('help: flags under headings by purpose and by provider, wrapped, one example per provider; status and sandbox list only the flags that do something', async () => {
+    const u = await newUser();
+    const initHelp = (await runCli(['init', '--help'], u.env)).stdout;
+    const headings = initHelp.split('\n').filter((l) => /^\S.*:$/.test(l));
+    for (const h of ['Identity provider:', 'Who may use the gateway (default: anyone who can sign in through this app):', 'Gateway and AWS:', 'MCP clients and the team:', 'Run and verify:', 'Global flags:', 'Examples:']) {
+      assert.ok(headings.includes(h), `init --help has the heading ${h}`);
+    }
+    for (const p of ['okta', 'entra', 'cognito', 'auth0', 'oidc']) {
+      assert.ok(headings.some((h) => h.endsWith(`(--provider ${p}):`)), `a heading for ${p}`);
+      assert.match(initHelp, new RegExp(`^  agentcore-auth init --provider ${p} `, 'm'), `an example for ${p}`);
+    }
+    assert.ok(initHelp.indexOf('--okta-org-url') > initHelp.indexOf('Okta'), 'provider flags sit under their provider');
+    const widest = Math.max(...initHelp.split('\n').filter((l) => !l.startsWith('  agentcore-auth')).map((l) => l.length));
+    assert.ok(widest <= 100, `lines are wrapped to the width (100 when not a terminal): ${widest}`);
+
+    const status = (await runCli(['status', '--help'], u.env)).stdout;
+    for (const f of ['--json', '--setup', '--verbose']) assert.ok(status.includes(f), `status --help lists ${f}`);
+    for (const f of ['--yes', '--dry-run', '--no-input']) assert.ok(!status.includes(f), `status --help does not list ${f}, which does nothing there`);
+    const sandbox = (await runCli(['sandbox', '--help'], u.env)).stdout;
+    for (const f of ['--yes', '--dry-run', '--setup', '--no-input']) assert.ok(!sandbox.includes(f), `sandbox --help does not list ${f}`);
+    const verify = (await runCli(['verify', '--help'], u.env)).stdout;
+    assert.match(verify, /--dry-run skips both: read-only probes only/);
+  });
+
+  test("parseArgs' messages are said plainly, and values get 'did you mean'", async () => {
+    const u = await newUser();
+    const cases: Array<[string[], RegExp]> = [
+      [['init', '--issuer'], /✖ --issuer needs a value\./],
+      [['init', '--issuer', '--yes'], /✖ --issuer needs a value, but the next word is a flag/],
+      [['init', '--yes=1'], /✖ --yes is an on\/off flag and takes no value\./],
+      [['status', 'extra'], /✖ 'status' takes no argument 'extra'\./],
+      [['init', '--provider', 'okat', '--yes'], /--provider must be one of: oidc, okta, entra, cognito, auth0 \(got "okat"\)\. Did you mean okta\?/],
+      [['init', '--client', 'claud-code', '--issuer', 'https://idp.example.com', '--gateway', 'gw-1', '--yes'], /--client: unknown client "claud-code"\. Did you mean claude-code\?/],
+      [['completion', 'bsh'], /completion needs one shell: bash, zsh, fish \(got "bsh"\)\. Did you mean bash\?/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(args, u.env);
+      expectExit(r, 2);
+      assert.match(r.stderr, re, args.join(' '));
+      assert.doesNotMatch(r.stderr, /Option '|ERR_PARSE_ARGS/, 'no raw parseArgs text');
+    }
+  });
+
+  test('completion: a bash script generated from the commands completes commands, flags and values', async () => {
+    const u = await newUser();
+    const r = await runCli(['completion', 'bash'], u.env);
+    expectExit(r, 0);
+    const script = join(u.home, 'completion.bash');
+    await writeFile(script, r.stdout);
+    const complete = (words: string[]) =>
+      execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _agentcore_auth; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim();
+    assert.equal(complete(['agentcore-auth', 've']), 'verify');
+    assert.equal(complete(['agentcore-auth', 'init', '--allow-gr']), '--allow-group');
+    assert.equal(complete(['agentcore-auth', 'init', '--provider', 'co']), 'cognito');
+    assert.equal(complete(['agentcore-auth', 'verify', '--client', 'kiro-w']), 'kiro-workspace');
+    assert.equal(complete(['agentcore-auth', 'cleanup', '--keep']), '--keep-app');
+    for (const shell of ['zsh', 'fish']) {
+      const x = await runCli(['completion', shell], u.env);
+      expectExit(x, 0);
+      assert.match(x.stdout, shell === 'zsh' ? /bashcompinit/ : /complete -c agentcore-auth -n '__fish_seen_subcommand_from init' -l allow-group -r/);
     }
   });
 
