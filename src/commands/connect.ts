@@ -4,9 +4,10 @@ import type { CommandSpec } from './types.js';
 export const command: CommandSpec = {
   name: 'connect',
   summary: "For a developer (no IdP or AWS rights): write your MCP clients' config for a team's gateway from the team profile, then verify with a test login",
-  usage: 'agentcore-auth connect --profile FILE|URL [--client LIST] [--yes] [flags]',
+  usage: 'agentcore-auth connect [--team-profile FILE|URL] [--client LIST] [--yes] [flags]',
   options: {
-    profile: { type: 'string', placeholder: 'file|url', description: 'The team profile init wrote (agentcore-auth.team.json), a path or an https URL' },
+    'team-profile': { type: 'string', placeholder: 'file|url', description: 'The team profile init wrote, a path or an https URL (default: ./agentcore-auth.team.json when it exists)' },
+    profile: { type: 'string', placeholder: 'file|url', description: 'Old name of --team-profile (kept working; --profile means the AWS profile everywhere else)' },
     client: { type: 'string', placeholder: 'list', description: 'MCP clients to configure, comma-separated: kiro, kiro-workspace, claude-code, claude-code-user, cursor, cursor-workspace, vscode, amazon-q, amazon-q-workspace, gemini, gemini-workspace, claude-desktop (interactive: installed ones preselected)' },
     'gateway-url': { type: 'string', placeholder: 'url', description: "The gateway's MCP URL (instead of, or overriding, the profile's)" },
     'client-id': { type: 'string', placeholder: 'id', description: 'The OAuth client id the admin registered (instead of, or overriding, the profile\'s)' },
@@ -24,8 +25,8 @@ export const command: CommandSpec = {
     timeout: { type: 'string', placeholder: 'duration', description: 'Timeout for each network call during verify (default 10s)' },
   },
   examples: [
-    'agentcore-auth connect --profile ./agentcore-auth.team.json',
-    'npx agentcore-auth connect --profile https://intranet.example.com/agentcore-auth.team.json --client claude-code,vscode --yes',
+    'agentcore-auth connect                      # in a repository that holds agentcore-auth.team.json',
+    'npx agentcore-auth connect --team-profile https://intranet.example.com/agentcore-auth.team.json --client claude-code,vscode --yes',
     'agentcore-auth connect --gateway-url https://gw-abc.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp --client-id 0oa1b2c3 --client kiro --yes',
   ],
   async run(ctx, opts) {

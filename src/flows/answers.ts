@@ -6,7 +6,6 @@ import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { requireSecureUrl } from '../core/net.js';
-import { join, resolve } from 'node:path';
 import { DEFAULT_LIFETIMES, type ClientChoice, type Lifetimes, type GatewayChoice, type InitAnswers } from '../plan/plan.js';
 import type { ProviderId } from '../../providers/types.js';
 
@@ -139,17 +138,6 @@ export async function collectClients(
   return ids.map((client) => configured?.find((c) => c.client === client) ?? { client, path: clientPath(client, where) });
 }
 
-/** --team-profile PATH, --no-team-profile, or the default: the state folder (private, never a repo). */
-export function teamProfilePath(ctx: Pick<Context, 'cwd' | 'flags'> & { stateDir: string }, opts: ParsedOptions): string | undefined {
-  const flag = str(opts, 'team-profile');
-  if (opts['no-team-profile'] === true) {
-    if (flag !== undefined) throw new UsageError('--team-profile and --no-team-profile cannot be used together.', { fix: 'Pick one.' });
-    return undefined;
-  }
-  if (flag === '') throw new UsageError('--team-profile is empty.', { fix: 'Pass a file path, e.g. --team-profile ./agentcore-auth.team.json.' });
-  return flag !== undefined ? resolve(ctx.cwd, flag) : join(ctx.stateDir, 'teams', ctx.flags.setup, TEAM_PROFILE_FILE);
-}
-
 export const TEAM_PROFILE_FILE = 'agentcore-auth.team.json';
 
 export function region(opts: ParsedOptions, env: NodeJS.ProcessEnv): string {
@@ -235,7 +223,8 @@ export async function collectInitAnswers(
   if (kiroNative && !clients.some((c) => c.client === 'kiro' || c.client === 'kiro-workspace')) {
     throw new UsageError('--kiro-native changes the Kiro entry, but no Kiro client is chosen.', { fix: 'Add --client kiro (or kiro-workspace), or drop --kiro-native.' });
   }
-  const teamProfile = teamProfilePath(ctx, opts);
+  const { teamProfileTarget } = await import('./handoff.js');
+  const teamProfile = await teamProfileTarget(ctx, opts);
   const serverName = parseServerName(str(opts, 'server-name'));
   const callbackPort = parsePort(str(opts, 'callback-port'), '--callback-port', DEFAULT_CALLBACK_PORT);
   const access = await collectAccessPolicy(prompter, opts);

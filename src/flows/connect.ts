@@ -6,7 +6,7 @@
  * --setup says otherwise) holds client entries only, so `cleanup --setup connect` removes exactly those
  * entries (putting back whatever each replaced) and this machine's cached login for the gateway.
  */
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { AppRecord, IdpAdapter, ProviderId } from '../../providers/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
@@ -14,7 +14,7 @@ import { CancelledError, UsageError, DeclinedError } from '../core/errors.js';
 import { clientNextStepLines, writeClientConfig, writeScopeFor, type ClientEntryInput } from '../clients/registry.js';
 import { Journal, readJournal } from '../journal/journal.js';
 import { clientEntrySteps, formatClientStep, redirectUriFor, type ClientChoice, type PlanStep } from '../plan/plan.js';
-import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, collectClients, loginTimeoutMs, parsePort, parseScopes, parseSeconds, parseServerName, parseUrl, str } from './answers.js';
+import { DEFAULT_CALLBACK_PORT, DEFAULT_SCOPES, TEAM_PROFILE_FILE, collectClients, loginTimeoutMs, parsePort, parseScopes, parseSeconds, parseServerName, parseUrl, str } from './answers.js';
 import { checkMcpRemoteArgs, loadTeamProfile, type TeamProfile } from './team-profile.js';
 import type { VerifySummary } from './verify.js';
 
@@ -74,9 +74,40 @@ export async function userRevoker(cfg: { issuer?: string; clientId?: string; pro
   return { app: { provider, clientId: cfg.clientId, issuer: cfg.issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, adapter };
 }
 
+/**
+ * Which team profile: --team-profile; else --profile (its old name, which means the AWS profile everywhere else:
+ * taken with a notice when it names a file or URL, refused otherwise); else ./agentcore-auth.team.json when the
+ * repository holds one and no --gateway-url says otherwise.
+ */
+async function teamProfileRef(ctx: Pick<Context, 'cwd'> & Partial<Pick<Context, 'logger'>>, opts: ParsedOptions): Promise<string | undefined> {
+  const team = str(opts, 'team-profile');
+  const old = str(opts, 'profile');
+  if (team !== undefined && old !== undefined) throw new UsageError('--team-profile and --profile name the same thing.', { fix: 'Pass only --team-profile.' });
+  if (old !== undefined) {
+    const { existsSync } = await import('node:fs');
+    if (!/^https?:\/\//.test(old) && !existsSync(resolve(ctx.cwd, old))) {
+      throw new UsageError(`--profile "${old}" is not a file or URL: connect's --profile is the team profile (agentcore-auth.team.json), not an AWS profile.`, {
+        fix: 'Pass the team profile with --team-profile FILE|URL (connect needs no AWS profile).',
+      });
+    }
+    ctx.logger?.info('Note: --profile is now --team-profile (--profile means the AWS profile in the other commands).');
+    return old;
+  }
+  if (team !== undefined) return team;
+  if (str(opts, 'gateway-url') === undefined) {
+    const { existsSync } = await import('node:fs');
+    const found = resolve(ctx.cwd, TEAM_PROFILE_FILE);
+    if (existsSync(found)) {
+      ctx.logger?.info(`Using the team profile ./${TEAM_PROFILE_FILE} of this folder.`);
+      return found;
+    }
+  }
+  return undefined;
+}
+
 /** The values from --profile (file or URL), overridden by flags; prompts (when interactive) for what is missing. */
-export async function connectValues(ctx: Pick<Context, 'prompter' | 'cwd'>, opts: ParsedOptions): Promise<ConnectValues> {
-  const ref = str(opts, 'profile');
+export async function connectValues(ctx: Pick<Context, 'prompter' | 'cwd'> & Partial<Pick<Context, 'logger'>>, opts: ParsedOptions): Promise<ConnectValues> {
+  const ref = await teamProfileRef(ctx, opts);
   let base: Partial<TeamProfile> = {};
   let source: string | undefined;
   if (ref) ({ profile: base, source } = await loadTeamProfile(ref, ctx.cwd));
@@ -84,8 +115,8 @@ export async function connectValues(ctx: Pick<Context, 'prompter' | 'cwd'>, opts
   const clientFlag = str(opts, 'client-id') ?? base.clientId;
   if (!ctx.prompter.interactive && (!gatewayFlag || !clientFlag)) {
     const missing = [!gatewayFlag && '--gateway-url', !clientFlag && '--client-id'].filter(Boolean).join(' and ');
-    throw new UsageError(`Missing --profile (or ${missing}); cannot prompt because ${ctx.prompter.whyNot}.`, {
-      fix: 'Pass --profile agentcore-auth.team.json (the file your admin shared), or --gateway-url URL --client-id ID.',
+    throw new UsageError(`Missing --team-profile (or ${missing}); there is no ./${TEAM_PROFILE_FILE} here, and connect cannot prompt because ${ctx.prompter.whyNot}.`, {
+      fix: 'Run connect in the repository that holds agentcore-auth.team.json, or pass --team-profile FILE|URL (the file your admin shared), or --gateway-url URL --client-id ID.',
     });
   }
   const gatewayUrl = parseUrl(await ctx.prompter.ask({ flag: '--gateway-url', message: 'Gateway MCP URL (from your admin):', flagValue: gatewayFlag }), '--gateway-url');

@@ -1,7 +1,7 @@
 /**
  * init: answers -> plan -> confirm -> steps (journaled) -> verify.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadAdapter } from '../../providers/index.js';
 import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter, ProviderOptions } from '../../providers/types.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
@@ -27,8 +27,10 @@ export interface InitResult {
   client?: { path: string; serverName: string };
   /** Every client entry written, in order. */
   clients?: Array<{ client: string; path: string; serverName: string }>;
-  /** The team profile for `agentcore-auth connect`, and the one line to share. */
-  teamProfile?: { path: string; connectCommand: string };
+  /** The team profile for `agentcore-auth connect`, and the one line to share (shareable: inside the project folder). */
+  teamProfile?: { path: string; connectCommand: string; shareable: boolean };
+  /** The same setup as one non-interactive command, for the admin to keep; and what should not be committed. */
+  handoff?: { initCommand: string; warnings: string[] };
   verify?: VerifySummary;
 }
 
@@ -212,6 +214,12 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       throw err;
     }
     if (answers.teamProfile) await writeProfile(ctx, journal, answers, applied, result);
+    const { equivalentInitCommand, machineSpecificInRepo } = await import('./handoff.js');
+    const { clientTarget } = await import('../clients/registry.js');
+    result.handoff = {
+      initCommand: equivalentInitCommand(answers, providerOptions, ctx.cwd, join(ctx.stateDir, 'teams', answers.setup, 'agentcore-auth.team.json')),
+      warnings: await machineSpecificInRepo(answers.clients.filter((c) => clientTarget(c.client).scope === 'project').map((c) => c.path)),
+    };
 
     // 4. Verify
     result.ok = true;
@@ -327,7 +335,7 @@ async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutM
 
 /** The team profile for `agentcore-auth connect`: written after the setup is applied, named in the journal. */
 async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers, applied: Applied, result: InitResult): Promise<void> {
-  const { writeTeamProfile, connectCommand, TEAM_PROFILE_VERSION } = await import('./team-profile.js');
+  const { writeTeamProfile, connectCommand, profileIsShareable, TEAM_PROFILE_VERSION } = await import('./team-profile.js');
   const { profileAccess } = await import('./access.js');
   const path = answers.teamProfile!;
   const r = await writeTeamProfile(path, {
@@ -348,7 +356,11 @@ async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers
     return;
   }
   await journal.setConfig({ teamProfile: path });
-  result.teamProfile = { path, connectCommand: connectCommand(path, ctx.cwd, answers.clients.map((c) => c.client)) };
+  const shareable = profileIsShareable(path, ctx.cwd);
+  // A profile outside the repository is shared by committing a copy at its root, where connect finds it by itself.
+  const { join: joinPath } = await import('node:path');
+  const shared = shareable ? path : joinPath(ctx.cwd, 'agentcore-auth.team.json');
+  result.teamProfile = { path, connectCommand: connectCommand(shared, ctx.cwd, answers.clients.map((c) => c.client)), shareable };
   ctx.logger.success(`Wrote the team profile ${path} (no secrets)`);
 }
 
@@ -521,8 +533,14 @@ export function printInitSummary(ctx: Context, r: InitResult): void {
   else logger.error(`Setup "${r.setup}" was applied, but verify found problems (see above).`);
   for (const line of clientNextStepLines(r.clients ?? [])) logger.info(`  ${line}`);
   if (r.teamProfile) {
-    logger.info(`  Team profile (no secrets): ${r.teamProfile.path}. Share it; each developer then runs:`);
+    if (r.teamProfile.shareable) logger.info(`  Team profile (no secrets): ${r.teamProfile.path}. Commit it; each developer then runs, in their clone:`);
+    else logger.info(`  Team profile (no secrets): ${r.teamProfile.path}, on this machine only. Commit a copy in your repository (cp ${r.teamProfile.path} ./agentcore-auth.team.json), or publish it over https; each developer then runs, in their clone:`);
     logger.info(`      ${r.teamProfile.connectCommand}`);
+  }
+  for (const w of r.handoff?.warnings ?? []) logger.warn(w);
+  if (r.handoff) {
+    logger.info('  The same setup without questions (for a runbook or CI):');
+    logger.info(`      ${r.handoff.initCommand}`);
   }
   logger.info('  Check again any time: agentcore-auth verify' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));
   logger.info('  Undo everything:      agentcore-auth cleanup' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));

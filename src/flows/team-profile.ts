@@ -15,6 +15,8 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
 import { ensureDir, readTextIfExists, writeFileAtomic } from '../core/fs.js';
 
+const TEAM_PROFILE_FILE = 'agentcore-auth.team.json';
+
 export const TEAM_PROFILE_VERSION = 1;
 
 export interface TeamProfile {
@@ -230,10 +232,21 @@ function isTeamProfileText(text: string): boolean {
   }
 }
 
-/** The one line an admin shares: `npx agentcore-auth connect --profile <path> --client <ids>`. */
+/**
+ * The one line an admin shares. A profile in the repository's root as agentcore-auth.team.json needs no flag at
+ * all (connect finds it: teammates run the same line in their clone); one elsewhere in the repository is named by
+ * its relative path; one outside it (the state folder) by its absolute path, which only this machine can open.
+ */
 export function connectCommand(profilePath: string, cwd: string, clients: string[]): string {
   const rel = relative(cwd, profilePath);
-  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : profilePath;
+  const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
   const q = (s: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return `npx agentcore-auth connect --profile ${q(shown)} --client ${clients.join(',') || 'kiro'}`;
+  const profile = inside && rel === TEAM_PROFILE_FILE ? '' : ` --team-profile ${q(inside ? `./${rel}` : profilePath)}`;
+  return `npx agentcore-auth connect${profile} --client ${clients.join(',') || 'kiro'}`;
+}
+
+/** Whether teammates can open the profile: a path inside the project folder (commit it), not the state folder. */
+export function profileIsShareable(profilePath: string, cwd: string): boolean {
+  const rel = relative(cwd, profilePath);
+  return Boolean(rel) && !rel.startsWith('..') && !isAbsolute(rel);
 }

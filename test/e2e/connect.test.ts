@@ -8,6 +8,7 @@
  * Needs `npx tsc -p tsconfig.json` first. Run: node --test dist/test/e2e/connect.test.js
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,8 +125,12 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     expectExit(r, 0);
     init = parseSingleJson(r);
     assert.equal(init.teamProfile.path, profilePath);
-    assert.equal(init.teamProfile.connectCommand, `npx agentcore-auth connect --profile ${profilePath} --client kiro`);
-    assert.match(r.output, /Developers run:|each developer then runs:/);
+    // The profile is outside the admin's project folder: the share line assumes a copy committed at the repository's
+    // root, where connect finds it by itself; the summary says how to make that copy.
+    assert.equal(init.teamProfile.connectCommand, 'npx agentcore-auth connect --client kiro');
+    assert.match(r.output, new RegExp(`on this machine only\\. Commit a copy in your repository \\(cp ${profilePath.replace(/[.]/g, '\\.')} \\./agentcore-auth\\.team\\.json\\)`));
+    assert.match(r.output, /The same setup without questions \(for a runbook or CI\):\n\s+agentcore-auth init --provider oidc --issuer /);
+    assert.match(r.output, /Developers run:|each developer then runs, in their clone:/);
     assert.ok(r.output.includes(init.teamProfile.connectCommand), 'the one line to share is printed');
 
     const profile = JSON.parse(await readFile(profilePath, 'utf8')) as Record<string, unknown>;
@@ -146,7 +151,7 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
   test('2. connect needs a profile (or the values) and a client list when it cannot prompt; it will not use the admin\'s init setup', async () => {
     const noProfile = await run(['connect', '--client', 'kiro', '--yes'], dev);
     expectExit(noProfile, 2);
-    assert.match(noProfile.output, /Missing --profile \(or --gateway-url and --client-id\)/);
+    assert.match(noProfile.output, /Missing --team-profile \(or --gateway-url and --client-id\); there is no \.\/agentcore-auth\.team\.json here/);
 
     const noClient = await run(['connect', '--profile', profilePath, '--yes'], dev);
     expectExit(noClient, 2);
@@ -276,5 +281,49 @@ describe('e2e: admin init writes the team profile; a developer connects three cl
     assert.match(r.output, /Delete the team profile/);
     assert.equal(existsSync(profilePath), false);
     assert.ok(idpEvents('deleted').includes(init.app.clientId));
+  });
+});
+
+describe('team hand-off in a repository', () => {
+  test('init in a git repository: the profile committed at its root is found by connect with no flag; machine-specific workspace configs get a .gitignore warning; --profile still works, with a notice', async () => {
+    const admin = await person('repo-admin');
+    const dev = await person('repo-dev');
+    execFileSync('git', ['init', '-q', admin.project]);
+    execFileSync('git', ['init', '-q', dev.project]);
+    const port = await freePort();
+    const r = await run(
+      ['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region,
+        '--create-gateway', `repo-${process.pid}`, '--role-arn', sb.roleArn, '--callback-port', String(port), '--client', 'kiro-workspace',
+        '--team-profile', './agentcore-auth.team.json', '--allow-group', 'engineering', '--no-verify', '--yes'],
+      admin,
+    );
+    expectExit(r, 0);
+    assert.match(r.output, /Team profile \(no secrets\): .*agentcore-auth\.team\.json\. Commit it; each developer then runs, in their clone:\n\s+npx agentcore-auth connect --client kiro-workspace\n/);
+    assert.match(r.output, /! \.kiro\/settings\/mcp\.json is in the git repository .* holds this machine's paths .*Add it to \.gitignore/);
+    assert.match(r.output, /agentcore-auth init --provider oidc .*--client kiro-workspace .*--allow-group engineering --team-profile \.\/agentcore-auth\.team\.json --yes/);
+
+    // Ignored, the warning goes away (init again with the same flags is an update in place).
+    await writeFile(join(admin.project, '.gitignore'), '.kiro/settings/mcp.json\n');
+    const again = await run(['init', '--provider', 'oidc', '--issuer', sb.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--create-gateway', `repo-${process.pid}`, '--role-arn', sb.roleArn, '--callback-port', String(port), '--client', 'kiro-workspace', '--team-profile', './agentcore-auth.team.json', '--allow-group', 'engineering', '--no-verify', '--yes'], admin);
+    expectExit(again, 0);
+    assert.doesNotMatch(again.output, /Add it to \.gitignore/);
+
+    // The developer's clone holds the committed profile: connect needs no flag for it.
+    await writeFile(join(dev.project, 'agentcore-auth.team.json'), await readFile(join(admin.project, 'agentcore-auth.team.json'), 'utf8'));
+    const c = await run(['connect', '--client', 'cursor', '--no-verify', '--yes'], dev);
+    expectExit(c, 0);
+    assert.match(c.output, /Using the team profile \.\/agentcore-auth\.team\.json of this folder/);
+    assert.match(c.output, /Who may use this gateway \(you must satisfy every rule\):\n\s+- only tokens whose groups contains "engineering"/);
+
+    // The old flag name still works, with a notice; an AWS profile name there is refused with the reason.
+    const old = await run(['connect', '--profile', './agentcore-auth.team.json', '--client', 'cursor', '--dry-run'], dev);
+    expectExit(old, 0);
+    assert.match(old.output, /Note: --profile is now --team-profile/);
+    const aws = await run(['connect', '--profile', 'prod-admin', '--client', 'cursor', '--dry-run'], dev);
+    expectExit(aws, 2);
+    assert.match(aws.output, /--profile "prod-admin" is not a file or URL: connect's --profile is the team profile/);
+
+    expectExit(await run(['cleanup', '--setup', 'connect', '--yes'], dev), 0);
+    expectExit(await run(['cleanup', '--yes'], admin), 0);
   });
 });

@@ -90,8 +90,10 @@ describe('team profile', () => {
   });
 
   test('the line to share: a relative path inside the working folder, else the absolute one', () => {
-    assert.equal(connectCommand('/repo/agentcore-auth.team.json', '/repo', ['kiro', 'claude-code']), 'npx agentcore-auth connect --profile ./agentcore-auth.team.json --client kiro,claude-code');
-    assert.equal(connectCommand('/home/a/.agentcore-auth/teams/default/agentcore-auth.team.json', '/repo', ['kiro']), 'npx agentcore-auth connect --profile /home/a/.agentcore-auth/teams/default/agentcore-auth.team.json --client kiro');
-    assert.equal(connectCommand("/my team/it's.json", '/repo', []), `npx agentcore-auth connect --profile '/my team/it'\\''s.json' --client kiro`);
+    // At the repository root: no flag at all (connect finds ./agentcore-auth.team.json by itself).
+    assert.equal(connectCommand('/repo/agentcore-auth.team.json', '/repo', ['kiro', 'claude-code']), 'npx agentcore-auth connect --client kiro,claude-code');
+    assert.equal(connectCommand('/repo/team/mcp.team.json', '/repo', ['kiro']), 'npx agentcore-auth connect --team-profile ./team/mcp.team.json --client kiro');
+    assert.equal(connectCommand('/home/a/.agentcore-auth/teams/default/agentcore-auth.team.json', '/repo', ['kiro']), 'npx agentcore-auth connect --team-profile /home/a/.agentcore-auth/teams/default/agentcore-auth.team.json --client kiro');
+    assert.equal(connectCommand("/my team/it's.json", '/repo', []), `npx agentcore-auth connect --team-profile '/my team/it'\\''s.json' --client kiro`);
   });
 });
