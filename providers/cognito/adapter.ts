@@ -67,6 +67,7 @@ export const REQUIRED_PERMISSIONS = [
   'cognito-idp:UpdateUserPoolClient (only when init runs again with another --callback-port)',
   'cognito-idp:DescribeResourceServer / CreateResourceServer / DeleteResourceServer (only with --cognito-resource-server)',
   'cognito-idp:CreateManagedLoginBranding / DeleteManagedLoginBranding (only for managed-login v2 domains)',
+  'cognito-idp:GetGroup (with --allow-group), CreateGroup / DeleteGroup (with --cognito-create-group)',
 ];
 
 export const PKCE_WARNING =

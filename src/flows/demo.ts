@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
+import type { Logger } from '../core/logger.js';
 import { createPrompter } from '../core/prompts.js';
 import { loginTimeoutMs, str } from './answers.js';
 
@@ -45,7 +46,18 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
 
   logger.step('Starting the sandbox (identity provider + AgentCore-compatible gateway)');
   const { startSandbox } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ autoLogin: user, logger, readyDelayMs: 300 });
+  // The sandbox's own log (a client registered, a forged token rejected: the gateway doing its job) is the
+  // servers' side of the story: shown with --verbose, marked as the sandbox's, and otherwise left out.
+  const sandboxLog: Logger = {
+    info: (m) => logger.debug(`[sandbox] ${m}`),
+    step: (m) => logger.debug(`[sandbox] ${m}`),
+    success: (m) => logger.debug(`[sandbox] ${m}`),
+    debug: (m) => logger.debug(`[sandbox] ${m}`),
+    warn: (m) => logger.warn(`[sandbox] ${m}`),
+    error: (m) => logger.error(`[sandbox] ${m}`),
+    styled: (t) => logger.styled(t),
+  };
+  const sandbox = await startSandbox({ autoLogin: user, logger: sandboxLog, readyDelayMs: 300 });
   logger.success(`Sandbox up: issuer ${sandbox.issuer}, control plane ${sandbox.controlPlaneEndpoint}`);
 
   // Everything the demo writes lives under the demo HOME: Kiro's config, the journal, mcp-remote's cache.
