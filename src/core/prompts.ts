@@ -98,7 +98,8 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
       if (opts.interactive) {
         const p = await inquirer();
         try {
-          return (await p.checkbox({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), required: true })) as T[];
+          // Every choice on one page: a client list that scrolls hides the ones below the fold.
+          return (await p.checkbox({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), required: true, pageSize: Math.max(7, spec.choices.length) })) as T[];
         } catch (err) {
           wrapCancel(err);
         }

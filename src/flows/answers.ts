@@ -125,7 +125,8 @@ export async function collectClients(
     ids = await ctx.prompter.chooseMany({
       flag: '--client',
       message: 'MCP clients to configure (space toggles, enter confirms):',
-      choices: CLIENT_TARGETS.map((t) => ({
+      // Installed clients first (and preselected), then the rest: all of them on one page.
+      choices: [...CLIENT_TARGETS].sort((x, y) => Number(detected.includes(y.id)) - Number(detected.includes(x.id))).map((t) => ({
         value: t.id,
         name: `${clientLabel(t.id)}${detected.includes(t.id) ? ' [installed]' : ''}: ${tilde(clientPath(t.id, where))}`,
         checked: preselect.includes(t.id),

@@ -65,6 +65,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const gateway = gatewayFor(answers);
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs, prompter: ctx.prompter };
 
+  /** An existing gateway's authorizer now: the plan shows what it replaces. */
+  let liveAuthorizer: CustomJwtAuthorizer | undefined;
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
   adapter.checkLifetimes?.(answers.lifetimes);
@@ -115,6 +117,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
     const g = await gateway.require(answers.gateway.id);
+    liveAuthorizer = g.authorizer ?? undefined;
     if (g.authorizerType !== 'CUSTOM_JWT') {
       // AWS cannot change a gateway's authorizer type: say so before anything is touched, and offer a new gateway.
       const err = authorizerTypeError(g.gatewayId, g.authorizerType);
@@ -185,7 +188,10 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const authorizerPreview = (clientId: string) =>
     authorizerWithAccess(adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {}), answers.access, accessSupport);
   const accessView = accessLines(answers.access, accessSupport);
-  const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview, accessView);
+  const { existsSync } = await import('node:fs');
+  for (const c of answers.clients) c.exists = existsSync(c.path);
+  const planFrom = async (j: Journal, write = false): Promise<InitPlan> =>
+    buildInitPlan(answers, { ...(await reconcile(j, write)), ...(liveAuthorizer && answers.gateway.mode === 'existing' ? { gatewayAuthorizer: liveAuthorizer } : {}) }, authorizerPreview, accessView);
   const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
   const placeholderApp = { provider: adapter.id, clientId: CLIENT_PLACEHOLDER, issuer: answers.issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} };
   let clientScopes: string[] | undefined;
@@ -397,7 +403,7 @@ async function applyPlan(
     callbackPort: answers.callbackPort,
     callbackHost: answers.callbackHost,
     serverName: answers.serverName,
-    clients: answers.clients,
+    clients: answers.clients.map(({ client, path }) => ({ client, path })),
     // The first client, as older journals (and older agentcore-auth) read it.
     client: answers.clients[0]?.client,
     clientConfigPath: answers.clients[0]?.path,
