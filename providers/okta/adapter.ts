@@ -24,6 +24,7 @@ import { definitelyRefused } from '../../src/steps/outcome.js';
 import { discoveryUrlForIssuer, recommendedRule, tokenProfileFor } from '../profiles.js';
 import type { AdapterContext, AppRecord, AppRequest, ClientRequirements, IdpAdapter, RevokeResult, TokenProfile } from '../types.js';
 import { ENV, OktaApi, collect, credentialsFromEnv, missingCredentialsError, normaliseOrgUrl, readOktaConfigFiles, type OktaCredentials, type OktaScope, type OktaSdk } from './api.js';
+import { oktaAccessMethods } from './access.js';
 import type { AuthorizationServerPolicy, AuthorizationServerPolicyRuleRequest, OpenIdConnectApplication } from '@okta/okta-sdk-nodejs';
 
 export const DEFAULT_AUTH_SERVER = 'default';
@@ -470,6 +471,9 @@ export function createOktaAdapter(opts: OktaAdapterOptions): IdpAdapter {
       await step(scopeApps, `deleting app ${appId}`, (s) => s.applicationApi.deleteApplication({ appId }));
       return deleted ? 'deleted' : 'gone';
     },
+
+    // Who may use the gateway (issue 13): a groups claim and custom scopes on the authorization server (access.ts).
+    ...oktaAccessMethods(apiFor, authServerId),
 
     async revoke(ctx, app, tokens): Promise<RevokeResult> {
       const result: RevokeResult = { revoked: [], notRevoked: [] };

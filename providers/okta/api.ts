@@ -58,9 +58,9 @@ export type OktaScope = 'okta.apps.manage' | 'okta.authorizationServers.manage' 
 /** What each scope lets the adapter do (for messages). */
 const SCOPE_USE: Record<OktaScope, string> = {
   'okta.apps.manage': 'create, assign, deactivate and delete apps',
-  'okta.authorizationServers.manage': 'read authorization servers and create or delete their access policies',
+  'okta.authorizationServers.manage': 'read authorization servers and create or delete their access policies, claims and scopes',
   'okta.users.read': 'look up the users to assign',
-  'okta.groups.read': 'look up the groups to assign',
+  'okta.groups.read': 'look up the groups to assign or to allow',
 };
 
 export type OktaCredentials =
