@@ -1,6 +1,6 @@
 /**
  * A local stand-in for an Okta org, for the Okta adapter's tests. It keeps state (apps, assignments, access
- * policies and rules, tokens) and checks EVERY request against Okta's published contract:
+ * policies and rules, custom claims and scopes of the authorization servers, group memberships, tokens) and checks EVERY request against Okta's published contract:
  * ../shared/specs/okta-management.yaml for /api/v1/* and okta-oauth.yaml for /oauth2/*:
  *   - the path and method exist in the spec (else 404 / 405, like Okta);
  *   - every query parameter is declared by the operation, with the declared type;
@@ -9,7 +9,11 @@
  *   - the credential: `SSWS <token>`, or a service-app access token (private_key_jwt at /oauth2/v1/token,
  *     DPoP-bound when the app requires it) that carries one of the operation's OAuth scopes (.manage covers .read);
  *   - what Okta documents beyond the schemas (token_endpoint_auth_method none needs pkce_required, a web app
- *     needs a secret, an active app cannot be deleted, rule lifetimes within Okta's ranges, policy clients exist).
+ *     needs a secret, an active app cannot be deleted, rule lifetimes within Okta's ranges, policy clients exist;
+ *     claim and scope names unique per server, a GROUPS claim needs a group filter, reserved claim names and okta.*
+ *     scopes refused, system claims and scopes cannot be changed or deleted).
+ * Access tokens it mints carry the server's custom access-token claims: a GROUPS claim lists the user's groups that
+ * its filter admits (EQUALS / STARTS_WITH / CONTAINS case-insensitive, REGEX case-sensitive), as Okta does.
  * Each breach is answered as Okta would (400/401/403/404) AND recorded in `violations`, so a test fails even when
  * the adapter swallows the error. The stand-in's own answers are checked against the response schemas too.
  *
@@ -261,7 +265,8 @@ export interface StandinOptions {
   /** The SSWS token accepted (default: a random one, see `apiToken`). */
   apiToken?: string;
   serviceApps?: StandinServiceApp[];
-  users?: Array<{ id?: string; login: string; status?: string }>;
+  /** `groups`: names of the groups the user is a member of (created when not in `groups`). */
+  users?: Array<{ id?: string; login: string; status?: string; groups?: string[] }>;
   groups?: Array<{ id?: string; name: string }>;
   /** Default: `default` with audience api://default. */
   authServers?: Array<Partial<StandinAuthServer> & { id: string }>;
@@ -301,7 +306,13 @@ export interface OktaStandin {
   /** ruleId -> rule (+ policyId) */
   rules: Map<string, Json & { policyId: string }>;
   authServers: Map<string, StandinAuthServer>;
+  /** claimId -> custom claim (+ authServerId) */
+  claims: Map<string, Json & { authServerId: string }>;
+  /** scopeId -> scope, system and custom (+ authServerId) */
+  scopes: Map<string, Json & { authServerId: string }>;
   users: Map<string, Json>;
+  /** userId -> ids of the groups the user is a member of */
+  memberships: Map<string, Set<string>>;
   groups: Map<string, Json>;
   /** Every request, in order. */
   calls: Call[];
@@ -366,7 +377,10 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
     policies: new Map(),
     rules: new Map(),
     authServers: new Map(),
+    claims: new Map(),
+    scopes: new Map(),
     users: new Map(),
+    memberships: new Map(),
     groups: new Map(),
     calls: [],
     violations: [],
@@ -391,6 +405,7 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
         scp: o.scopes ?? ['openid', 'profile', 'email', 'offline_access'],
         auth_time: iat - 5,
         sub: o.sub ?? 'jane@example.com',
+        ...customClaims(asId, o.sub ?? 'jane@example.com', o.scopes ?? ['openid', 'profile', 'email', 'offline_access']),
         ...o.claims,
       })
         .setProtectedHeader({ alg: 'RS256', kid: key.jwk.kid! })
@@ -413,10 +428,64 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
     const id = u.id ?? okta('00u');
     st.users.set(id, { id, status: u.status ?? 'ACTIVE', created: now(), lastUpdated: now(), profile: { login: u.login, email: u.login, firstName: 'Test', lastName: 'User' }, _links: { self: { href: '' } } });
   }
+  for (const s of st.authServers.values()) {
+    for (const name of s.scopes) {
+      const id = okta('scp');
+      const system = SYSTEM_SCOPES.includes(name);
+      st.scopes.set(id, { id, name, displayName: name, description: system ? `Okta system scope ${name}` : name, system, default: false, consent: 'IMPLICIT', optional: false, metadataPublish: 'ALL_CLIENTS', _links: { self: { href: `/api/v1/authorizationServers/${s.id}/scopes/${id}` } }, authServerId: s.id });
+    }
+  }
   st.groups.set('00geveryone0000000x1', { id: '00geveryone0000000x1', type: 'BUILT_IN', created: now(), lastUpdated: now(), lastMembershipUpdated: now(), objectClass: ['okta:user_group'], profile: { name: 'Everyone', description: 'All users in your organization' }, _links: {} });
   for (const g of options.groups ?? []) {
     const id = g.id ?? okta('00g');
     st.groups.set(id, { id, type: 'OKTA_GROUP', created: now(), lastUpdated: now(), lastMembershipUpdated: now(), objectClass: ['okta:user_group'], profile: { name: g.name, description: '' }, _links: {} });
+  }
+  for (const u of options.users ?? []) {
+    const user = [...st.users.values()].find((x) => (x.profile as Json).login === u.login)!;
+    const mine = new Set<string>(['00geveryone0000000x1']);
+    for (const name of u.groups ?? []) {
+      let g = [...st.groups.values()].find((x) => (x.profile as Json).name === name);
+      if (!g) {
+        const id = okta('00g');
+        g = { id, type: 'OKTA_GROUP', created: now(), lastUpdated: now(), lastMembershipUpdated: now(), objectClass: ['okta:user_group'], profile: { name, description: '' }, _links: {} };
+        st.groups.set(id, g);
+      }
+      mine.add(String(g.id));
+    }
+    st.memberships.set(String(user.id), mine);
+  }
+
+  /** Okta's group filter semantics (Management API, OAuth2ClaimGroupFilterType). */
+  function groupFilterAdmits(type: unknown, value: string, name: string): boolean {
+    switch (type) {
+      case 'EQUALS':
+        return name.toLowerCase() === value.toLowerCase();
+      case 'STARTS_WITH':
+        return name.toLowerCase().startsWith(value.toLowerCase());
+      case 'CONTAINS':
+        return name.toLowerCase().includes(value.toLowerCase());
+      case 'REGEX':
+        // Okta matches the whole name (Java's Pattern.matches).
+        return new RegExp(`^(?:${value})$`).test(name);
+      default:
+        return false;
+    }
+  }
+
+  /** The server's active custom access-token claims for this user (GROUPS claims; EXPRESSION claims are not modelled). */
+  function customClaims(asId: string, sub: string, scopes: string[]): Json {
+    const out: Json = {};
+    const user = [...st.users.values()].find((x) => (x.profile as Json).login === sub || x.id === sub);
+    const groupNames = [...(user ? (st.memberships.get(String(user.id)) ?? []) : [])].map((id) => String((st.groups.get(id)?.profile as Json | undefined)?.name));
+    for (const c of st.claims.values()) {
+      if (c.authServerId !== asId || c.claimType !== 'RESOURCE' || c.status !== 'ACTIVE' || c.valueType !== 'GROUPS') continue;
+      const only = ((c.conditions as Json | undefined)?.scopes as string[] | undefined) ?? [];
+      if (only.length && !only.some((x) => scopes.includes(x))) continue;
+      const admitted = groupNames.filter((n) => groupFilterAdmits(c.group_filter_type, String(c.value), n));
+      // Okta leaves a groups claim out when none of the user's groups passes the filter.
+      if (admitted.length) out[String(c.name)] = admitted;
+    }
+    return out;
   }
 
   async function keyFor(asId: string) {
@@ -706,6 +775,59 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
     return e;
   }
 
+  /** Names Okta keeps for itself in access tokens: a custom claim cannot take them. */
+  const RESERVED_CLAIMS = ['aud', 'auth_time', 'cid', 'exp', 'iat', 'iss', 'jti', 'nbf', 'scp', 'sub', 'uid', 'ver', 'amr', 'nonce', 'at_hash', 'c_hash', 'idp'];
+  const claimView = ({ authServerId: _a, ...view }: Json & { authServerId: string }) => view;
+  const scopeView = ({ authServerId: _a, ...view }: Json & { authServerId: string }) => view;
+  const claimFields = (b: Json): Json => ({
+    name: b.name,
+    status: b.status ?? 'ACTIVE',
+    claimType: b.claimType,
+    valueType: b.valueType,
+    value: b.value,
+    // Okta always includes access-token claims.
+    alwaysIncludeInToken: b.claimType === 'RESOURCE' ? true : (b.alwaysIncludeInToken ?? true),
+    conditions: { scopes: ((b.conditions as Json | undefined)?.scopes as string[] | undefined) ?? [] },
+    ...(b.valueType === 'GROUPS' ? { group_filter_type: b.group_filter_type } : {}),
+  });
+
+  function semanticClaim(asId: string, b: Json, selfId?: string): string[] {
+    const e: string[] = [];
+    for (const f of ['name', 'claimType', 'valueType']) if (b[f] === undefined) e.push(`${f} is required`);
+    if (typeof b.value !== 'string' || !b.value) e.push('value is required');
+    if (b.system === true) e.push('system cannot be set on a custom claim');
+    const name = String(b.name ?? '');
+    if (RESERVED_CLAIMS.includes(name)) e.push(`name "${name}" is a reserved claim`);
+    if ([...st.claims.values()].some((c) => c.authServerId === asId && c.id !== selfId && c.name === name && c.claimType === b.claimType)) {
+      e.push(`A claim named "${name}" for ${b.claimType === 'RESOURCE' ? 'access' : 'ID'} tokens already exists on this authorization server`);
+    }
+    if (b.valueType === 'GROUPS') {
+      if (!b.group_filter_type) e.push('group_filter_type is required when valueType is GROUPS');
+      if (b.group_filter_type === 'REGEX') {
+        try {
+          new RegExp(String(b.value));
+        } catch {
+          e.push(`value ${JSON.stringify(b.value)} is not a valid regular expression`);
+        }
+      }
+    } else if (b.group_filter_type !== undefined) e.push('group_filter_type is only for valueType GROUPS');
+    if (b.valueType === 'SYSTEM') e.push('valueType SYSTEM is Okta\'s own');
+    const known = st.authServers.get(asId)!.scopes;
+    for (const sc of ((b.conditions as Json | undefined)?.scopes as string[] | undefined) ?? []) if (!known.includes(sc)) e.push(`conditions.scopes: scope ${sc} does not exist on authorization server ${asId}`);
+    return e;
+  }
+
+  function semanticScope(asId: string, b: Json, selfId?: string): string[] {
+    const e: string[] = [];
+    const name = String(b.name ?? '');
+    if (!name) e.push('name is required');
+    if (/^okta\./i.test(name)) e.push(`name "${name}": the okta.* scopes are reserved for Okta's APIs`);
+    if (/\s/.test(name)) e.push(`name "${name}" may not contain whitespace`);
+    if (b.system === true) e.push('system cannot be set on a custom scope');
+    if ([...st.scopes.values()].some((x) => x.authServerId === asId && x.id !== selfId && x.name === name)) e.push(`A scope named "${name}" already exists on this authorization server`);
+    return e;
+  }
+
   const clientIds = () => new Set([...st.apps.values()].map((a) => ((a.credentials as Json).oauthClient as Json).client_id as string));
 
   async function dispatch(r: Req): Promise<HttpAnswer> {
@@ -734,6 +856,18 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
       const a = st.apps.get(p.appId!);
       if (!a) throw notFound(`App ${p.appId}`);
       return a;
+    };
+    const claim = () => {
+      as();
+      const c = st.claims.get(p.claimId!);
+      if (!c || c.authServerId !== p.authServerId) throw notFound(`Claim ${p.claimId}`);
+      return c;
+    };
+    const scope = () => {
+      as();
+      const sc = st.scopes.get(p.scopeId!);
+      if (!sc || sc.authServerId !== p.authServerId) throw notFound(`Scope ${p.scopeId}`);
+      return sc;
     };
     switch (key) {
       // authorization servers, policies, rules
@@ -792,6 +926,74 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
         const rule = st.rules.get(p.ruleId!);
         if (!rule || rule.policyId !== p.policyId) return notFound(`Rule ${p.ruleId}`);
         st.rules.delete(p.ruleId!);
+        return new HttpAnswer(204);
+      }
+      // custom claims
+      case 'GET /api/v1/authorizationServers/{authServerId}/claims':
+        as();
+        return new HttpAnswer(200, [...st.claims.values()].filter((c) => c.authServerId === p.authServerId).map(claimView));
+      case 'GET /api/v1/authorizationServers/{authServerId}/claims/{claimId}':
+        return new HttpAnswer(200, claimView(claim()));
+      case 'POST /api/v1/authorizationServers/{authServerId}/claims': {
+        as();
+        const e = semanticClaim(p.authServerId!, b);
+        if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: claim', e);
+        const id = okta('ocl');
+        const c = { ...claimFields(b), id, system: false, _links: links(`/api/v1/authorizationServers/${p.authServerId}/claims/${id}`), authServerId: p.authServerId! };
+        st.claims.set(id, c);
+        return new HttpAnswer(201, claimView(c));
+      }
+      case 'PUT /api/v1/authorizationServers/{authServerId}/claims/{claimId}': {
+        const old = claim();
+        if (old.system) return oktaError(400, 'E0000001', 'Api validation failed: claim', ['System claims cannot be modified.']);
+        const e = semanticClaim(p.authServerId!, b, p.claimId);
+        if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: claim', e);
+        const c = { ...claimFields(b), id: old.id, system: false, _links: old._links, authServerId: p.authServerId! };
+        st.claims.set(p.claimId!, c);
+        return new HttpAnswer(200, claimView(c));
+      }
+      case 'DELETE /api/v1/authorizationServers/{authServerId}/claims/{claimId}': {
+        const c = claim();
+        if (c.system) return oktaError(403, 'E0000006', 'You do not have permission to perform the requested action', ['System claims cannot be deleted.']);
+        st.claims.delete(p.claimId!);
+        return new HttpAnswer(204);
+      }
+      // custom scopes
+      case 'GET /api/v1/authorizationServers/{authServerId}/scopes': {
+        as();
+        const q = (r.query.get('q') ?? '').toLowerCase();
+        const limit = Number(r.query.get('limit') ?? 10_000);
+        return new HttpAnswer(200, [...st.scopes.values()].filter((x) => x.authServerId === p.authServerId && String(x.name).toLowerCase().includes(q)).slice(0, limit).map(scopeView));
+      }
+      case 'GET /api/v1/authorizationServers/{authServerId}/scopes/{scopeId}':
+        return new HttpAnswer(200, scopeView(scope()));
+      case 'POST /api/v1/authorizationServers/{authServerId}/scopes': {
+        const server = as();
+        const e = semanticScope(p.authServerId!, b);
+        if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: scope', e);
+        const id = okta('scp');
+        const sc = { consent: 'IMPLICIT', default: false, optional: false, metadataPublish: 'NO_CLIENTS', ...b, id, system: false, _links: links(`/api/v1/authorizationServers/${p.authServerId}/scopes/${id}`), authServerId: p.authServerId! };
+        st.scopes.set(id, sc);
+        server.scopes = [...server.scopes, String(b.name)];
+        return new HttpAnswer(201, scopeView(sc));
+      }
+      case 'PUT /api/v1/authorizationServers/{authServerId}/scopes/{scopeId}': {
+        const server = as();
+        const old = scope();
+        if (old.system) return oktaError(400, 'E0000001', 'Api validation failed: scope', ['System scopes cannot be modified.']);
+        const e = semanticScope(p.authServerId!, b, p.scopeId);
+        if (e.length) return oktaError(400, 'E0000001', 'Api validation failed: scope', e);
+        const sc = { consent: 'IMPLICIT', default: false, optional: false, metadataPublish: 'NO_CLIENTS', ...b, id: old.id, system: false, _links: old._links, authServerId: p.authServerId! };
+        st.scopes.set(p.scopeId!, sc);
+        server.scopes = [...server.scopes.filter((x) => x !== old.name), String(b.name)];
+        return new HttpAnswer(200, scopeView(sc));
+      }
+      case 'DELETE /api/v1/authorizationServers/{authServerId}/scopes/{scopeId}': {
+        const server = as();
+        const sc = scope();
+        if (sc.system) return oktaError(403, 'E0000006', 'You do not have permission to perform the requested action', ['System scopes cannot be deleted.']);
+        st.scopes.delete(p.scopeId!);
+        server.scopes = server.scopes.filter((x) => x !== sc.name);
         return new HttpAnswer(204);
       }
       // apps
@@ -909,7 +1111,7 @@ export async function startOktaStandin(options: StandinOptions = {}): Promise<Ok
           grant_types_supported: ['authorization_code', 'implicit', 'refresh_token', 'password', 'client_credentials'],
           subject_types_supported: ['public'],
           id_token_signing_alg_values_supported: ['RS256'],
-          scopes_supported: s.scopes,
+          scopes_supported: [...st.scopes.values()].filter((x) => x.authServerId === s.id && x.metadataPublish !== 'NO_CLIENTS').map((x) => x.name),
           token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
           claims_supported: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'email', 'name'],
           code_challenge_methods_supported: ['S256'],

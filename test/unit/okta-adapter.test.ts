@@ -15,6 +15,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { provider } from '../../providers/okta/index.js';
 import type { AdapterContext, AppRecord, AppRequest, IdpAdapter, ProviderOptions } from '../../providers/types.js';
+import { parseAccessPolicy, withAccessRules } from '../../src/authorizer/access.js';
 import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
@@ -671,5 +672,232 @@ describe('the Okta SDK: isolated from its implicit configuration, on our transpo
       execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
     );
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { before: false, after: true });
+  });
+});
+
+describe('access policy (issue 13): a groups claim and custom scopes on the authorization server', () => {
+  const CLAIMS = /^\/api\/v1\/authorizationServers\/default\/claims/;
+  const SCOPES_PATH = /^\/api\/v1\/authorizationServers\/default\/scopes/;
+  const writes = (s: OktaStandin, from: number, re: RegExp) => s.calls.slice(from).filter((c) => c.method !== 'GET' && re.test(c.path)).map((c) => `${c.method} ${c.path.replace(/\/[^/]+$/, (m) => (/^\/(claims|scopes)$/.test(m) ? m : '/{id}'))} ${c.status}`);
+  const people = { users: [{ login: 'jane@example.com', groups: ['engineering'] }, { login: 'bob@example.com', groups: ['sales'] }, { login: 'pat@example.com', groups: ['platform', 'sales'] }], groups: [{ name: 'Engineering' }, { name: 'engineering' }, { name: 'platform' }] };
+  /** An admin request straight to the stand-in (as another admin would make it), contract-checked like ours. */
+  const admin = async (s: OktaStandin, method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${s.orgUrl}${path}`, { method, headers: { authorization: `SSWS ${s.apiToken}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, body: r.status === 204 ? undefined : ((await r.json()) as Record<string, unknown>) };
+  };
+
+  test('accessSupport: the groups claim and the IdP changes in words, without contacting Okta; okta.* scopes are refused naming the flag', async () => {
+    const s = await standin();
+    const { adapter } = setup(s);
+    const a = await adapter({ 'okta-auth-server': 'default' });
+    const sup = a.accessSupport!(parseAccessPolicy({ groups: ['engineering', 'platform'], scopes: ['mcp:invoke'], claims: ['department=eng'] }));
+    assert.deepEqual(sup.groupClaim, { claim: 'groups' });
+    assert.deepEqual(sup.idpChanges, [
+      'a "groups" claim in access tokens on authorization server default, listing only engineering, platform',
+      'custom scope mcp:invoke on authorization server default (created when missing)',
+    ]);
+    assert.ok(sup.notes?.some((n) => /"department"/.test(n) && /does not create it/.test(n)), JSON.stringify(sup.notes));
+    // The server of the app record wins over the flag's.
+    assert.match(a.accessSupport!({ groups: ['x'] }, { clientId: 'c', extras: { authServerId: 'aus9' } }).idpChanges[0]!, /authorization server aus9/);
+    assert.deepEqual(a.accessSupport!({ claims: [{ claim: 'dept', op: 'EQUALS', values: ['x'] }] }).idpChanges, []);
+    assert.throws(() => a.accessSupport!({ scopes: ['okta.users.read'] }), (err: unknown) => err instanceof UsageError && /--require-scope okta\.users\.read/.test(err.message));
+    assert.equal(s.calls.length, 0, 'pure: nothing reached Okta');
+  });
+
+  test('checkAccess: each --allow-group must be an Okta group spelled as Okta spells it', async () => {
+    const s = await standin({ groups: [{ name: 'Engineering' }, { name: 'platform' }] });
+    const { ctx, adapter } = setup(s);
+    const a = await adapter();
+    await a.checkAccess!(ctx, { groups: ['Engineering', 'platform'] });
+    await assert.rejects(a.checkAccess!(ctx, { groups: ['engineering'] }), (err: unknown) => err instanceof UsageError && /named "Engineering"/.test(err.message) && /--allow-group Engineering/.test(err.fix ?? ''));
+    await assert.rejects(a.checkAccess!(ctx, { groups: ['nobody'] }), (err: unknown) => err instanceof UsageError && /--allow-group nobody: no Okta group/.test(err.message));
+  });
+
+  test('applyAccess creates exactly one access-token groups claim (REGEX of the named groups) and only the missing scopes; tokens then carry the groups the gateway rule reads', async () => {
+    const s = await standin(people);
+    const { adapter, app, ctx } = await made(s);
+    const from = s.calls.length;
+    const policy = parseAccessPolicy({ groups: ['engineering', 'platform'], scopes: ['mcp:invoke', 'openid'] });
+    const ids = await adapter.applyAccess!(ctx, app, policy);
+
+    assert.deepEqual(writes(s, from, /\/(claims|scopes)/), ['POST /api/v1/authorizationServers/default/claims 201', 'POST /api/v1/authorizationServers/default/scopes 201']);
+    const claimPost = s.calls.slice(from).find((c) => c.method === 'POST' && CLAIMS.test(c.path))!;
+    assert.deepEqual(claimPost.body, {
+      name: 'groups',
+      status: 'ACTIVE',
+      claimType: 'RESOURCE',
+      valueType: 'GROUPS',
+      group_filter_type: 'REGEX',
+      value: '^(engineering|platform)$',
+      alwaysIncludeInToken: true,
+      conditions: { scopes: [] },
+    });
+    const scopePost = s.calls.slice(from).find((c) => c.method === 'POST' && SCOPES_PATH.test(c.path))!;
+    const sb = scopePost.body as Record<string, unknown>;
+    assert.equal(sb.name, 'mcp:invoke');
+    assert.equal(sb.consent, 'IMPLICIT', 'no consent screen for a scope the gateway requires');
+    assert.equal(sb.metadataPublish, 'ALL_CLIENTS', 'advertised in the server\'s discovery');
+    assert.match(String(sb.description), new RegExp(`client ${app.clientId}`));
+
+    const claim = [...s.claims.values()][0]!;
+    const scope = [...s.scopes.values()].find((x) => x.name === 'mcp:invoke')!;
+    assert.deepEqual(ids, { groupsClaimId: claim.id, scopeIds: scope.id }, 'only what was created is returned (openid existed)');
+    const md = (await (await fetch(app.discoveryUrl)).json()) as { scopes_supported: string[] };
+    assert.ok(md.scopes_supported.includes('mcp:invoke'));
+
+    // The gateway's view: jane (engineering) and pat (platform) pass the rule; bob (sales) carries no groups claim.
+    const rule = withAccessRules(adapter.recommendedAuthorizer(app, {}), { groups: policy.groups }, adapter.accessSupport!(policy).groupClaim);
+    const keys = createRemoteJWKSet(new URL(`${app.issuer}/v1/keys`));
+    const claimsOf = async (sub: string) => (await jwtVerify(await s.mintAccessToken({ clientId: app.clientId, sub }), keys, { issuer: app.issuer })).payload as Record<string, unknown>;
+    const jane = await claimsOf('jane@example.com');
+    assert.deepEqual(jane.groups, ['engineering'], 'only the listed groups, as Okta spells them (not "Engineering", not Everyone)');
+    assert.deepEqual(evaluateAuthorizer(rule, jane), { allow: true });
+    const pat = await claimsOf('pat@example.com');
+    assert.deepEqual(pat.groups, ['platform']);
+    assert.equal(evaluateAuthorizer(rule, pat).allow, true);
+    const bob = await claimsOf('bob@example.com');
+    assert.equal(bob.groups, undefined);
+    assert.equal(evaluateAuthorizer(rule, bob).allow, false);
+
+    // One group: still an exact, case-sensitive filter; a dot in a name is escaped.
+    const one = await adapter.applyAccess!(ctx, app, { groups: ['eng.ops'] }, ids);
+    assert.equal([...s.claims.values()][0]!.value, '^eng\\.ops$');
+    assert.equal(one.groupsClaimId, ids.groupsClaimId);
+  });
+
+  test('a re-run with the earlier ids creates nothing new; changed groups update the same claim; what the policy drops is deleted', async () => {
+    const s = await standin(people);
+    const { adapter, app, ctx } = await made(s);
+    const policy = parseAccessPolicy({ groups: ['engineering'], scopes: ['mcp:invoke', 'mcp:admin'] });
+    const first = await adapter.applyAccess!(ctx, app, policy);
+
+    let from = s.calls.length;
+    assert.deepEqual(await adapter.applyAccess!(ctx, app, policy, first), first);
+    assert.deepEqual(writes(s, from, /\/(claims|scopes)/), [], 'nothing written on an identical re-run');
+    assert.equal(s.claims.size, 1);
+
+    from = s.calls.length;
+    const second = await adapter.applyAccess!(ctx, app, parseAccessPolicy({ groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] }), first);
+    assert.deepEqual(writes(s, from, /\/(claims|scopes)/), ['PUT /api/v1/authorizationServers/default/claims/{id} 200', 'DELETE /api/v1/authorizationServers/default/scopes/{id} 204']);
+    assert.equal(second.groupsClaimId, first.groupsClaimId, 'the same claim, updated in place');
+    assert.equal(s.claims.get(first.groupsClaimId!)!.value, '^(engineering|platform)$');
+    assert.ok(![...s.scopes.values()].some((x) => x.name === 'mcp:admin'), 'a scope no longer required is deleted');
+    assert.equal(second.scopeIds, first.scopeIds!.split(' ')[0]);
+
+    // A claim deleted by hand since: created again (never a duplicate).
+    s.claims.clear();
+    const third = await adapter.applyAccess!(ctx, app, parseAccessPolicy({ groups: ['engineering'] }), second);
+    assert.equal(s.claims.size, 1);
+    assert.notEqual(third.groupsClaimId, second.groupsClaimId);
+    assert.equal(third.scopeIds, undefined);
+    assert.equal([...s.scopes.values()].filter((x) => x.name === 'mcp:invoke').length, 0);
+
+    // A scope create whose answer was lost is recognised by its mark on the next run, not made twice.
+    await admin(s, 'POST', '/api/v1/authorizationServers/default/scopes', { name: 'mcp:invoke', description: `agentcore-auth: required by the gateway for client ${app.clientId} (agentcore-auth cleanup deletes it)` });
+    from = s.calls.length;
+    const fourth = await adapter.applyAccess!(ctx, app, parseAccessPolicy({ groups: ['engineering'], scopes: ['mcp:invoke'] }), third);
+    assert.deepEqual(writes(s, from, /\/scopes/), []);
+    assert.equal(fourth.scopeIds, [...s.scopes.values()].find((x) => x.name === 'mcp:invoke')!.id);
+  });
+
+  test('removeAccess deletes the claim and the scopes it created; again: gone', async () => {
+    const s = await standin(people);
+    const { adapter, app, ctx } = await made(s);
+    const ids = await adapter.applyAccess!(ctx, app, parseAccessPolicy({ groups: ['engineering'], scopes: ['mcp:invoke', 'profile'] }));
+    const scopesBefore = s.scopes.size;
+    assert.equal(await adapter.removeAccess!(ctx, app, ids), 'deleted');
+    assert.equal(s.claims.size, 0);
+    assert.equal(s.scopes.size, scopesBefore - 1, 'only the scope it created (profile is Okta\'s)');
+    assert.ok([...s.scopes.values()].some((x) => x.name === 'profile'));
+    assert.equal(await adapter.removeAccess!(ctx, app, ids), 'gone');
+    assert.equal(await adapter.removeAccess!(ctx, app, {}), 'gone');
+  });
+
+  test('a "groups" access-token claim this tool did not create is never modified: reused when it lists groups, else a clear error with the fix', async () => {
+    const s = await standin(people);
+    const { adapter, app, ctx, logger } = await made(s);
+    // Someone's expression claim named groups: refused, untouched.
+    const foreign = await admin(s, 'POST', '/api/v1/authorizationServers/default/claims', { name: 'groups', claimType: 'RESOURCE', valueType: 'EXPRESSION', value: 'user.department', conditions: { scopes: [] } });
+    assert.equal(foreign.status, 201);
+    const snapshot = JSON.stringify([...s.claims.values()]);
+    let from = s.calls.length;
+    await assert.rejects(adapter.applyAccess!(ctx, app, { groups: ['engineering'] }), (err: unknown) => {
+      assert.ok(err instanceof CliError && err.code === 'conflict', String(err));
+      assert.match(err.message, /already has a "groups" claim for access tokens/);
+      assert.match(err.message, /did not create/);
+      assert.match(err.message, /expression claim/);
+      assert.match(err.fix ?? '', /value type Groups/);
+      assert.match(err.fix ?? '', /Security > API > Authorization Servers > default > Claims/);
+      return true;
+    });
+    assert.deepEqual(writes(s, from, CLAIMS), []);
+    assert.equal(JSON.stringify([...s.claims.values()]), snapshot);
+
+    // Someone's groups claim: used as it is, not journaled (cleanup leaves it), a warning when its filter leaves a group out.
+    s.claims.clear();
+    await admin(s, 'POST', '/api/v1/authorizationServers/default/claims', { name: 'groups', claimType: 'RESOURCE', valueType: 'GROUPS', group_filter_type: 'STARTS_WITH', value: 'eng', conditions: { scopes: [] } });
+    from = s.calls.length;
+    const ids = await adapter.applyAccess!(ctx, app, { groups: ['engineering', 'platform'] });
+    assert.deepEqual(ids, {});
+    assert.deepEqual(writes(s, from, CLAIMS), []);
+    assert.ok(logger.lines.some((l) => /used as it is and left in place by cleanup/.test(l)), logger.lines.join('\n'));
+    assert.ok(logger.lines.some((l) => /^! .*filter leaves out platform/.test(l)), logger.lines.join('\n'));
+    assert.equal(await adapter.removeAccess!(ctx, app, ids), 'gone');
+    assert.equal(s.claims.size, 1);
+
+    // An ID-token claim named groups is no clash: the access-token claim is created beside it.
+    s.claims.clear();
+    await admin(s, 'POST', '/api/v1/authorizationServers/default/claims', { name: 'groups', claimType: 'IDENTITY', valueType: 'GROUPS', group_filter_type: 'REGEX', value: '.*', conditions: { scopes: ['profile'] } });
+    const mine = await adapter.applyAccess!(ctx, app, { groups: ['engineering'] });
+    assert.equal(s.claims.size, 2);
+    assert.equal(s.claims.get(mine.groupsClaimId!)!.claimType, 'RESOURCE');
+  });
+
+  test('403 and 429 from Okta are clear errors; nothing half-made is left unrecorded', async () => {
+    const s = await standin(people);
+    const { adapter, app, ctx } = await made(s);
+    s.failNext({ method: 'POST', path: CLAIMS, status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' } });
+    await assert.rejects(adapter.applyAccess!(ctx, app, { groups: ['engineering'] }), (err: unknown) => {
+      assert.ok(err instanceof CliError && err.code === 'access_denied', String(err));
+      assert.match(err.message, /creating the "groups" claim on authorization server default/);
+      assert.match(err.message, /claims and scopes/);
+      assert.match(err.fix ?? '', /administrator/);
+      return true;
+    });
+    assert.equal(s.claims.size, 0);
+    s.failNext({ method: 'GET', path: SCOPES_PATH, status: 429, headers: { 'X-Rate-Limit-Reset': String(Math.floor(Date.now() / 1000) + 30) }, times: 10 });
+    await assert.rejects(adapter.applyAccess!(ctx, app, { scopes: ['mcp:invoke'] }), (err: unknown) => err instanceof CliError && err.code === 'rate_limited' && /wait \d+ s and run the command again/.test(err.fix ?? ''));
+    s.failNext({ method: 'DELETE', path: CLAIMS, status: 403, body: { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' } });
+    const ids = await adapter.applyAccess!(ctx, app, { groups: ['engineering'] });
+    await assert.rejects(adapter.removeAccess!(ctx, app, ids), (err: unknown) => err instanceof CliError && err.code === 'access_denied' && /deleting claim/.test(err.message));
+    assert.equal(s.claims.size, 1, 'still there, and still recorded for the next cleanup');
+  });
+
+  test('the stand-in refuses claims and scopes Okta refuses', async () => {
+    const s = await standin();
+    const base = { name: 'groups', claimType: 'RESOURCE', valueType: 'GROUPS', group_filter_type: 'REGEX', value: '^a$', conditions: { scopes: [] } };
+    assert.equal((await admin(s, 'POST', '/api/v1/authorizationServers/default/claims', base)).status, 201);
+    const cases: Array<[string, string, unknown, RegExp]> = [
+      ['duplicate claim', 'claims', base, /already exists/],
+      ['filter enum', 'claims', { ...base, name: 'g2', group_filter_type: 'LIKE' }, /group_filter_type is "LIKE", not one of/],
+      ['claim type enum', 'claims', { ...base, name: 'g3', claimType: 'ACCESS_TOKEN' }, /claimType is "ACCESS_TOKEN"/],
+      ['groups without a filter', 'claims', { ...base, name: 'g4', group_filter_type: undefined }, /group_filter_type is required/],
+      ['reserved name', 'claims', { ...base, name: 'cid' }, /reserved claim/],
+      ['unknown scope condition', 'claims', { ...base, name: 'g5', conditions: { scopes: ['nope'] } }, /scope nope does not exist/],
+      ['read-only id', 'claims', { ...base, name: 'g6', id: 'ocl1' }, /body\.id is read-only/],
+      ['scope without a name', 'scopes', { description: 'x' }, /body\.name is required/],
+      ['okta.* scope', 'scopes', { name: 'okta.apps.manage' }, /reserved/],
+      ['duplicate scope', 'scopes', { name: 'openid' }, /already exists/],
+    ];
+    for (const [name, kind, body, re] of cases) {
+      const before = s.violations.length;
+      const r = await admin(s, 'POST', `/api/v1/authorizationServers/default/${kind}`, body);
+      const v = s.violations.splice(before);
+      assert.equal(r.status, 400, name);
+      assert.ok(v.some((x) => re.test(x)), `${name}: ${v.join(' | ')}`);
+    }
+    const system = [...s.scopes.values()].find((x) => x.name === 'openid')!;
+    assert.equal((await admin(s, 'DELETE', `/api/v1/authorizationServers/default/scopes/${String(system.id)}`)).status, 403);
+    assert.equal((await admin(s, 'DELETE', '/api/v1/authorizationServers/default/claims/oclNope')).status, 404);
   });
 });
