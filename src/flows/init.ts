@@ -55,13 +55,22 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     new GatewayPort({ region: a.region, endpointUrl: a.endpointUrl, profile: a.profile, env: ctx.env, timeoutMs }, logger);
 
   if (ctx.prompter.interactive && typeof opts.setup !== 'string') await updateOrAnother(ctx);
-  const answers = await collectInitAnswers(ctx, opts, async () => {
-    const { region } = await import('./answers.js');
-    return gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') }).list();
-  });
   const { providerOptionsFrom } = await import('../../providers/index.js');
+  const { region } = await import('./answers.js');
+  const earlyGateways = () => gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') });
+  /** Interactive: the IdP's admin credentials and the AWS credentials are checked as soon as the IdP is known. */
+  let early: { adapter: IdpAdapter; provider: string } | undefined;
+  const answers = await collectInitAnswers(ctx, opts, () => earlyGateways().list(), ctx.prompter.interactive
+    ? async (provider, issuer) => {
+        logger.step('Checking the identity provider\'s admin credentials and the AWS credentials before the other questions');
+        const a = await loadAdapter(provider, providerOptionsFrom(provider, { ...opts, issuer: issuer || undefined }), { logger, env: ctx.env, prompter: ctx.prompter });
+        await a.preflight({ logger, env: ctx.env, timeoutMs, prompter: ctx.prompter });
+        await earlyGateways().list();
+        early = { adapter: a, provider };
+      }
+    : undefined);
   const providerOptions = providerOptionsFrom(answers.provider, { ...opts, issuer: answers.issuer || undefined });
-  const adapter = await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  const adapter = early?.provider === answers.provider ? early.adapter : await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
   const issuerGiven = Boolean(answers.issuer);
   answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
@@ -105,7 +114,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       fix: `Free some space on that disk (df -h ${low.path}), then run init again.`,
     });
   }
-  await adapter.preflight(actx);
+  if (!early) await adapter.preflight(actx);
   if (answers.access) await adapter.checkAccess?.(actx, answers.access);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
   if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
