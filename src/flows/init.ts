@@ -71,6 +71,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     : undefined);
   const providerOptions = providerOptionsFrom(answers.provider, { ...opts, issuer: answers.issuer || undefined });
   const adapter = early?.provider === answers.provider ? early.adapter : await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  answers.gatewayFirst = adapter.requiresResource === true && answers.gateway.mode === 'create';
   const issuerGiven = Boolean(answers.issuer);
   answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
@@ -141,6 +142,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: validGatewayName });
       const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn, validate: validRoleArn });
       answers.gateway = { mode: 'create', name, roleArn };
+      answers.gatewayFirst = adapter.requiresResource === true;
     } else if (g.status !== 'READY') {
       throw new CliError(`Gateway ${g.gatewayId} is ${g.status}, not READY.`, { code: 'gateway_state', fix: 'Wait until it is READY (agentcore-auth status, or the AWS console), then run again.' });
     }
