@@ -90,11 +90,13 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
   const { writeClientConfig, writeScopeFor } = await import('../clients/registry.js');
+  const { resolveNpx } = await import('../clients/npx.js');
+  const npx = answers.clients.length ? await resolveNpx(ctx.env) : undefined;
   for (const c of answers.clients) {
     await writeClientConfig(
       c.client,
       c.path,
-      { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home, kiroNative: answers.kiroNative === true },
+      { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), ...(npx ? { npx } : {}), home: ctx.home, kiroNative: answers.kiroNative === true },
       { dryRun: true, scope: writeScopeFor(c.client, ctx, answers.followSymlinks === true) },
     );
   }
@@ -407,6 +409,7 @@ async function applyPlan(
     scopes: req.scopes,
     mcpRemoteArgs: req.mcpRemoteArgs,
     nodeBinDir: dirname(process.execPath),
+    npx: await (await import('../clients/npx.js')).resolveNpx(ctx.env),
     home: ctx.home,
     kiroNative: answers.kiroNative === true,
   };
