@@ -8,7 +8,7 @@
  */
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CliError } from '../core/errors.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
@@ -26,8 +26,10 @@ export interface KiroEntryInput {
   clientId: string;
   scopes: string[];
   extraArgs?: string[];
-  /** dirname(process.execPath): npx is taken from here and this folder leads PATH. */
+  /** dirname(process.execPath): this folder leads PATH. */
   nodeBinDir: string;
+  /** The npx the entry runs, by absolute path; default: the one beside node. */
+  npx?: string;
   home: string;
   /** Optional MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
@@ -84,7 +86,7 @@ function lookup(key: string, values: TemplateValues): unknown {
 
 export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
   const values: TemplateValues = {
-    npx: join(input.nodeBinDir, 'npx'),
+    npx: input.npx ?? join(input.nodeBinDir, 'npx'),
     args: buildMcpRemoteArgs({
       gatewayUrl: input.gatewayUrl,
       callbackPort: input.callbackPort,
@@ -93,7 +95,7 @@ export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
       scopes: input.scopes,
       ...(input.extraArgs ? { extraArgs: input.extraArgs } : {}),
     }),
-    path: `${input.nodeBinDir}:${KIRO_DEFAULT_PATH}`,
+    path: [input.nodeBinDir, ...(input.npx && dirname(input.npx) !== input.nodeBinDir ? [dirname(input.npx)] : []), KIRO_DEFAULT_PATH].join(':'),
     home: input.home,
   };
   const entry = fillTemplate(loadTemplate(), values) as KiroEntry;
@@ -105,8 +107,8 @@ async function assertExecutable(file: string): Promise<void> {
   try {
     await access(file, fsConstants.X_OK);
   } catch {
-    throw new CliError(`npx was not found next to node (${file}); the Kiro entry would not start.`, {
-      fix: 'Install npm alongside this Node.js (npx ships with npm), then run again',
+    throw new CliError(`npx (${file}) is not an executable file; the Kiro entry would not start.`, {
+      fix: 'Install npm alongside this Node.js (npx ships with npm), or put a directory that holds npx on PATH, then run again.',
       code: 'npx_missing',
     });
   }

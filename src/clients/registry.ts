@@ -27,7 +27,7 @@
 import { suggest } from '../core/text.js';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
 import type { WriteScope } from '../core/fs.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
@@ -53,8 +53,10 @@ export interface ClientEntryInput {
   scopes: string[];
   /** IdP-specific mcp-remote flags (Entra/Cognito: --disable-resource-parameter; Auth0: --authorize-param audience=...). */
   mcpRemoteArgs?: string[];
-  /** dirname(process.execPath): npx is taken from here and this folder leads PATH. */
+  /** dirname(process.execPath): this folder leads PATH (npx's `#!/usr/bin/env node` finds this node). */
   nodeBinDir: string;
+  /** The npx the entry runs, by absolute path (resolveNpx); default: the one beside node. */
+  npx?: string;
   home: string;
   /** MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
@@ -79,10 +81,16 @@ export interface ClientWriter {
   nextStep: string;
 }
 
+/** The server's PATH: node's folder first (npx runs `env node`), npx's own when it lives elsewhere, then the usual ones. */
+export function entryPath(input: { nodeBinDir: string; npx?: string }): string {
+  const npxDir = input.npx ? dirname(input.npx) : input.nodeBinDir;
+  return [input.nodeBinDir, ...(npxDir !== input.nodeBinDir ? [npxDir] : []), KIRO_DEFAULT_PATH].join(':');
+}
+
 /** The bridge entry every non-Kiro client gets: absolute npx, pinned mcp-remote, PATH and HOME in env. */
 export function buildBridgeEntry(input: ClientEntryInput): { command: string; args: string[]; env: Record<string, string> } {
   return {
-    command: join(input.nodeBinDir, 'npx'),
+    command: input.npx ?? join(input.nodeBinDir, 'npx'),
     args: buildMcpRemoteArgs({
       gatewayUrl: input.gatewayUrl,
       callbackPort: input.callbackPort,
@@ -92,7 +100,7 @@ export function buildBridgeEntry(input: ClientEntryInput): { command: string; ar
       ...(input.mcpRemoteArgs?.length ? { extraArgs: input.mcpRemoteArgs } : {}),
     }),
     env: {
-      PATH: `${input.nodeBinDir}:${KIRO_DEFAULT_PATH}`,
+      PATH: entryPath(input),
       HOME: input.home,
       ...(input.mcpRemoteConfigDir ? { MCP_REMOTE_CONFIG_DIR: input.mcpRemoteConfigDir } : {}),
     },
@@ -361,8 +369,8 @@ export async function writeClientConfig(client: string, path: string, input: Cli
     try {
       await access(command, fsConstants.X_OK);
     } catch {
-      throw new CliError(`npx was not found next to node (${command}); the ${clientLabel(client)} entry would not start.`, {
-        fix: 'Install npm alongside this Node.js (npx ships with npm), then run again',
+      throw new CliError(`npx (${command}) is not an executable file; the ${clientLabel(client)} entry would not start.`, {
+        fix: 'Install npm alongside this Node.js (npx ships with npm), or put a directory that holds npx on PATH, then run again.',
         code: 'npx_missing',
       });
     }

@@ -151,6 +151,8 @@ export async function collectInitAnswers(
   ctx: Pick<Context, 'prompter' | 'env' | 'home' | 'cwd' | 'flags' | 'stateDir'>,
   opts: ParsedOptions,
   listGateways: () => Promise<Array<{ gatewayId: string; name: string; status: string; authorizerType: string }>>,
+  /** Runs once the IdP is known, before the remaining questions (interactive init checks credentials there). */
+  afterProvider?: (provider: ProviderId, issuer: string) => Promise<void>,
 ): Promise<InitAnswers> {
   const { prompter } = ctx;
   const { PROVIDER_MODULES } = await import('../../providers/index.js');
@@ -183,6 +185,7 @@ export async function collectInitAnswers(
       : (issuerFlag ?? '');
   const endpointUrl = str(opts, 'endpoint-url');
   if (endpointUrl) parseUrl(endpointUrl, '--endpoint-url');
+  await afterProvider?.(provider, issuer);
 
   let gateway: GatewayChoice;
   const existing = str(opts, 'gateway');

@@ -165,7 +165,7 @@ async function pinConnectIssuer(ctx: Pick<Context, 'logger'>, values: ConnectVal
   delete values.issuerSource;
 }
 
-function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: boolean): ClientEntryInput {
+function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: boolean, npx: string): ClientEntryInput {
   return {
     serverName: v.serverName,
     gatewayUrl: v.gatewayUrl,
@@ -174,6 +174,7 @@ function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: bo
     scopes: v.scopes,
     mcpRemoteArgs: v.mcpRemoteArgs,
     nodeBinDir: dirname(process.execPath),
+    npx,
     home: ctx.home,
     kiroNative,
   };
@@ -200,7 +201,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
 
   // Everything that can refuse does so before anything is written: a file that does not parse, a read-only
   // file, an npx that cannot start.
-  const input = entryInput(values, ctx, kiroNative);
+  const input = entryInput(values, ctx, kiroNative, await (await import('../clients/npx.js')).resolveNpx(ctx.env));
   const followSymlinks = opts['follow-symlinks'] === true;
   for (const c of clients) await writeClientConfig(c.client, c.path, input, { dryRun: true, scope: writeScopeFor(c.client, ctx, followSymlinks) });
 

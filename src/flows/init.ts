@@ -55,13 +55,23 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     new GatewayPort({ region: a.region, endpointUrl: a.endpointUrl, profile: a.profile, env: ctx.env, timeoutMs }, logger);
 
   if (ctx.prompter.interactive && typeof opts.setup !== 'string') await updateOrAnother(ctx);
-  const answers = await collectInitAnswers(ctx, opts, async () => {
-    const { region } = await import('./answers.js');
-    return gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') }).list();
-  });
   const { providerOptionsFrom } = await import('../../providers/index.js');
+  const { region } = await import('./answers.js');
+  const earlyGateways = () => gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') });
+  /** Interactive: the IdP's admin credentials and the AWS credentials are checked as soon as the IdP is known. */
+  let early: { adapter: IdpAdapter; provider: string } | undefined;
+  const answers = await collectInitAnswers(ctx, opts, () => earlyGateways().list(), ctx.prompter.interactive
+    ? async (provider, issuer) => {
+        logger.step('Checking the identity provider\'s admin credentials and the AWS credentials before the other questions');
+        const a = await loadAdapter(provider, providerOptionsFrom(provider, { ...opts, issuer: issuer || undefined }), { logger, env: ctx.env, prompter: ctx.prompter });
+        await a.preflight({ logger, env: ctx.env, timeoutMs, prompter: ctx.prompter });
+        await earlyGateways().list();
+        early = { adapter: a, provider };
+      }
+    : undefined);
   const providerOptions = providerOptionsFrom(answers.provider, { ...opts, issuer: answers.issuer || undefined });
-  const adapter = await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  const adapter = early?.provider === answers.provider ? early.adapter : await loadAdapter(answers.provider, providerOptions, { logger, env: ctx.env, prompter: ctx.prompter });
+  answers.gatewayFirst = adapter.requiresResource === true && answers.gateway.mode === 'create';
   const issuerGiven = Boolean(answers.issuer);
   answers.issuer ||= adapter.tokenProfile().issuer;
   const gateway = gatewayFor(answers);
@@ -80,11 +90,13 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   // Every client config write is rehearsed now (a file that does not parse, is read-only, or an npx that cannot
   // start), before anything remote is created.
   const { writeClientConfig, writeScopeFor } = await import('../clients/registry.js');
+  const { resolveNpx } = await import('../clients/npx.js');
+  const npx = answers.clients.length ? await resolveNpx(ctx.env) : undefined;
   for (const c of answers.clients) {
     await writeClientConfig(
       c.client,
       c.path,
-      { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), home: ctx.home, kiroNative: answers.kiroNative === true },
+      { serverName: answers.serverName, gatewayUrl: 'https://preflight.invalid/mcp', callbackPort: answers.callbackPort, clientId: 'preflight', scopes: answers.scopes, nodeBinDir: dirname(process.execPath), ...(npx ? { npx } : {}), home: ctx.home, kiroNative: answers.kiroNative === true },
       { dryRun: true, scope: writeScopeFor(c.client, ctx, answers.followSymlinks === true) },
     );
   }
@@ -105,7 +117,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       fix: `Free some space on that disk (df -h ${low.path}), then run init again.`,
     });
   }
-  await adapter.preflight(actx);
+  if (!early) await adapter.preflight(actx);
   if (answers.access) await adapter.checkAccess?.(actx, answers.access);
   // Preflight may settle the issuer (e.g. the Cognito pool it found or will create).
   if (!issuerGiven) answers.issuer = adapter.tokenProfile().issuer;
@@ -132,6 +144,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: validGatewayName });
       const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn, validate: validRoleArn });
       answers.gateway = { mode: 'create', name, roleArn };
+      answers.gatewayFirst = adapter.requiresResource === true;
     } else if (g.status !== 'READY') {
       throw new CliError(`Gateway ${g.gatewayId} is ${g.status}, not READY.`, { code: 'gateway_state', fix: 'Wait until it is READY (agentcore-auth status, or the AWS console), then run again.' });
     }
@@ -396,6 +409,7 @@ async function applyPlan(
     scopes: req.scopes,
     mcpRemoteArgs: req.mcpRemoteArgs,
     nodeBinDir: dirname(process.execPath),
+    npx: await (await import('../clients/npx.js')).resolveNpx(ctx.env),
     home: ctx.home,
     kiroNative: answers.kiroNative === true,
   };

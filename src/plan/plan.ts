@@ -7,7 +7,7 @@ import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ProviderId } from '../../providers/types.js';
 import { clientLabel } from '../clients/registry.js';
 
-export const CLIENT_PLACEHOLDER = '<client id from step 1>';
+export const CLIENT_PLACEHOLDER = '<client id of the new app>';
 
 export interface Lifetimes {
   accessTokenSeconds: number;
@@ -41,6 +41,11 @@ export interface InitAnswers {
   callbackPort: number;
   callbackHost: 'localhost' | '127.0.0.1';
   scopes: string[];
+  /**
+   * The IdP names the app's API after the gateway's URL (Auth0): a new gateway is created first, admitting no token
+   * until the app exists, and gets its rule after it. The plan lists the steps in that order.
+   */
+  gatewayFirst?: boolean;
   /** Who may use the gateway (--allow-group, --require-scope, --require-claim); absent: anyone who can sign in. */
   access?: AccessPolicy;
   lifetimes: Lifetimes;
@@ -96,6 +101,8 @@ export type PlanStep =
       authorizer: CustomJwtAuthorizer;
       /** What the update replaces (an existing gateway's current authorizer). */
       replacing?: CustomJwtAuthorizer;
+      /** Created before the IdP app (gatewayFirst): it admits no token until the app exists and its rule is set. */
+      first?: boolean;
       wait: boolean;
     }
   | {
@@ -199,7 +206,9 @@ export function buildInitPlan(
       wait: a.wait,
     });
   } else {
-    steps.push({ kind: 'gateway', action: 'create', name: a.gateway.name, roleArn: a.gateway.roleArn, region: a.region, endpointUrl: a.endpointUrl, authorizer, wait: a.wait });
+    const create = { kind: 'gateway' as const, action: 'create' as const, name: a.gateway.name, roleArn: a.gateway.roleArn, region: a.region, endpointUrl: a.endpointUrl, authorizer, wait: a.wait };
+    if (a.gatewayFirst) steps.unshift({ ...create, first: true });
+    else steps.push(create);
   }
   steps.push(...clientEntrySteps(a.clients, a, redirectUri));
   if (a.verify) steps.push({ kind: 'verify', callbackPort: a.callbackPort });
@@ -253,7 +262,10 @@ export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?:
         }
         break;
       case 'gateway':
-        if (s.action === 'create') out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
+        if (s.action === 'create' && s.first) {
+          out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
+          out.push('       first, admitting no token: the IdP names its API after the gateway\'s URL; once the app exists, its rule becomes:');
+        } else if (s.action === 'create') out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
         else out.push(`  ${n} ~ Set gateway ${s.gatewayId}'s inbound authorizer (CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}; every other setting kept`);
         if (s.replacing) {
           const before = describeAuthorizer(s.replacing);

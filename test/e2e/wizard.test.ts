@@ -150,6 +150,21 @@ describe('the wizard in a terminal', () => {
     assert.equal(await again.exitCode(), 130);
   });
 
+  test('credentials are checked as soon as the IdP is known, before the other questions', async (t) => {
+    if (!TMUX) return t.skip('tmux is not installed: the pseudo-terminal tests need it (apt-get install tmux)');
+    const h = await home('early');
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const term = await Term.start('wiz-early', h, ['init', '--provider', 'oidc', '--endpoint-url', closed, '--region', 'us-east-1']);
+    await term.waitFor(/Issuer URL:/);
+    term.type(sb.issuer);
+    term.keys('Enter');
+    assert.equal(await term.exitCode(), 1, term.screen());
+    const screen = term.screen();
+    assert.match(screen, /Checking the identity provider's admin credentials and the AWS credentials before the other questions/);
+    assert.ok(screen.includes(closed.replace('http://', '')) || /connect|refused|ECONNREFUSED|reach/i.test(screen), screen);
+    assert.doesNotMatch(screen, /Gateway:|MCP clients to configure/, 'no further question was asked');
+  });
+
   test('declining the plan exits 1, "Nothing was changed"; Ctrl-C at a prompt exits 130 and writes nothing', async (t) => {
     if (!TMUX) return t.skip('tmux is not installed: the pseudo-terminal tests need it (apt-get install tmux)');
     const h = await home('decline');

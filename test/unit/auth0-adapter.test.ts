@@ -209,7 +209,7 @@ describe('init: what is created at Auth0', () => {
 
   test('the plan preview (no app, no gateway yet) gets a rule with a placeholder audience instead of an error', async () => {
     const h = await harness();
-    const rule = h.adapter.recommendedAuthorizer({ provider: 'auth0', clientId: '<client id from step 1>', issuer: h.s.issuer, discoveryUrl: h.s.discoveryUrl, extras: {} }, {});
+    const rule = h.adapter.recommendedAuthorizer({ provider: 'auth0', clientId: '<client id of the new app>', issuer: h.s.issuer, discoveryUrl: h.s.discoveryUrl, extras: {} }, {});
     assert.match(rule.allowedAudience![0]!, /gateway URL/);
   });
 

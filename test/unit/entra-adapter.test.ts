@@ -193,7 +193,7 @@ describe('Entra provider module', () => {
     assert.deepEqual(req.mcpRemoteArgs, ['--disable-resource-parameter']);
     assert.equal(req.resource, undefined);
     // The plan's preview (client id not known yet) does not throw.
-    assert.deepEqual(adapter.recommendedAuthorizer({ ...app, clientId: '<client id from step 1>' }, {}).allowedAudience, ['<client id from step 1>']);
+    assert.deepEqual(adapter.recommendedAuthorizer({ ...app, clientId: '<client id of the new app>' }, {}).allowedAudience, ['<client id of the new app>']);
   });
 });
 

@@ -192,6 +192,14 @@ describe('formatPlan', () => {
     assert.match(text, /replacing:\n {11}discoveryUrl .*\n {9}- allowedClients \[old-client\]\n {9}- allowedScopes \[read\]\n {7}with:\n {11}discoveryUrl .*\n {9}\+ allowedClients \[client-123\]/);
   });
 
+  test('gateway first (Auth0 names its API after the gateway URL): the plan lists the steps in the order they run', () => {
+    const plan = buildInitPlan(answers({ gatewayFirst: true }), {}, authorizerSpy().fn);
+    assert.deepEqual(plan.steps.map((x) => x.kind), ['gateway', 'idp-app', 'client-entry', 'verify']);
+    const text = formatPlan(plan).join('\n');
+    assert.match(text, /  1\. \+ Create gateway "dev-gw".*\n {7}first, admitting no token: the IdP names its API after the gateway's URL; once the app exists, its rule becomes:/);
+    assert.match(text, /  2\. \+ Register public OIDC client/);
+  });
+
   test('a client file that does not exist yet is created (nothing to back up); one that exists is backed up first', () => {
     const plan = buildInitPlan(
       answers({ clients: [{ client: 'kiro', path: '/home/dev/.kiro/settings/mcp.json', exists: false }, { client: 'cursor', path: '/home/dev/.cursor/mcp.json', exists: true }], teamProfile: '/home/dev/p.json' }),
