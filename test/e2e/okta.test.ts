@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BedrockAgentCoreControlClient, GetGatewayCommand, ListGatewaysCommand } from '@aws-sdk/client-bedrock-agentcore-control';
+import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
+import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { describeRun, freePort, isolatedEnv, parseSingleJson, runCli, type CliResult } from '../helpers/cli.js';
@@ -56,7 +58,7 @@ function onlyReadsSince(from: number): void {
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'okta-e2e-'));
-  okta = await startOktaStandin({ users: [{ login: 'jane@example.com' }], groups: [{ name: 'Engineering' }] });
+  okta = await startOktaStandin({ users: [{ login: 'jane@example.com', groups: ['engineering'] }, { login: 'bob@example.com', groups: ['sales'] }], groups: [{ name: 'Engineering' }] });
   sb = await startSandbox({ logger: createMemoryLogger(), readyDelayMs: 40 });
   sdk = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 });
@@ -150,6 +152,66 @@ describe('agentcore-auth with --provider okta (stand-in org + sandbox control pl
     assert.equal(existsSync(join(stateDir, 'setups', 'default.json')), false, 'the journal is gone');
 
     // Every request the CLI made matched Okta's contract.
+    assert.deepEqual(okta.violations, []);
+  });
+
+  test('init --allow-group engineering --require-scope mcp:invoke: a groups access-token claim and the scope at Okta, the gateway rule groups CONTAINS engineering; cleanup deletes them', async () => {
+    const { env, stateDir, home } = await newHome();
+    const port = await freePort();
+    const name = `okta-access-${process.pid}`;
+    const init = await runCli(initArgs(name, port, ['--okta-assign-group', 'engineering', '--allow-group', 'engineering', '--require-scope', 'mcp:invoke']), { env, timeoutMs: 60_000 });
+    expectExit(init, 0);
+    const doc = parseSingleJson<{ ok: boolean; app: { clientId: string; issuer: string }; gateway: { gatewayId: string } }>(init);
+    // The plan said what changes at Okta, in words.
+    assert.match(init.output, /a "groups" claim in access tokens on authorization server default, listing only engineering/);
+    assert.match(init.output, /custom scope mcp:invoke on authorization server default \(created when missing\)/);
+
+    // At Okta: exactly one access-token groups claim listing only engineering, and the custom scope.
+    const claims = [...okta.claims.values()];
+    assert.equal(claims.length, 1, JSON.stringify(claims));
+    const claim = claims[0]!;
+    assert.equal(claim.authServerId, 'default');
+    assert.equal(claim.name, 'groups');
+    assert.equal(claim.claimType, 'RESOURCE');
+    assert.equal(claim.valueType, 'GROUPS');
+    assert.equal(claim.group_filter_type, 'REGEX');
+    assert.equal(claim.value, '^engineering$');
+    const scope = [...okta.scopes.values()].find((x) => x.name === 'mcp:invoke');
+    assert.ok(scope, 'the scope mcp:invoke was created');
+
+    // The gateway: the client pin, then groups CONTAINS engineering; allowedScopes mcp:invoke.
+    const g = await sdk.send(new GetGatewayCommand({ gatewayIdentifier: doc.gateway.gatewayId }));
+    const jwt = g.authorizerConfiguration?.customJWTAuthorizer;
+    assert.deepEqual(jwt?.customClaims, [
+      { inboundTokenClaimName: 'cid', inboundTokenClaimValueType: 'STRING', authorizingClaimMatchValue: { claimMatchOperator: 'EQUALS', claimMatchValue: { matchValueString: doc.app.clientId } } },
+      { inboundTokenClaimName: 'groups', inboundTokenClaimValueType: 'STRING_ARRAY', authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS', claimMatchValue: { matchValueString: 'engineering' } } },
+    ]);
+    assert.deepEqual(jwt?.allowedScopes, ['mcp:invoke']);
+    // Okta-shaped tokens against that rule: jane (engineering) is admitted, bob (sales) is not.
+    const rule = jwt as unknown as CustomJwtAuthorizer;
+    const claimsOf = async (sub: string) => JSON.parse(Buffer.from((await okta.mintAccessToken({ clientId: doc.app.clientId, sub, scopes: ['openid', 'mcp:invoke'] })).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const jane = await claimsOf('jane@example.com');
+    assert.deepEqual(jane.groups, ['engineering']);
+    assert.equal(evaluateAuthorizer(rule, { ...jane, scope: 'openid mcp:invoke' }).allow, true);
+    assert.equal(evaluateAuthorizer(rule, { ...(await claimsOf('bob@example.com')), scope: 'openid mcp:invoke' }).allow, false);
+    // The client asks for the scope.
+    assert.ok((await readFile(join(home, '.kiro', 'settings', 'mcp.json'), 'utf8')).includes('mcp:invoke'));
+    // Journaled: the ids of what was created at Okta.
+    const journalText = await readFile(join(stateDir, 'setups', 'default.json'), 'utf8');
+    assert.ok(journalText.includes(String(claim.id)) && journalText.includes(String(scope.id)), 'the claim and scope ids are journaled');
+
+    const cleanupFrom = okta.calls.length;
+    const cleanup = await runCli(['cleanup', '--yes', '--json'], { env, timeoutMs: 60_000 });
+    expectExit(cleanup, 0);
+    const c = parseSingleJson<{ ok: boolean; actions: Array<{ what: string; status: string }> }>(cleanup);
+    assert.equal(c.ok, true, JSON.stringify(c.actions));
+    const deleted = (path: string) => okta.calls.slice(cleanupFrom).some((x) => x.method === 'DELETE' && x.path === path && x.status === 204);
+    assert.ok(deleted(`/api/v1/authorizationServers/default/claims/${String(claim.id)}`), 'the claim was deleted');
+    assert.ok(deleted(`/api/v1/authorizationServers/default/scopes/${String(scope.id)}`), 'the scope was deleted');
+    assert.equal(okta.claims.size, 0);
+    assert.ok(![...okta.scopes.values()].some((x) => x.name === 'mcp:invoke'));
+    assert.equal(okta.apps.size, 0);
+    assert.equal((await gatewayNames()).includes(name), false);
     assert.deepEqual(okta.violations, []);
   });
 
