@@ -455,6 +455,11 @@ describe('admin credentials and refusals', () => {
       const app = await a.createApp(ctx, request());
       await a.updateRedirectUris!(ctx, app, ['http://localhost:4999/oauth/callback']);
       assert.deepEqual((s.apps.get(app.extras.appId!) as Record<string, any>).settings.oauthClient.redirect_uris, ['http://localhost:4999/oauth/callback']);
+      // The access policy's claim and scope, with the same token (okta.authorizationServers.manage covers them).
+      await a.checkAccess!(ctx, { groups: ['Engineering'] });
+      const access = await a.applyAccess!(ctx, app, { groups: ['Engineering'], scopes: ['mcp:invoke'] });
+      assert.equal(s.claims.size, 1);
+      assert.equal(await a.removeAccess!(ctx, app, access), 'deleted');
       assert.equal(await a.deleteApp(ctx, app), 'deleted');
       const api = s.calls.filter((c) => c.path.startsWith('/api/'));
       assert.ok(api.every((c) => c.auth === (requireDpop ? 'dpop' : 'bearer') && c.status < 300), api.map((c) => `${c.method} ${c.path} ${c.status} ${c.auth}`).join('\n'));
