@@ -179,6 +179,8 @@ export interface EntraAccessDeps {
   tenant(): string | undefined;
   /** Waits between retries while a just-written role replicates to the service principal. */
   delaysMs: number[];
+  /** The Graph application permissions the admin token carries (client credentials), or undefined when unknown. */
+  grantedRoles(ctx: AdapterContext): Promise<string[] | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -332,6 +334,14 @@ export function entraAccess(d: EntraAccessDeps): Required<Pick<IdpAdapter, 'acce
 
     async checkAccess(ctx, policy) {
       for (const s of policy.scopes ?? []) scopeNameOf(s);
+      // Assignments are made after the app exists: a missing permission is said now, before anything is created.
+      const roles = policy.groups?.length ? await d.grantedRoles(ctx) : undefined;
+      if (roles && !roles.includes('AppRoleAssignment.ReadWrite.All')) {
+        throw new CliError('The Microsoft Graph token of the admin app does not carry AppRoleAssignment.ReadWrite.All: it cannot assign the --allow-group groups to the app\'s roles.', {
+          code: 'forbidden',
+          fix: 'Add the application permission AppRoleAssignment.ReadWrite.All (and Group.Read.All to find groups by name) to the admin app (API permissions > Microsoft Graph) and grant admin consent; or drop --allow-group.',
+        });
+      }
       for (const g of policy.groups ?? []) await resolve(ctx, g);
     },
 

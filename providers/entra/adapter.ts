@@ -278,7 +278,12 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
   };
 
   // Who may use the gateway (issue 13): app roles, their assignments and API scopes (providers/entra/access.ts).
-  const access = entraAccess({ graph, bindApp, objectIdOf, tenant: () => tenant, delaysMs: delays });
+  const grantedRoles = async (ctx: AdapterContext): Promise<string[] | undefined> => {
+    if (auth.modeFor(ctx).kind === 'device-code') return undefined; // delegated: scp holds only what was asked for so far
+    const claims = peekJwt(await auth.token(ctx, ['app']));
+    return Array.isArray(claims?.roles) ? (claims.roles as unknown[]).map(String) : undefined;
+  };
+  const access = entraAccess({ graph, bindApp, objectIdOf, tenant: () => tenant, delaysMs: delays, grantedRoles });
 
   return {
     id: 'entra',

@@ -717,6 +717,9 @@ describe('Entra access rules against the stand-in (app roles, assignments, scope
 
   test('403 names the Graph permission (AppRoleAssignment.ReadWrite.All, Group.Read.All, Application.ReadWrite.All); 429 says how long to wait', async (t) => {
     const noAssign = await made(t, { roles: [...ALL_ROLES, 'Group.Read.All'] });
+    // Said at init's preflight (checkAccess), before anything is created...
+    await assert.rejects(noAssign.adapter.checkAccess!(noAssign.ctx, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /AppRoleAssignment\.ReadWrite\.All/.test(`${e.message} ${e.fix}`));
+    // ...and by Graph's 403 if it gets that far.
     await assert.rejects(noAssign.adapter.applyAccess!(noAssign.ctx, noAssign.app, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /AppRoleAssignment\.ReadWrite\.All/.test(e.fix ?? ''));
     const noGroups = await made(t, { roles: [...ALL_ROLES, 'AppRoleAssignment.ReadWrite.All'] });
     await assert.rejects(noGroups.adapter.checkAccess!(noGroups.ctx, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /Group\.Read\.All/.test(e.fix ?? ''));
