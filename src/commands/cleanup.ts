@@ -12,6 +12,7 @@ export const command: CommandSpec = {
   },
   examples: ['agentcore-auth cleanup --dry-run', 'agentcore-auth cleanup --setup team-gw --yes', 'agentcore-auth cleanup --forget 0oa1b2c3 --yes   # after deleting that client by hand'],
   async run(ctx, opts) {
+    await (await import('../flows/setups.js')).resolveSetup(ctx, typeof opts.setup === 'string');
     const { runCleanup, printCleanupSummary } = await import('../flows/cleanup.js');
     const r = await runCleanup(ctx, opts);
     printCleanupSummary(ctx, r);

@@ -6,6 +6,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ c
   connect: { summary: "For developers: write your MCP clients' config from the team profile, verify with a test login", load: () => import('./connect.js') },
   verify: { summary: 'Health check: 401 challenge, discovery chain, test login, authenticated MCP calls', load: () => import('./verify.js') },
   cleanup: { summary: 'Undo exactly what init (or connect) made: tokens, caches, client configs, gateway auth, IdP app', load: () => import('./cleanup.js') },
+  setups: { summary: 'List the setups on this machine', load: () => import('./setups.js') },
   status: { summary: 'What the journal says exists, checked against the live resources', load: () => import('./status.js') },
   sandbox: { summary: 'Run a local identity provider and AgentCore-compatible gateway', load: () => import('./sandbox.js') },
   demo: { summary: 'The whole journey on the sandbox: init, verify with a test login, cleanup', load: () => import('./demo.js') },

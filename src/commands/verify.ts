@@ -31,6 +31,7 @@ export const command: CommandSpec = {
     'agentcore-auth verify --call list_files --json',
   ],
   async run(ctx, opts) {
+    await (await import('../flows/setups.js')).resolveSetup(ctx, typeof opts.setup === 'string');
     const { runVerifyCommand } = await import('../flows/verify.js');
     const r = await runVerifyCommand(ctx, opts);
     if (ctx.flags.json) ctx.emitJson(r);

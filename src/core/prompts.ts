@@ -14,7 +14,13 @@ export interface AskSpec<T extends string = string> {
   envVar?: string;
   default?: T | string;
   choices?: Array<{ value: T; name?: string; description?: string }>;
+  /**
+   * The same rule the flag is held to: true, or why not. At a prompt the question is asked again with the reason;
+   * for a flag or env value it is a usage error. `promptOnly` checks (e.g. reaching the issuer) run only at the
+   * prompt; a flag's value meets them in init's preflight instead.
+   */
   validate?: (value: string) => string | true;
+  promptCheck?: (value: string) => Promise<string | true>;
 }
 
 /** A multiple choice (a checkbox list); its flag takes a comma-separated list. */
@@ -75,7 +81,13 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
           if (spec.choices) {
             return (await p.select({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), default: spec.default })) as T;
           }
-          return (await p.input({ message: safeText(spec.message), default: spec.default === undefined ? undefined : safeText(spec.default), validate: spec.validate })) as T;
+          const validate = async (v: string): Promise<string | true> => {
+            const sync = spec.validate?.(v.trim());
+            if (typeof sync === 'string') return safeText(sync);
+            const deep = spec.promptCheck ? await spec.promptCheck(v.trim()) : true;
+            return typeof deep === 'string' ? safeText(deep) : true;
+          };
+          return (await p.input({ message: safeText(spec.message), default: spec.default === undefined ? undefined : safeText(spec.default), validate })).trim() as T;
         } catch (err) {
           wrapCancel(err);
         }
@@ -98,7 +110,8 @@ export function createPrompter(opts: { interactive: boolean; whyNot: string; env
       if (opts.interactive) {
         const p = await inquirer();
         try {
-          return (await p.checkbox({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), required: true })) as T[];
+          // Every choice on one page: a client list that scrolls hides the ones below the fold.
+          return (await p.checkbox({ message: safeText(spec.message), choices: spec.choices.map(safeChoice), required: true, pageSize: Math.max(7, spec.choices.length) })) as T[];
         } catch (err) {
           wrapCancel(err);
         }

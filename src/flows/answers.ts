@@ -125,7 +125,8 @@ export async function collectClients(
     ids = await ctx.prompter.chooseMany({
       flag: '--client',
       message: 'MCP clients to configure (space toggles, enter confirms):',
-      choices: CLIENT_TARGETS.map((t) => ({
+      // Installed clients first (and preselected), then the rest: all of them on one page.
+      choices: [...CLIENT_TARGETS].sort((x, y) => Number(detected.includes(y.id)) - Number(detected.includes(x.id))).map((t) => ({
         value: t.id,
         name: `${clientLabel(t.id)}${detected.includes(t.id) ? ' [installed]' : ''}: ${tilde(clientPath(t.id, where))}`,
         checked: preselect.includes(t.id),
@@ -166,16 +167,19 @@ export async function collectInitAnswers(
       fix: 'Pass --provider oidc --issuer URL (or --provider okta|entra|cognito|auth0 with its flags), or set AGENTCORE_AUTH_ISSUER / AGENTCORE_AUTH_PROVIDER.',
     });
   }
+  // Interactive with an issuer: the IdP it names is preselected.
+  const detected = issuerFlag && prompter.interactive ? (await import('../../providers/profiles.js')).detectProvider(issuerFlag) : undefined;
   const provider = await prompter.ask<ProviderId>({
     flag: '--provider',
     message: 'Identity provider:',
     flagValue: providerFlag,
+    ...(detected ? { default: detected } : {}),
     choices: PROVIDER_MODULES.map((p) => ({ value: p.id, name: p.displayName })),
   });
   // The generic OIDC adapter needs the issuer; the others derive it from their own settings (org, tenant, pool).
   const issuer =
     provider === 'oidc'
-      ? parseUrl(await prompter.ask({ flag: '--issuer', message: 'Issuer URL:', flagValue: issuerFlag }), '--issuer')
+      ? parseUrl(await prompter.ask({ flag: '--issuer', message: 'Issuer URL:', flagValue: issuerFlag, validate: ruleOf((v) => parseUrl(v, '--issuer')), promptCheck: issuerAnswers }), '--issuer')
       : (issuerFlag ?? '');
   const endpointUrl = str(opts, 'endpoint-url');
   if (endpointUrl) parseUrl(endpointUrl, '--endpoint-url');
@@ -185,12 +189,12 @@ export async function collectInitAnswers(
   const createName = str(opts, 'create-gateway');
   if (existing && createName) throw new UsageError('--gateway and --create-gateway cannot be used together.', { fix: 'Pick one: use an existing gateway, or create a new one.' });
   if (createName) {
-    if (!/^([0-9a-zA-Z][-]?){1,100}$/.test(createName)) throw new UsageError(`--create-gateway "${createName}" is not a valid gateway name.`, { fix: 'Use letters, digits and single hyphens (at most 100).' });
+    if (validGatewayName(createName) !== true) throw new UsageError(`--create-gateway "${createName}" is not a valid gateway name.`, { fix: 'Use letters, digits and single hyphens (at most 100).' });
     const roleArn = await prompter.ask({
       flag: '--role-arn',
       message: 'IAM role ARN for the new gateway (trusted by bedrock-agentcore.amazonaws.com):',
       flagValue: str(opts, 'role-arn'),
-      validate: (v) => (/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(v) ? true : 'must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME)'),
+      validate: validRoleArn,
     });
     gateway = { mode: 'create', name: createName, roleArn };
   } else if (existing) {
@@ -207,8 +211,8 @@ export async function collectInitAnswers(
       ],
     });
     if (id === '__create__') {
-      const name = await prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', validate: (v) => (/^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens') });
-      const roleArn = await prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the gateway:' });
+      const name = await prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', validate: validGatewayName });
+      const roleArn = await prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the gateway:', validate: validRoleArn });
       gateway = { mode: 'create', name, roleArn };
     } else gateway = { mode: 'existing', id };
   } else {
@@ -292,4 +296,40 @@ export async function collectAccessPolicy(prompter: Context['prompter'], opts: P
   if (who === 'group') return parse({ groups: [await prompter.ask({ flag: '--allow-group', message: 'Group names (comma-separated; any of them admits):', validate: checked('groups') })] });
   if (who === 'scope') return parse({ scopes: [await prompter.ask({ flag: '--require-scope', message: 'Scopes (any of them admits):', validate: checked('scopes') })] });
   return parse({ claims: [await prompter.ask({ flag: '--require-claim', message: 'Claim rule (CLAIM=VALUE, CLAIM~VALUE, CLAIM~A,B):', validate: checked('claims') })] });
+}
+
+/** A parser as a prompt rule: true, or its message and fix (the same rule the flag is held to). */
+export function ruleOf(parse: (v: string) => unknown): (v: string) => string | true {
+  return (v) => {
+    try {
+      parse(v);
+      return true;
+    } catch (err) {
+      const e = err as { message?: string; fix?: string };
+      return `${e.message ?? String(err)}${e.fix ? ` ${e.fix}` : ''}`;
+    }
+  };
+}
+
+export const validRoleArn = (v: string): string | true =>
+  /^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(v) ? true : 'must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME)';
+
+export const validGatewayName = (v: string): string | true =>
+  /^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens (at most 100 characters)';
+
+/** At the prompt: the issuer must answer OpenID discovery naming itself, or the question is asked again with why. */
+async function issuerAnswers(issuer: string): Promise<string | true> {
+  const { httpFetch } = await import('../core/http.js');
+  const { discoveryUrlForIssuer } = await import('../../providers/profiles.js');
+  const url = discoveryUrlForIssuer(issuer);
+  try {
+    const res = await httpFetch(url, { headers: { accept: 'application/json' } }, { timeoutMs: 8000, purpose: 'reading the issuer\'s discovery document', retry: 'none' });
+    if (!res.ok) return `${url} answered HTTP ${res.status}: is this the issuer (the URL in the IdP's "iss")?`;
+    const md = (await res.json().catch(() => ({}))) as { issuer?: unknown };
+    if (typeof md.issuer !== 'string') return `${url} is not an OpenID discovery document.`;
+    if (md.issuer.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) return `${url} names the issuer ${md.issuer}: enter exactly that.`;
+    return true;
+  } catch (err) {
+    return `cannot read ${url}: ${(err as Error).message}`;
+  }
 }

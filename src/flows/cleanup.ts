@@ -417,7 +417,7 @@ export async function runCleanup(ctx: Context, opts: ParsedOptions, explicitSetu
     logger.info('Dry run: nothing was changed.');
     return result;
   }
-  if (planned.length && !(await ctx.prompter.confirm({ message: 'Remove all of this?', flag: '--yes', yes: ctx.flags.yes }))) {
+  if (planned.length && !(await ctx.prompter.confirm({ message: 'Remove all of this?', flag: '--yes', yes: ctx.flags.yes, default: false }))) {
     throw new DeclinedError('Nothing was changed: you declined.');
   }
 

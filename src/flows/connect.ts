@@ -205,7 +205,8 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   for (const c of clients) await writeClientConfig(c.client, c.path, input, { dryRun: true, scope: writeScopeFor(c.client, ctx, followSymlinks) });
 
   const redirectUri = redirectUriFor('localhost', values.callbackPort);
-  const steps = clientEntrySteps(clients, { serverName: values.serverName, callbackPort: values.callbackPort, kiroNative }, redirectUri);
+  const { existsSync } = await import('node:fs');
+  const steps = clientEntrySteps(clients.map((c) => ({ ...c, exists: existsSync(c.path) })), { serverName: values.serverName, callbackPort: values.callbackPort, kiroNative }, redirectUri);
   const verifyWanted = opts['no-verify'] !== true;
   const loginMs = loginTimeoutMs(opts);
   const noLogin = opts['no-login'] === true;

@@ -7,13 +7,14 @@ import type { AdapterContext, AppRecord, ClientRequirements, IdpAdapter, Provide
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { ParsedOptions } from '../commands/types.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, CliError, UsageError, DeclinedError } from '../core/errors.js';
+import { CancelledError, CliError, DeclinedError } from '../core/errors.js';
 import { GatewayPort, authorizerTypeError, type GatewayInfo } from '../gateway/agentcore.js';
 import { Journal } from '../journal/journal.js';
 import { CLIENT_PLACEHOLDER, buildInitPlan, formatPlan, type ExistingState, type InitAnswers, type InitPlan, type PlanStep } from '../plan/plan.js';
 import { loadApp } from '../steps/register-app.js';
 import { clientNextStepLines } from '../clients/registry.js';
 import { collectInitAnswers, loginTimeoutMs, parseSeconds, str } from './answers.js';
+import { checkGatewayDiscovery, updateOrAnother, usableCallbackPort } from './init-preflight.js';
 import type { VerifySummary } from './verify.js';
 
 export interface InitResult {
@@ -53,6 +54,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const gatewayFor = (a: Pick<InitAnswers, 'region' | 'endpointUrl' | 'profile'>) =>
     new GatewayPort({ region: a.region, endpointUrl: a.endpointUrl, profile: a.profile, env: ctx.env, timeoutMs }, logger);
 
+  if (ctx.prompter.interactive && typeof opts.setup !== 'string') await updateOrAnother(ctx);
   const answers = await collectInitAnswers(ctx, opts, async () => {
     const { region } = await import('./answers.js');
     return gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') }).list();
@@ -65,6 +67,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const gateway = gatewayFor(answers);
   const actx: AdapterContext = { logger, env: ctx.env, timeoutMs, prompter: ctx.prompter };
 
+  /** An existing gateway's authorizer now: the plan shows what it replaces. */
+  let liveAuthorizer: CustomJwtAuthorizer | undefined;
   // Preflight: everything that can refuse does so before anything is touched.
   logger.step('Checking the client config, the identity provider and the gateway');
   adapter.checkLifetimes?.(answers.lifetimes);
@@ -114,7 +118,9 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   if (!adapter.applyAccess) answers.scopes = scopesWithAccess(answers.scopes, answers.access, accessSupport);
   if (answers.gateway.mode === 'existing') {
     answers.gateway.id = await gateway.resolve(answers.gateway.id);
+    const { validGatewayName, validRoleArn } = await import('./answers.js');
     const g = await gateway.require(answers.gateway.id);
+    liveAuthorizer = g.authorizer ?? undefined;
     if (g.authorizerType !== 'CUSTOM_JWT') {
       // AWS cannot change a gateway's authorizer type: say so before anything is touched, and offer a new gateway.
       const err = authorizerTypeError(g.gatewayId, g.authorizerType);
@@ -123,8 +129,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       if (!(await ctx.prompter.confirm({ message: 'Create a new gateway with a JWT authorizer instead?', flag: '--create-gateway', yes: false, default: true }))) {
         throw new DeclinedError('Nothing was changed: you declined.');
       }
-      const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: (v) => (/^([0-9a-zA-Z][-]?){1,100}$/.test(v) ? true : 'letters, digits and single hyphens') });
-      const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn });
+      const name = await ctx.prompter.ask({ flag: '--create-gateway', message: 'New gateway name:', default: `${g.name}-jwt`.slice(0, 100), validate: validGatewayName });
+      const roleArn = await ctx.prompter.ask({ flag: '--role-arn', message: 'IAM role ARN for the new gateway:', default: g.roleArn, validate: validRoleArn });
       answers.gateway = { mode: 'create', name, roleArn };
     } else if (g.status !== 'READY') {
       throw new CliError(`Gateway ${g.gatewayId} is ${g.status}, not READY.`, { code: 'gateway_state', fix: 'Wait until it is READY (agentcore-auth status, or the AWS console), then run again.' });
@@ -185,7 +191,10 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const authorizerPreview = (clientId: string) =>
     authorizerWithAccess(adapter.recommendedAuthorizer({ provider: adapter.id, clientId, issuer: adapter.tokenProfile().issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} }, {}), answers.access, accessSupport);
   const accessView = accessLines(answers.access, accessSupport);
-  const planFrom = async (j: Journal, write = false): Promise<InitPlan> => buildInitPlan(answers, await reconcile(j, write), authorizerPreview, accessView);
+  const { existsSync } = await import('node:fs');
+  for (const c of answers.clients) c.exists = existsSync(c.path);
+  const planFrom = async (j: Journal, write = false): Promise<InitPlan> =>
+    buildInitPlan(answers, { ...(await reconcile(j, write)), ...(liveAuthorizer && answers.gateway.mode === 'existing' ? { gatewayAuthorizer: liveAuthorizer } : {}) }, authorizerPreview, accessView);
   const preview = await planFrom(await Journal.open(ctx.stateDir, answers.setup, { create: true, dryRun: true }));
   const placeholderApp = { provider: adapter.id, clientId: CLIENT_PLACEHOLDER, issuer: answers.issuer, discoveryUrl: adapter.tokenProfile().discoveryUrl, extras: {} };
   let clientScopes: string[] | undefined;
@@ -259,80 +268,6 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   }
 }
 
-/**
- * mcp-remote receives the sign-in on the callback port: a port another program holds (or one a user may not
- * open) is refused now, before the IdP app registers a redirect URI on it. Interactive: offer a free one.
- */
-async function usableCallbackPort(ctx: Context, port: number, host: string): Promise<number> {
-  const { callbackPortProblem, findFreeCallbackPort } = await import('../oauth/port-probe.js');
-  const problem = await callbackPortProblem(port, host);
-  if (!problem) return port;
-  const free = await findFreeCallbackPort(port === 65535 ? 3334 : port + 1, host);
-  const why = problem.kind === 'busy'
-    ? `Callback port ${port} is in use by another program (${problem.where}): mcp-remote could not receive the sign-in there.`
-    : `Callback port ${port} cannot be opened by a normal user here (permission denied).`;
-  if (!ctx.prompter.interactive) {
-    throw new UsageError(`${why} Nothing was changed.`, {
-      code: 'callback_port_in_use',
-      fix: `Pass --callback-port ${free ?? '<a free port above 1024>'}${problem.kind === 'busy' ? `, or stop what listens there (lsof -nP -iTCP:${port} -sTCP:LISTEN)` : ''}.`,
-    });
-  }
-  ctx.logger.warn(why);
-  for (;;) {
-    const answer = Number(await ctx.prompter.ask({
-      flag: '--callback-port',
-      message: 'Callback port to use instead:',
-      default: free ? String(free) : undefined,
-      validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? true : 'a port number from 1 to 65535'),
-    }));
-    const p = await callbackPortProblem(answer, host);
-    if (!p) return answer;
-    ctx.logger.warn(`${p.where} is ${p.kind === 'busy' ? 'in use by another program too' : 'not allowed either'}.`);
-  }
-}
-
-/**
- * The discovery URL init will give the gateway must answer with this issuer and a jwks_uri (the gateway
- * validates tokens with it), and offer PKCE S256 (mcp-remote refuses an authorization server without it): checked
- * before anything is made. An answer that says otherwise is refused; no answer at all (a pool that does not exist
- * yet, a network that cannot reach it) is a warning, because the gateway reads it later from AWS.
- */
-async function checkGatewayDiscovery(ctx: Context, adapter: IdpAdapter, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
-  const { discoveryUrl, issuer } = adapter.tokenProfile();
-  if (!discoveryUrl || discoveryUrl.includes('<')) return undefined; // not known until the app exists (a placeholder)
-  const { httpFetch, readText } = await import('../core/http.js');
-  const { sameIssuer } = await import('../oauth/issuer-pin.js');
-  let res: Response;
-  try {
-    res = await httpFetch(discoveryUrl, { headers: { accept: 'application/json' } }, { timeoutMs: Math.min(timeoutMs, 10_000), purpose: "reading the gateway's discovery URL" });
-  } catch (err) {
-    ctx.logger.warn(`Could not read ${discoveryUrl} (${(err as Error).message}): the gateway must be able to read it; verify checks it after init.`);
-    return undefined;
-  }
-  const refuse = (why: string, fix: string) => {
-    throw new CliError(`The discovery URL the gateway would use, ${discoveryUrl}, ${why}. Nothing was changed.`, { code: 'discovery_invalid', fix });
-  };
-  const text = await readText(res).catch(() => '');
-  if (!res.ok) refuse(`answers HTTP ${res.status}`, 'The issuer must serve OpenID Connect discovery at {issuer}/.well-known/openid-configuration (an authorization server with only RFC 8414 metadata cannot be a CUSTOM_JWT discovery URL); check --issuer.');
-  let md: Record<string, unknown> = {};
-  try {
-    md = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    refuse('does not answer JSON', "Check --issuer: it must be the IdP's issuer, whose discovery document the gateway reads.");
-  }
-  if (typeof md.issuer !== 'string' || !sameIssuer(md.issuer, issuer)) {
-    refuse(`names the issuer ${typeof md.issuer === 'string' ? md.issuer : '(none)'}, not ${issuer}`, `Pass --issuer exactly as the IdP names itself${typeof md.issuer === 'string' ? ` (${md.issuer})` : ''}: the gateway accepts tokens whose iss is the discovery document's issuer.`);
-  }
-  if (typeof md.jwks_uri !== 'string' || !md.jwks_uri) refuse('names no jwks_uri', 'The gateway validates token signatures with the keys at jwks_uri: the IdP must publish them.');
-  const pkce = md.code_challenge_methods_supported;
-  if (Array.isArray(pkce) && !pkce.includes('S256')) refuse(`offers PKCE only as ${pkce.join(', ') || 'nothing'}, not S256`, 'Enable PKCE S256 at the IdP: mcp-remote signs in with it, and refuses an authorization server without it.');
-  if (!Array.isArray(pkce) && adapter.id !== 'cognito') {
-    // (Cognito's adapter says the same in its own words.)
-    ctx.logger.warn(`${discoveryUrl} does not list code_challenge_methods_supported: mcp-remote may refuse to sign in until the IdP advertises PKCE S256.`);
-  }
-  return md;
-}
-
 /** The team profile for `agentcore-auth connect`: written after the setup is applied, named in the journal. */
 async function writeProfile(ctx: Context, journal: Journal, answers: InitAnswers, applied: Applied, result: InitResult): Promise<void> {
   const { writeTeamProfile, connectCommand, profileIsShareable, TEAM_PROFILE_VERSION } = await import('./team-profile.js');
@@ -397,7 +332,7 @@ async function applyPlan(
     callbackPort: answers.callbackPort,
     callbackHost: answers.callbackHost,
     serverName: answers.serverName,
-    clients: answers.clients,
+    clients: answers.clients.map(({ client, path }) => ({ client, path })),
     // The first client, as older journals (and older agentcore-auth) read it.
     client: answers.clients[0]?.client,
     clientConfigPath: answers.clients[0]?.path,
@@ -545,4 +480,5 @@ export function printInitSummary(ctx: Context, r: InitResult): void {
   logger.info('  Check again any time: agentcore-auth verify' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));
   logger.info('  Undo everything:      agentcore-auth cleanup' + (r.setup !== 'default' ? ` --setup ${r.setup}` : ''));
 }
+
 

@@ -53,6 +53,8 @@ export interface ClientChoice {
   /** Registry id: kiro, kiro-workspace, claude-code, claude-code-user, cursor, vscode, ... */
   client: string;
   path: string;
+  /** Whether the file exists now (the plan says "create" or "back up"); not journaled. */
+  exists?: boolean;
 }
 
 /** What already exists for this setup (from the journal): the plan reuses it instead of creating twice. */
@@ -64,6 +66,8 @@ export interface ExistingState {
   createdGatewayId?: string;
   gatewayUrl?: string;
   clientEntryWritten?: boolean;
+  /** The authorizer an existing gateway has now (the plan shows what it replaces). */
+  gatewayAuthorizer?: CustomJwtAuthorizer;
 }
 
 export type PlanStep =
@@ -90,6 +94,8 @@ export type PlanStep =
       region: string;
       endpointUrl?: string;
       authorizer: CustomJwtAuthorizer;
+      /** What the update replaces (an existing gateway's current authorizer). */
+      replacing?: CustomJwtAuthorizer;
       wait: boolean;
     }
   | {
@@ -102,6 +108,8 @@ export type PlanStep =
       serverName: string;
       callbackPort: number;
       redirectUri: string;
+      /** The file exists already (backed up, other entries kept); false: created. Undefined: not known. */
+      fileExists?: boolean;
     }
   | {
       /** The IdP-side changes that make the access policy's claims reach the access token (groups claim, roles...). */
@@ -143,6 +151,7 @@ export function clientEntrySteps(
     serverName: a.serverName,
     callbackPort: a.callbackPort,
     redirectUri,
+    ...(c.exists !== undefined ? { fileExists: c.exists } : {}),
   }));
 }
 
@@ -186,6 +195,7 @@ export function buildInitPlan(
       region: a.region,
       endpointUrl: a.endpointUrl,
       authorizer,
+      ...(existing.gatewayAuthorizer ? { replacing: existing.gatewayAuthorizer } : {}),
       wait: a.wait,
     });
   } else {
@@ -218,8 +228,17 @@ function days(s: number): string {
 export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?: string[] } = {}): string[] {
   const tilde = (p: string) => (opts.home && p.startsWith(`${opts.home}/`) ? `~${p.slice(opts.home.length)}` : p);
   const out = [`Plan for setup "${plan.setup}":`];
-  plan.steps.forEach((s, i) => {
-    const n = `${i + 1}.`;
+  // The team profile is written after the client entries and before verify: numbered where it runs.
+  const profileLine = (n: string) =>
+    `  ${n} + Write the team profile ${tilde(plan.teamProfile!)} for \`agentcore-auth connect\` (gateway URL, client id, scopes${plan.access ? ', access rules' : ''}; no secrets)`;
+  let k = 0;
+  let profileShown = !plan.teamProfile;
+  plan.steps.forEach((s) => {
+    if (s.kind === 'verify' && !profileShown) {
+      out.push(profileLine(`${++k}.`));
+      profileShown = true;
+    }
+    const n = `${++k}.`;
     switch (s.kind) {
       case 'idp-app':
         if (s.action === 'reuse') out.push(`  ${n} = Reuse OIDC client ${s.clientId} at ${s.issuer} (${s.provider})`);
@@ -236,7 +255,14 @@ export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?:
       case 'gateway':
         if (s.action === 'create') out.push(`  ${n} + Create gateway "${s.name}" (MCP, CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}, role ${s.roleArn}`);
         else out.push(`  ${n} ~ Set gateway ${s.gatewayId}'s inbound authorizer (CUSTOM_JWT) in ${s.region}${s.endpointUrl ? ` at ${s.endpointUrl}` : ''}; every other setting kept`);
-        for (const l of describeAuthorizer(s.authorizer)) out.push(`       ${l}`);
+        if (s.replacing) {
+          const before = describeAuthorizer(s.replacing);
+          const after = describeAuthorizer(s.authorizer);
+          out.push('       replacing:');
+          for (const l of before) out.push(`         ${after.includes(l) ? ' ' : '-'} ${l}`);
+          out.push('       with:');
+          for (const l of after) out.push(`         ${before.includes(l) ? ' ' : '+'} ${l}`);
+        } else for (const l of describeAuthorizer(s.authorizer)) out.push(`       ${l}`);
         if (plan.access) {
           out.push('       who may use it:');
           for (const r of plan.access.rules) out.push(`         - ${r}`);
@@ -257,17 +283,16 @@ export function formatPlan(plan: InitPlan, opts: { home?: string; clientScopes?:
         break;
     }
   });
-  if (plan.teamProfile) {
-    out.push(`  + Write the team profile ${tilde(plan.teamProfile)} for \`agentcore-auth connect\` (gateway URL, client id, scopes; no secrets)`);
-  }
+  if (!profileShown) out.push(profileLine(`${++k}.`));
   return out;
 }
 
 /** A client-entry step as plan lines (shared with connect). */
 export function formatClientStep(s: Extract<PlanStep, { kind: 'client-entry' }>, n: string, tilde: (p: string) => string = (p) => p): string[] {
   const how = s.transport === 'kiro-native' ? "Kiro's own OAuth" : 'via mcp-remote';
+  if (s.fileExists === false) return [`  ${n} + Create ${tilde(s.path)} with MCP server "${s.serverName}" (${clientLabel(s.client)}, ${how}, callback ${s.redirectUri})`];
   return [
     `  ${n} ~ Write MCP server "${s.serverName}" to ${tilde(s.path)} (${clientLabel(s.client)}, ${how}, callback ${s.redirectUri})`,
-    '       other entries and keys kept; the old file backed up',
+    '       other entries and keys kept; the file backed up first',
   ];
 }

@@ -462,8 +462,10 @@ describe('init against the sandbox', () => {
     expectExit(r, 0);
     assert.match(r.output, /Register public OIDC client/);
     assert.match(r.output, new RegExp(`Create gateway "${name}"`));
-    assert.match(r.output, /Write MCP server "gateway-tools"/);
-    assert.match(r.output, /Verify:/);
+    // A file that does not exist yet is created (nothing to back up); every step is numbered in the order it runs.
+    assert.match(r.output, /  3\. \+ Create ~\/\.kiro\/settings\/mcp\.json with MCP server "gateway-tools"/);
+    assert.doesNotMatch(r.output, /backed up/);
+    assert.match(r.output, /  4\. \+ Write the team profile .*\n  5\.   Verify:/);
     assert.match(r.output, /Dry run: nothing was changed/);
     assert.equal(r.stdout, '', 'without --json, stdout stays empty');
 

@@ -182,6 +182,28 @@ describe('formatPlan', () => {
     assert.doesNotMatch(text, /Register public OIDC client/);
   });
 
+  test('an existing gateway: the authorizer being replaced is shown beside the new one, line by line', () => {
+    const plan = buildInitPlan(
+      answers({ gateway: { mode: 'existing', id: 'gw-abc123' } }),
+      { clientId: 'client-123', appRedirectUris: ['http://localhost:3334/oauth/callback'], gatewayAuthorizer: { discoveryUrl: DISCOVERY, allowedClients: ['old-client'], allowedScopes: ['read'] } },
+      authorizerSpy().fn,
+    );
+    const text = formatPlan(plan).join('\n');
+    assert.match(text, /replacing:\n {11}discoveryUrl .*\n {9}- allowedClients \[old-client\]\n {9}- allowedScopes \[read\]\n {7}with:\n {11}discoveryUrl .*\n {9}\+ allowedClients \[client-123\]/);
+  });
+
+  test('a client file that does not exist yet is created (nothing to back up); one that exists is backed up first', () => {
+    const plan = buildInitPlan(
+      answers({ clients: [{ client: 'kiro', path: '/home/dev/.kiro/settings/mcp.json', exists: false }, { client: 'cursor', path: '/home/dev/.cursor/mcp.json', exists: true }], teamProfile: '/home/dev/p.json' }),
+      {},
+      authorizerSpy().fn,
+    );
+    const text = formatPlan(plan, { home: '/home/dev' }).join('\n');
+    assert.match(text, /  3\. \+ Create ~\/\.kiro\/settings\/mcp\.json with MCP server "gateway-tools" \(Kiro, via mcp-remote/);
+    assert.match(text, /  4\. ~ Write MCP server "gateway-tools" to ~\/\.cursor\/mcp\.json .*\n {7}other entries and keys kept; the file backed up first/);
+    assert.match(text, /  5\. \+ Write the team profile ~\/p\.json .*\n  6\.   Verify:/, 'numbered in the order the steps run');
+  });
+
   test('custom claim and audience rules are shown as the gateway will check them', () => {
     const plan = buildInitPlan(answers(), {}, (clientId) => ({
       discoveryUrl: DISCOVERY,
