@@ -29,6 +29,7 @@ import type {
   RevokeResult,
   TokenProfile,
 } from '../types.js';
+import { entraAccess } from './access.js';
 import { AdminAuth, DELEGATED_SCOPES } from './auth.js';
 import { GraphClient, GraphError, peekJwt, type GraphNeed } from './graph.js';
 import {
@@ -276,9 +277,18 @@ export function createEntraAdapter(s: EntraSettings, setupLogger: Logger, deps: 
     return m && isGuid(m[1]!) ? m[1]! : app.clientId;
   };
 
+  // Who may use the gateway (issue 13): app roles, their assignments and API scopes (providers/entra/access.ts).
+  const grantedRoles = async (ctx: AdapterContext): Promise<string[] | undefined> => {
+    if (auth.modeFor(ctx).kind === 'device-code') return undefined; // delegated: scp holds only what was asked for so far
+    const claims = peekJwt(await auth.token(ctx, ['app']));
+    return Array.isArray(claims?.roles) ? (claims.roles as unknown[]).map(String) : undefined;
+  };
+  const access = entraAccess({ graph, bindApp, objectIdOf, tenant: () => tenant, delaysMs: delays, grantedRoles });
+
   return {
     id: 'entra',
     displayName: 'Microsoft Entra ID',
+    ...access,
 
     tokenProfile(app?: Pick<AppRecord, 'issuer' | 'clientId'>): TokenProfile {
       const issuer = app?.issuer ?? guessIssuer();

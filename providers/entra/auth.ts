@@ -28,6 +28,10 @@ export const DELEGATED_SCOPES: Record<GraphNeed, string> = {
   app: 'Application.ReadWrite.All',
   policy: 'Policy.ReadWrite.ApplicationConfiguration',
   sessions: 'User.RevokeSessions.All',
+  // Access rules (--allow-group): app role assignments, and looking up the groups and users they name.
+  assign: 'AppRoleAssignment.ReadWrite.All',
+  groups: 'Group.Read.All',
+  users: 'User.ReadBasic.All',
 };
 
 export const CREDENTIALS_FIX =

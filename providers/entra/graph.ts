@@ -9,7 +9,7 @@ import { httpFetch, readJsonBody, type HttpOptions } from '../../src/core/http.j
 import type { AdapterContext } from '../types.js';
 
 /** What a call needs the admin token to carry (device code asks for delegated scopes to match). */
-export type GraphNeed = 'app' | 'policy' | 'sessions';
+export type GraphNeed = 'app' | 'policy' | 'sessions' | 'assign' | 'groups' | 'users';
 
 export type TokenSource = (ctx: AdapterContext, needs: GraphNeed[]) => Promise<string>;
 

@@ -103,7 +103,11 @@ export function parseClaimRule(text: string): ClaimRequirement {
 /** The flags' values, checked: groups and scopes as AgentCore accepts them, claim rules parsed. */
 export function parseAccessPolicy(input: { groups?: string[]; scopes?: string[]; claims?: string[] }): AccessPolicy {
   const groups = [...new Set((input.groups ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean))];
-  for (const g of groups) checkValue(g, '--allow-group', 'group');
+  // A group's name is the IdP's (spaces and all); the value the gateway matches is checked once the IdP's group
+  // claim is known (checkGroupValues): Entra derives a role value from it, the others carry the name itself.
+  for (const g of groups) {
+    if (!/^[^\x00-\x1f\x7f]{1,255}$/.test(g)) throw new AccessPolicyError(`--allow-group "${g}" is not a group name.`, '--allow-group', 'Use the group\'s name as the IdP shows it (at most 255 characters, no control characters).');
+  }
   const scopes = [...new Set((input.scopes ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean))];
   for (const s of scopes) {
     if (!SCOPE_PATTERN.test(s)) throw new AccessPolicyError(`--require-scope "${s}" is not a scope AgentCore accepts.`, '--require-scope', 'Use 1-255 printable characters without spaces, quotes or backslashes.');
@@ -199,4 +203,18 @@ export function judgeRequirements(reqs: ClaimRequirement[], claims: Record<strin
     const holds = evaluateAuthorizer({ discoveryUrl: '', customClaims: [claimRule(r)] }, claims).allow;
     return { requirement: r, holds, had };
   });
+}
+
+/** The group rule's values as the gateway will match them: each must fit AgentCore's value pattern. */
+export function checkGroupValues(p: AccessPolicy, groupClaim: GroupClaimProfile): void {
+  for (const g of p.groups ?? []) {
+    const v = groupClaim.valueFor?.(g) ?? g;
+    if (!CLAIM_VALUE_PATTERN.test(v)) {
+      throw new AccessPolicyError(
+        `--allow-group "${g}": the ${groupClaim.claim} claim carries it as "${v}", which AgentCore cannot match (a claim rule's value is 1-255 letters, digits and _ . : / -).`,
+        '--allow-group',
+        'Name a group whose name fits (or rename the group at the IdP); with Entra ID, whose app roles carry a value derived from the name, any name works.',
+      );
+    }
+  }
 }

@@ -4,7 +4,7 @@
  * adapter calls it names.
  */
 import type { AccessSupport, AppRecord, IdpAdapter } from '../../providers/types.js';
-import { claimRule, describePolicy, hasAccessRules, requirementsOf, withAccessRules, type AccessPolicy, type ClaimRequirement } from '../authorizer/access.js';
+import { AccessPolicyError, checkGroupValues, claimRule, describePolicy, hasAccessRules, requirementsOf, withAccessRules, type AccessPolicy, type ClaimRequirement } from '../authorizer/access.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import { UsageError } from '../core/errors.js';
 
@@ -14,8 +14,15 @@ const GENERIC: AccessSupport = { groupClaim: { claim: 'groups' }, idpChanges: []
 /** The adapter's support for the policy (a UsageError naming the flag when it cannot enforce it). */
 export function accessSupportOf(adapter: Pick<IdpAdapter, 'accessSupport'>, policy: AccessPolicy | undefined, app?: Pick<AppRecord, 'clientId' | 'extras'>, groupsClaim?: string): AccessSupport {
   if (!hasAccessRules(policy)) return GENERIC;
-  const support = adapter.accessSupport ? adapter.accessSupport(policy, app) : GENERIC;
-  return groupsClaim ? { ...support, groupClaim: { claim: groupsClaim } } : support;
+  const base = adapter.accessSupport ? adapter.accessSupport(policy, app) : GENERIC;
+  const support = groupsClaim ? { ...base, groupClaim: { claim: groupsClaim } } : base;
+  try {
+    checkGroupValues(policy, support.groupClaim);
+  } catch (err) {
+    if (err instanceof AccessPolicyError) throw new UsageError(err.message, { fix: err.fix });
+    throw err;
+  }
+  return support;
 }
 
 /** The gateway's rules: the app's pins plus the policy (allowedScopes as the token carries them). */

@@ -201,7 +201,8 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
 
   // Everything that can refuse does so before anything is written: a file that does not parse, a read-only
   // file, an npx that cannot start.
-  const input = entryInput(values, ctx, kiroNative, await (await import('../clients/npx.js')).resolveNpx(ctx.env));
+  const npx = await (await import('../clients/npx.js')).resolveNpx(ctx.env);
+  const input = entryInput(values, ctx, kiroNative, npx);
   const followSymlinks = opts['follow-symlinks'] === true;
   for (const c of clients) await writeClientConfig(c.client, c.path, input, { dryRun: true, scope: writeScopeFor(c.client, ctx, followSymlinks) });
 
@@ -242,6 +243,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
     return result;
   }
   if (!(await ctx.prompter.confirm({ message: 'Write these client entries?', flag: '--yes', yes: ctx.flags.yes }))) throw new DeclinedError('Nothing was changed: you declined.');
+  const warming = kiroNative && clients.every((c) => c.client === 'kiro' || c.client === 'kiro-workspace') ? undefined : (await import('../clients/warm.js')).warmBridge(npx, ctx.env);
 
   const journal = await Journal.open(ctx.stateDir, setup, { create: true });
   const runStart = journal.doc.entries.at(-1)?.seq ?? 0;
@@ -318,6 +320,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
     );
     result.ok = result.verify.ok;
   }
+  await warming?.settle(ctx.logger);
   return result;
 }
 

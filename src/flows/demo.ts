@@ -61,7 +61,8 @@ export async function runDemo(ctx: Context, opts: ParsedOptions): Promise<DemoRe
   logger.success(`Sandbox up: issuer ${sandbox.issuer}, control plane ${sandbox.controlPlaneEndpoint}`);
 
   // Everything the demo writes lives under the demo HOME: Kiro's config, the journal, mcp-remote's cache.
-  const env = { ...ctx.env, HOME: home, AGENTCORE_AUTH_HOME: join(home, '.agentcore-auth'), MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth') };
+  // (No background fetch of mcp-remote: the demo's HOME, and its npm cache, are thrown away.)
+  const env = { ...ctx.env, HOME: home, AGENTCORE_AUTH_HOME: join(home, '.agentcore-auth'), MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'), AGENTCORE_AUTH_NO_PREFETCH: '1' };
   const child: Context = {
     ...ctx,
     env,

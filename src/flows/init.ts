@@ -222,6 +222,8 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
     return { ok: true, setup: answers.setup, plan: preview, dryRun: true };
   }
   if (!(await ctx.prompter.confirm({ message: 'Apply this plan?', flag: '--yes', yes: ctx.flags.yes }))) throw new DeclinedError('Nothing was changed: you declined.');
+  // The clients' first start must not wait for npx to download mcp-remote: fetch it while the plan runs.
+  const warming = npx && answers.clients.some((c) => c.client) && !answers.kiroNative ? (await import('../clients/warm.js')).warmBridge(npx, ctx.env) : undefined;
 
   const journal = await Journal.open(ctx.stateDir, answers.setup, { create: true });
   const runStart = journal.doc.entries.at(-1)?.seq ?? 0;
@@ -275,6 +277,7 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
       }, { opener: deps.opener, app, adapter, revokeAfter: true });
       result.ok = result.verify.ok;
     }
+    await warming?.settle(logger);
     return result;
   } finally {
     await journal.release();

@@ -139,7 +139,7 @@ describe('access rules: who may use the gateway', () => {
       [['--require-claim', 'department=eng,sales'], /"=" compares a string claim with one value/],
       [['--require-claim', 'groups~has space'], /--require-claim value "has space" is not a value AgentCore accepts/],
       [['--require-claim', 'aud=x'], /cannot rule on "aud"/],
-      [['--allow-group', 'Domain Users'], /--allow-group group "Domain Users" is not a value AgentCore accepts/],
+      [['--allow-group', 'Domain Users'], /--allow-group "Domain Users": the groups claim carries it as "Domain Users", which AgentCore cannot match/],
     ];
     for (const [flags, message] of cases) {
       const r = await runCli(await initArgs(alice, `acc-x-${process.pid % 1000}`, ...flags), { env });

@@ -20,6 +20,8 @@ import { EntraStandin, haveOpenssl } from '../helpers/entra-standin.js';
 
 const OPENSSL = await haveOpenssl();
 const ADMIN = '0d0d0d0d-1111-4222-8333-444444444444';
+/** An admin app that may also assign app roles and read groups (--allow-group). */
+const ACCESS_ADMIN = '0e0e0e0e-1111-4222-8333-444444444444';
 const SECRET = 'e2e-sEcReT~value-never-printed-9876543210';
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
@@ -32,7 +34,16 @@ describe('init --provider entra, status, cleanup --purge (CLI processes)', { ski
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'entra-e2e-'));
-    sa = await EntraStandin.start({ clients: [{ clientId: ADMIN, secret: SECRET, roles: ['Application.ReadWrite.OwnedBy', 'Policy.ReadWrite.ApplicationConfiguration'] }] });
+    sa = await EntraStandin.start({
+      clients: [
+        { clientId: ADMIN, secret: SECRET, roles: ['Application.ReadWrite.OwnedBy', 'Policy.ReadWrite.ApplicationConfiguration'] },
+        { clientId: ACCESS_ADMIN, secret: SECRET, roles: ['Application.ReadWrite.OwnedBy', 'Policy.ReadWrite.ApplicationConfiguration', 'AppRoleAssignment.ReadWrite.All', 'Group.Read.All'] },
+      ],
+      groups: [
+        { displayName: 'engineering', members: ['alice@contoso.onmicrosoft.com'] },
+        { displayName: 'sales', members: ['bob@contoso.onmicrosoft.com'] },
+      ],
+    });
     sb = await startSandbox({ logger: createMemoryLogger(), readyDelayMs: 0 });
     sdk = new BedrockAgentCoreControlClient({ region: sb.region, endpoint: sb.controlPlaneEndpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
   });
@@ -157,5 +168,50 @@ describe('init --provider entra, status, cleanup --purge (CLI processes)', { ski
     assert.match(r.output, /--entra-device-code/);
     assert.equal(sa.requests.slice(before).filter((q) => q.path.startsWith('/v1.0/')).length, 0, 'no Graph call');
     assert.equal(sa.applications.size, 0);
+  });
+
+  test('init --allow-group engineering --require-scope mcp.invoke: an app role assigned to the group, the rule on roles; cleanup removes them', async () => {
+    const u = await user({ AZURE_CLIENT_ID: ACCESS_ADMIN, AZURE_CLIENT_SECRET: SECRET });
+    const port = await freePort();
+    const init = await cli(
+      ['init', '--provider', 'entra', '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--create-gateway', `entra-access-${process.pid}`, '--role-arn', sb.roleArn, '--callback-port', String(port), '--allow-group', 'engineering', '--require-scope', 'mcp.invoke', '--yes', '--json', '--no-verify'],
+      u.env,
+    );
+    assert.equal(init.code, 0, describeRun(init));
+    const doc = parseSingleJson<{ ok: boolean; app: { clientId: string }; gateway: { gatewayId: string } }>(init);
+    const app = [...sa.applications.values()].find((a) => a.appId === doc.app.clientId)!;
+    assert.ok(app);
+
+    // At Entra: the role, its assignment to the group on the service principal, and the scope next to access_as_user.
+    assert.deepEqual(app.appRoles.map((r) => [r.value, r.isEnabled, r.allowedMemberTypes]), [['engineering', true, ['User']]]);
+    const sp = [...sa.servicePrincipals.values()].find((x) => x.appId === app.appId)!;
+    const eng = [...sa.groups.values()].find((g) => g.displayName === 'engineering')!;
+    assert.deepEqual([...sa.assignments.values()].map((a) => [a.resourceId, a.principalId, a.appRoleId]), [[sp.id, eng.id, app.appRoles[0]!.id]]);
+    assert.deepEqual((app.api.oauth2PermissionScopes as Array<{ value: string }>).map((x) => x.value), ['access_as_user', 'mcp.invoke']);
+    assert.deepEqual(sa.rolesFor('alice@contoso.onmicrosoft.com', app.appId), ['engineering']);
+    assert.deepEqual(sa.rolesFor('bob@contoso.onmicrosoft.com', app.appId), []);
+
+    // The gateway: the app's pins, then roles CONTAINS engineering; allowedScopes as scp carries it (bare).
+    const rule = await gatewayRule(doc.gateway.gatewayId);
+    assert.ok(rule);
+    assert.deepEqual(rule.allowedScopes, ['mcp.invoke']);
+    assert.deepEqual(
+      rule.customClaims?.map((c) => [c.inboundTokenClaimName, c.inboundTokenClaimValueType, c.authorizingClaimMatchValue?.claimMatchOperator, c.authorizingClaimMatchValue?.claimMatchValue?.matchValueString]),
+      [['azp', 'STRING', 'EQUALS', app.appId], ['roles', 'STRING_ARRAY', 'CONTAINS', 'engineering']],
+    );
+    // The client asks for the new scope by its full name.
+    const entry = (JSON.parse(await readFile(join(u.home, '.kiro', 'settings', 'mcp.json'), 'utf8')) as { mcpServers: Record<string, { args: string[] }> }).mcpServers['gateway-tools']!;
+    const meta = JSON.parse(entry.args[entry.args.indexOf('--static-oauth-client-metadata') + 1]!) as { scope: string };
+    assert.ok(meta.scope.split(' ').includes(`api://${app.appId}/mcp.invoke`), meta.scope);
+
+    const cleanup = await cli(['cleanup', '--yes', '--json', '--purge'], u.env);
+    assert.equal(cleanup.code, 0, describeRun(cleanup));
+    // Removed in Graph's order: the assignment, then the role and scope disabled, then removed (then the app itself).
+    const accessWrites = sa.graphRequests().filter((q) => q.method !== 'GET' && (/appRoleAssignedTo/.test(q.path) || (q.method === 'PATCH' && q.path === `/v1.0/applications/${app.id}`)));
+    const tail = accessWrites.slice(-3).map((q) => q.method);
+    assert.deepEqual(tail, ['DELETE', 'PATCH', 'PATCH']);
+    assert.equal(sa.assignments.size, 0);
+    assert.equal(sa.applications.size, 0);
+    assert.equal(sa.deletedItems.size, 0);
   });
 });

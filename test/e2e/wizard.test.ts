@@ -47,7 +47,7 @@ class Term {
   constructor(readonly name: string) {}
 
   static async start(name: string, home: string, args: string[]): Promise<Term> {
-    const env = [`HOME=${home}`, `AGENTCORE_AUTH_HOME=${join(home, '.agentcore-auth')}`, `PATH=${process.env.PATH}`, 'TERM=xterm-256color', 'AWS_ACCESS_KEY_ID=test', 'AWS_SECRET_ACCESS_KEY=test', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true', 'NO_COLOR=1'];
+    const env = [`HOME=${home}`, `AGENTCORE_AUTH_HOME=${join(home, '.agentcore-auth')}`, `PATH=${process.env.PATH}`, 'TERM=xterm-256color', 'AWS_ACCESS_KEY_ID=test', 'AWS_SECRET_ACCESS_KEY=test', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true', 'NO_COLOR=1', 'AGENTCORE_AUTH_NO_PREFETCH=1'];
     const cmd = `cd ${q(home)} && env -i ${env.map(q).join(' ')} ${q(process.execPath)} ${q(CLI)} ${args.map(q).join(' ')}; echo "[exit $?]"; sleep 60`;
     execFileSync(TMUX!, ['-L', 'agentcore-auth-test', 'new-session', '-d', '-s', name, '-x', '160', '-y', '50', cmd]);
     sessions.push(name);

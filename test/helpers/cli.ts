@@ -132,6 +132,9 @@ export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     AGENTCORE_AUTH_HOME: join(home, '.agentcore-auth'),
     CI: '1',
     NO_COLOR: '1',
+    // Each isolated HOME has an empty npm cache: init's background fetch of mcp-remote would download it for every
+    // test. test/e2e/warm.test.ts proves the fetch itself.
+    AGENTCORE_AUTH_NO_PREFETCH: '1',
     ...extra,
   };
 }

@@ -80,6 +80,34 @@ export interface StandinOptions {
   licensed?: boolean;
   /** Requests naming a just-created app that answer as if it did not exist yet. Default 0. */
   lag?: number;
+  /** Directory users (userPrincipalName), for app role assignments and their tokens' `roles`. */
+  users?: string[];
+  /** Directory groups: display name and direct members (userPrincipalNames). Display names need not be unique. */
+  groups?: Array<{ displayName: string; members?: string[] }>;
+}
+
+export interface StoredUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+}
+
+export interface StoredGroup {
+  id: string;
+  displayName: string;
+  /** Direct members' object ids. */
+  members: string[];
+}
+
+export interface StoredAssignment {
+  id: string;
+  appRoleId: string;
+  principalId: string;
+  principalType: 'User' | 'Group';
+  principalDisplayName: string;
+  resourceId: string;
+  resourceDisplayName: string;
+  createdDateTime: string;
 }
 
 export interface LoggedRequest {
@@ -113,7 +141,18 @@ export interface StoredApp {
   api: Record<string, unknown>;
   identifierUris: string[];
   tokenLifetimePolicies: string[];
+  appRoles: StoredAppRole[];
   [k: string]: unknown;
+}
+
+export interface StoredAppRole {
+  id: string;
+  value: string;
+  isEnabled: boolean;
+  allowedMemberTypes: string[];
+  displayName: string;
+  description: string;
+  origin: 'Application';
 }
 
 export interface StoredPolicy {
@@ -150,6 +189,11 @@ const APP_PROPS = new Set([
 const API_PROPS = new Set(['acceptMappedClaims', 'knownClientApplications', 'oauth2PermissionScopes', 'preAuthorizedApplications', 'requestedAccessTokenVersion']);
 const SCOPE_PROPS = new Set(['id', 'value', 'type', 'isEnabled', 'adminConsentDescription', 'adminConsentDisplayName', 'userConsentDescription', 'userConsentDisplayName', 'origin']);
 const SIGN_IN_AUDIENCES = ['AzureADMyOrg', 'AzureADMultipleOrgs', 'AzureADandPersonalMicrosoftAccount', 'PersonalMicrosoftAccount'];
+/** appRole: `origin` is read-only and must not be sent in POST or PATCH (Graph docs, appRole resource type). */
+const APP_ROLE_PROPS = new Set(['allowedMemberTypes', 'description', 'displayName', 'id', 'isEnabled', 'value']);
+/** appRole.value: at most 120 characters of these, no space, not starting with a dot (Graph docs, appRole resource type). */
+const ROLE_VALUE = /^(?!\.)[A-Za-z0-9:!#$%&'()*+,\-./;<=>?@[\]^_`{|}~]{1,120}$/;
+const ASSIGNMENT_PROPS = new Set(['principalId', 'resourceId', 'appRoleId']);
 const SP_PROPS = new Set(['appId', 'accountEnabled', 'tags', 'appRoleAssignmentRequired', 'displayName', 'notes']);
 const POLICY_PROPS = new Set(['definition', 'displayName', 'isOrganizationDefault', 'description']);
 /** TokenLifetimePolicy properties; the refresh/session ones were retired in 2021 (the adapter must not send them). */
@@ -160,6 +204,11 @@ const APP_WRITE = ['Application.ReadWrite.All', 'Application.ReadWrite.OwnedBy']
 const APP_READ = [...APP_WRITE, 'Application.Read.All', 'Directory.Read.All'];
 const POLICY_WRITE = ['Policy.ReadWrite.ApplicationConfiguration'];
 const SESSIONS = ['User.RevokeSessions.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'];
+const GROUP_READ = ['Group.Read.All', 'GroupMember.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const USER_READ = ['User.ReadBasic.All', 'User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+/** POST appRoleAssignedTo: AppRoleAssignment.ReadWrite.All (and read access to the app); DELETE: it or Application.ReadWrite.All. */
+const ASSIGN_WRITE = ['AppRoleAssignment.ReadWrite.All'];
+const ASSIGN_DELETE = ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All'];
 
 class HttpErr extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
@@ -177,6 +226,10 @@ export class EntraStandin {
   readonly policies = new Map<string, StoredPolicy>();
   /** Soft-deleted applications and service principals, by id. */
   readonly deletedItems = new Map<string, Record<string, unknown>>();
+  readonly users = new Map<string, StoredUser>();
+  readonly groups = new Map<string, StoredGroup>();
+  /** App role assignments, by assignment id (each on a resource service principal). */
+  readonly assignments = new Map<string, StoredAssignment>();
   readonly requests: LoggedRequest[] = [];
   readonly revokedSessions: string[] = [];
   readonly deviceCodes: DeviceCode[] = [];
@@ -195,6 +248,52 @@ export class EntraStandin {
   constructor(readonly opts: StandinOptions = {}) {
     this.tenantId = opts.tenantId ?? randomUUID();
     this.tenantDomain = opts.tenantDomain ?? 'contoso.onmicrosoft.com';
+    for (const upn of opts.users ?? []) this.addUser(upn);
+    for (const g of opts.groups ?? []) this.addGroup(g.displayName, g.members ?? []);
+  }
+
+  /** A directory user (returns it when it exists). */
+  addUser(userPrincipalName: string): StoredUser {
+    const had = [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === userPrincipalName.toLowerCase());
+    if (had) return had;
+    const u: StoredUser = { id: randomUUID(), userPrincipalName, displayName: userPrincipalName.split('@')[0]! };
+    this.users.set(u.id, u);
+    return u;
+  }
+
+  /** A directory group with direct members (users made when missing). */
+  addGroup(displayName: string, members: string[] = []): StoredGroup {
+    const g: StoredGroup = { id: randomUUID(), displayName, members: members.map((m) => this.addUser(m).id) };
+    this.groups.set(g.id, g);
+    return g;
+  }
+
+  /**
+   * The `roles` claim Entra puts in `upn`'s access token for app `appId`: the values of the app's enabled roles
+   * assigned to the user directly or to a group the user is a direct member of (nested groups do not count).
+   */
+  rolesFor(upn: string, appId: string): string[] {
+    const user = [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase());
+    const app = [...this.applications.values()].find((a) => a.appId === appId);
+    const sp = [...this.servicePrincipals.values()].find((x) => x.appId === appId);
+    if (!user || !app || !sp) return [];
+    const principals = new Set([user.id, ...[...this.groups.values()].filter((g) => g.members.includes(user.id)).map((g) => g.id)]);
+    const roleIds = new Set([...this.assignments.values()].filter((a) => a.resourceId === sp.id && principals.has(a.principalId)).map((a) => a.appRoleId));
+    return appRolesOf(app).filter((r) => r.isEnabled && roleIds.has(r.id)).map((r) => r.value);
+  }
+
+  /** The claims of a v2.0 access token Entra would issue to `upn` for app `appId` (scp: the app's enabled scopes). */
+  userAccessTokenClaims(upn: string, appId: string): Record<string, unknown> {
+    const now = Math.floor(Date.now() / 1000);
+    const app = [...this.applications.values()].find((a) => a.appId === appId);
+    const scopes = ((app?.api.oauth2PermissionScopes ?? []) as Array<{ value: string; isEnabled: boolean }>).filter((x) => x.isEnabled).map((x) => x.value);
+    const user = [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === upn.toLowerCase());
+    const roles = this.rolesFor(upn, appId);
+    return {
+      aud: appId, iss: this.issuer, iat: now, nbf: now, exp: now + 3600, azp: appId, azpacr: '0',
+      oid: user?.id ?? randomUUID(), preferred_username: upn, scp: scopes.join(' '), sub: randomBytes(16).toString('base64url'),
+      tid: this.tenantId, ver: '2.0', ...(roles.length ? { roles } : {}),
+    };
   }
 
   get graphUrl(): string {
@@ -562,6 +661,53 @@ export class EntraStandin {
       a.tokenLifetimePolicies.splice(i, 1);
       return { status: 204 };
     }
+    if (p === '/groups' && method === 'GET') {
+      this.need(claims, GROUP_READ);
+      const name = displayNameFilter(url);
+      // Graph compares display names case-insensitively.
+      const value = [...this.groups.values()].filter((g) => g.displayName.toLowerCase() === name.toLowerCase()).map(({ id, displayName }) => ({ id, displayName }));
+      return { status: 200, body: { '@odata.context': `${this.graphUrl}/$metadata#groups`, value } };
+    }
+    if ((m = /^\/groups\/([^/]+)$/.exec(p)) && method === 'GET') {
+      this.need(claims, GROUP_READ);
+      const g = this.groups.get(m[1]!);
+      if (!g) throw this.notFound(m[1]!);
+      return { status: 200, body: { id: g.id, displayName: g.displayName } };
+    }
+    if ((m = /^\/users\/([^/]+)$/.exec(p)) && method === 'GET') {
+      this.need(claims, USER_READ);
+      const key = decodeURIComponent(m[1]!).toLowerCase();
+      const u = [...this.users.values()].find((x) => x.id === key || x.userPrincipalName.toLowerCase() === key);
+      if (!u) throw this.notFound(decodeURIComponent(m[1]!));
+      return { status: 200, body: { ...u } };
+    }
+    if ((m = /^\/servicePrincipals\(appId='([^']+)'\)$/.exec(p)) && method === 'GET') {
+      this.need(claims, APP_READ);
+      const sp = [...this.servicePrincipals.values()].find((x) => x.appId === decodeURIComponent(m![1]!));
+      if (!sp) throw this.notFound(m[1]!);
+      return { status: 200, body: sp };
+    }
+    if ((m = /^\/servicePrincipals\/([^/]+)\/appRoleAssignedTo$/.exec(p))) {
+      const sp = this.servicePrincipals.get(m[1]!);
+      if (!sp) throw this.notFound(m[1]!);
+      if (method === 'GET') {
+        this.need(claims, APP_READ);
+        return { status: 200, body: { '@odata.context': `${this.graphUrl}/$metadata#servicePrincipals('${sp.id}')/appRoleAssignedTo`, value: [...this.assignments.values()].filter((a) => a.resourceId === sp.id) } };
+      }
+      if (method === 'POST') {
+        this.need(claims, ASSIGN_WRITE);
+        this.need(claims, APP_READ);
+        return { status: 201, body: this.assign(sp, obj(body, 'appRoleAssignment')) };
+      }
+    }
+    if ((m = /^\/servicePrincipals\/([^/]+)\/appRoleAssignedTo\/([^/]+)$/.exec(p)) && method === 'DELETE') {
+      this.need(claims, ASSIGN_DELETE);
+      const sp = this.servicePrincipals.get(m[1]!);
+      const a = this.assignments.get(m[2]!);
+      if (!sp || !a || a.resourceId !== sp.id) throw this.notFound(m[2]!);
+      this.assignments.delete(a.id);
+      return { status: 204 };
+    }
     if (p === '/servicePrincipals' && method === 'POST') {
       this.need(claims, APP_WRITE);
       const b = obj(body, 'servicePrincipal');
@@ -586,6 +732,8 @@ export class EntraStandin {
       if (method === 'DELETE') {
         this.need(claims, APP_WRITE);
         this.servicePrincipals.delete(sp.id);
+        // Its app role assignments go with it.
+        for (const a of [...this.assignments.values()]) if (a.resourceId === sp.id) this.assignments.delete(a.id);
         this.deletedItems.set(sp.id, { ...sp, '@odata.type': '#microsoft.graph.servicePrincipal', deletedDateTime: new Date().toISOString() });
         return { status: 204 };
       }
@@ -640,6 +788,7 @@ export class EntraStandin {
       id: randomUUID(),
       appId,
       displayName: b.displayName,
+      appRoles: [],
       signInAudience: 'AzureADandPersonalMicrosoftAccount',
       isFallbackPublicClient: null,
       publicClient: { redirectUris: [] },
@@ -665,6 +814,16 @@ export class EntraStandin {
       const next = ((b.api as Record<string, unknown> | null)?.oauth2PermissionScopes as Array<Record<string, unknown>> | undefined) ?? [];
       for (const old of (a.api.oauth2PermissionScopes as Array<Record<string, unknown>>) ?? []) {
         const same = next.find((n) => n.id === old.id);
+        if (old.isEnabled && (!same || same.value !== old.value)) {
+          throw new HttpErr(400, 'CannotDeleteOrUpdateEnabledEntitlement', 'Permission (scope or role) cannot be deleted or updated unless disabled first.');
+        }
+      }
+    }
+    if ('appRoles' in b && Array.isArray(b.appRoles)) {
+      // Graph: an app role must be disabled (isEnabled false) in one update before another removes or changes it.
+      const next = b.appRoles as Array<Record<string, unknown>>;
+      for (const old of appRolesOf(a)) {
+        const same = next.find((n) => n && typeof n === 'object' && n.id === old.id);
         if (old.isEnabled && (!same || same.value !== old.value)) {
           throw new HttpErr(400, 'CannotDeleteOrUpdateEnabledEntitlement', 'Permission (scope or role) cannot be deleted or updated unless disabled first.');
         }
@@ -731,7 +890,52 @@ export class EntraStandin {
         acceptMappedClaims: api.acceptMappedClaims ?? null,
       };
     }
+    if ('appRoles' in b) {
+      const roles = b.appRoles;
+      if (!Array.isArray(roles)) throw new HttpErr(400, 'Request_BadRequest', 'Invalid value specified for property \'appRoles\' of resource \'Application\'.');
+      const ids = new Set<string>();
+      const values = new Set<string>();
+      for (const r of roles) checkAppRole(obj(r, 'appRole'), ids, values);
+      // Ids are unique across the app's roles and its delegated scopes.
+      for (const sc of (a.api.oauth2PermissionScopes as Array<{ id: string }>) ?? []) {
+        if (ids.has(sc.id)) throw new HttpErr(400, 'Request_BadRequest', 'The id of an app role must differ from the ids of the app\'s permission scopes.');
+      }
+      // Stored as Graph returns it: origin is read-only, set by Graph.
+      a.appRoles = (roles as Array<Record<string, unknown>>).map((r) => ({ ...r, isEnabled: r.isEnabled ?? true, origin: 'Application' }) as StoredAppRole);
+    }
     for (const k of ['requiredResourceAccess', 'tags', 'notes', 'description']) if (k in b) a[k] = b[k];
+  }
+
+  /** POST /servicePrincipals/{id}/appRoleAssignedTo, as Graph validates it. */
+  private assign(sp: { id: string; appId: string; displayName: string }, b: Record<string, unknown>): StoredAssignment {
+    onlyProps(b, ASSIGNMENT_PROPS, 'appRoleAssignment');
+    for (const k of ['principalId', 'resourceId', 'appRoleId']) {
+      if (typeof b[k] !== 'string' || !GUID.test(b[k] as string)) throw new HttpErr(400, 'Request_BadRequest', `Invalid value specified for property '${k}' of resource 'AppRoleAssignment': a GUID.`);
+    }
+    if (b.resourceId !== sp.id) throw new HttpErr(400, 'Request_BadRequest', 'The resourceId of an app role assignment must be the service principal it is posted to.');
+    const user = this.users.get(b.principalId as string);
+    const group = this.groups.get(b.principalId as string);
+    if (!user && !group) throw new HttpErr(404, 'Request_ResourceNotFound', `Resource '${String(b.principalId)}' does not exist or one of its queried reference-property objects are not present.`);
+    const app = [...this.applications.values()].find((a) => a.appId === sp.appId);
+    const role = app ? appRolesOf(app).find((r) => r.id === b.appRoleId) : undefined;
+    if (!role || !role.isEnabled || !role.allowedMemberTypes.includes('User')) {
+      throw new HttpErr(400, 'Request_BadRequest', 'Permission being assigned was not found on application');
+    }
+    if ([...this.assignments.values()].some((a) => a.resourceId === sp.id && a.principalId === b.principalId && a.appRoleId === b.appRoleId)) {
+      throw new HttpErr(400, 'Request_BadRequest', 'Permission being assigned already exists on the object');
+    }
+    const a: StoredAssignment = {
+      id: randomBytes(32).toString('base64url').slice(0, 43),
+      appRoleId: role.id,
+      principalId: b.principalId as string,
+      principalType: user ? 'User' : 'Group',
+      principalDisplayName: user ? user.displayName : group!.displayName,
+      resourceId: sp.id,
+      resourceDisplayName: sp.displayName,
+      createdDateTime: new Date().toISOString(),
+    };
+    this.assignments.set(a.id, a);
+    return a;
   }
 
   private createPolicy(b: Record<string, unknown>): StoredPolicy {
@@ -791,6 +995,39 @@ function checkRedirectUri(u: string, platform: string): void {
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol === 'http:' && !loopback) throw new HttpErr(400, 'Request_BadRequest', `Redirect URI '${u}' must use https (http is allowed for localhost only).`);
   if (url.hash) throw new HttpErr(400, 'Request_BadRequest', `Redirect URI '${u}' cannot contain a fragment.`);
+}
+
+function appRolesOf(a: StoredApp): StoredAppRole[] {
+  return a.appRoles ?? [];
+}
+
+function checkAppRole(r: Record<string, unknown>, ids: Set<string>, values: Set<string>): void {
+  if ('origin' in r) throw new HttpErr(400, 'Request_BadRequest', 'Property \'origin\' of an app role is read-only: it must not be included in POST or PATCH requests.');
+  onlyProps(r, APP_ROLE_PROPS, 'appRole');
+  if (typeof r.id !== 'string' || !GUID.test(r.id)) throw new HttpErr(400, 'Request_BadRequest', 'Invalid value specified for property \'id\' of resource \'AppRole\': a GUID.');
+  if (ids.has(r.id)) throw new HttpErr(400, 'Request_BadRequest', 'App role ids must be unique.');
+  ids.add(r.id);
+  if (typeof r.value !== 'string' || !ROLE_VALUE.test(r.value)) {
+    throw new HttpErr(400, 'Request_BadRequest', `Invalid value specified for property 'value' of resource 'AppRole': '${String(r.value)}' (at most 120 characters, no spaces, not starting with a dot).`);
+  }
+  if (values.has(r.value)) throw new HttpErr(400, 'Request_BadRequest', `App role values must be unique: '${r.value}'.`);
+  values.add(r.value);
+  const types = r.allowedMemberTypes;
+  if (!Array.isArray(types) || !types.length || !types.every((t) => t === 'User' || t === 'Application') || new Set(types).size !== types.length) {
+    throw new HttpErr(400, 'Request_BadRequest', 'Property allowedMemberTypes of an app role must hold "User", "Application" or both.');
+  }
+  for (const k of ['displayName', 'description']) {
+    if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw new HttpErr(400, 'Request_BadRequest', `Property ${k} of an app role is required.`);
+  }
+  if (r.isEnabled !== undefined && typeof r.isEnabled !== 'boolean') throw new HttpErr(400, 'Request_BadRequest', 'Invalid value specified for property \'isEnabled\' of resource \'AppRole\'.');
+}
+
+/** `$filter=displayName eq 'Name'` (quotes doubled inside), the only filter the stand-in understands. */
+function displayNameFilter(url: URL): string {
+  const f = url.searchParams.get('$filter');
+  const m = f ? /^displayName eq '((?:[^']|'')*)'$/.exec(f) : null;
+  if (!m) throw new HttpErr(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property 'displayName' of resource 'Group': ${String(f)}`);
+  return m[1]!.replace(/''/g, "'");
 }
 
 function checkScope(s: Record<string, unknown>, ids: Set<string>, values: Set<string>): void {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AccessPolicyError, claimRule, describePolicy, judgeRequirements, parseAccessPolicy, parseClaimRule, requirementsOf, withAccessRules } from '../../src/authorizer/access.js';
+import { AccessPolicyError, checkGroupValues, claimRule, describePolicy, judgeRequirements, parseAccessPolicy, parseClaimRule, requirementsOf, withAccessRules } from '../../src/authorizer/access.js';
 import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
 import { checkAccessRules } from '../../src/checks/access-rules.js';
 import { accessAuthorizer, profileAccess, scopesWithAccess, unadvertised } from '../../src/flows/access.js';
@@ -39,7 +39,12 @@ describe('--require-claim syntax', () => {
     refuse(`groups~${'v'.repeat(256)}`, /is not a value AgentCore accepts/);
     refuse('department=a,b', /"=" compares a string claim with one value/);
     for (const reserved of ['iss', 'exp', 'aud', 'client_id', 'scope', 'scp']) refuse(`${reserved}=x`, /cannot rule on/);
-    assert.throws(() => parseAccessPolicy({ groups: ['Domain Users'] }), (e: unknown) => e instanceof AccessPolicyError && e.flag === '--allow-group');
+    // A group name with a space is a name (Entra turns it into a role value); where the claim carries the name
+    // itself, AgentCore cannot match it: refused once the IdP's group claim is known.
+    assert.deepEqual(parseAccessPolicy({ groups: ['Domain Users'] }), { groups: ['Domain Users'] });
+    assert.throws(() => checkGroupValues({ groups: ['Domain Users'] }, { claim: 'groups' }), (e: unknown) => e instanceof AccessPolicyError && e.flag === '--allow-group' && /carries it as "Domain Users", which AgentCore cannot match/.test(e.message));
+    checkGroupValues({ groups: ['Domain Users'] }, { claim: 'roles', valueFor: (g) => g.replace(/ /g, '_') });
+    assert.throws(() => parseAccessPolicy({ groups: ['bad\u0007bell'] }), (e: unknown) => e instanceof AccessPolicyError && e.flag === '--allow-group');
     assert.throws(() => parseAccessPolicy({ scopes: ['a"b'] }), (e: unknown) => e instanceof AccessPolicyError && e.flag === '--require-scope');
   });
 

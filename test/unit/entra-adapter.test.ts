@@ -14,7 +14,10 @@ import { createEntraAdapterFromOptions, type EntraAdapterDeps } from '../../prov
 import { provider } from '../../providers/entra/index.js';
 import { formatLifetime, planLifetimes, resolveSettings, GRAPH_COMMAND_LINE_TOOLS_CLIENT_ID } from '../../providers/entra/settings.js';
 import type { AdapterContext, AppRecord, AppRequest, IdpAdapter, ProviderOptions } from '../../providers/types.js';
+import { roleValueFor } from '../../providers/entra/access.js';
+import { describePolicy, parseAccessPolicy } from '../../src/authorizer/access.js';
 import { evaluateAuthorizer } from '../../src/authorizer/evaluate.js';
+import { authorizerWithAccess } from '../../src/flows/access.js';
 import { CliError, UsageError } from '../../src/core/errors.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import type { AskSpec, Prompter } from '../../src/core/prompts.js';
@@ -503,5 +506,232 @@ describe('Entra adapter against the stand-in', { skip: NEED_OPENSSL }, () => {
     assert.deepEqual(r2.sa.revokedSessions, ['12345678-aaaa-bbbb-cccc-1234567890ab']);
     assert.deepEqual(res2.revoked, ['refresh_token']);
     assert.deepEqual(res2.notRevoked.map((n) => n.what), ['access_token']);
+  });
+});
+
+/** Graph application permissions for the access rules: assignments, group and user look-ups. */
+const ACCESS_ROLES = [...ALL_ROLES, 'AppRoleAssignment.ReadWrite.All', 'Group.Read.All', 'User.ReadBasic.All'];
+const DIRECTORY: StandinOptions = {
+  users: ['carol@contoso.onmicrosoft.com'],
+  groups: [
+    { displayName: 'engineering', members: ['alice@contoso.onmicrosoft.com'] },
+    { displayName: 'sales', members: ['bob@contoso.onmicrosoft.com'] },
+    { displayName: 'twins' },
+    { displayName: 'twins' },
+  ],
+};
+const writes = (sa: EntraStandin, from = 0) => sa.graphRequests().slice(from).filter((q) => q.method !== 'GET');
+const shape = (q: { method: string; path: string }) => `${q.method} ${q.path.replace(/[0-9a-f-]{36}/g, '{id}').replace(/appRoleAssignedTo\/[\w-]+$/, 'appRoleAssignedTo/{assignment}')}`;
+
+describe('Entra access rules (issue 13): words, no I/O', () => {
+  test('groups become app roles read from `roles`; scopes are bare in scp and asked for as api://<app id>/NAME', async () => {
+    const tid = '11111111-2222-4333-8444-555555555555';
+    const adapter = await createEntraAdapterFromOptions({ 'entra-tenant': tid }, { logger: createMemoryLogger(), env: {} });
+    // A user principal name is a name the adapter takes (the role value is what the gateway rule sees).
+    const policy = { ...parseAccessPolicy({ groups: ['engineering'], scopes: ['mcp.invoke'], claims: ['department=eng'] }), groups: ['engineering', 'carol@contoso.onmicrosoft.com'] };
+    const appId = '99999999-aaaa-4bbb-8ccc-dddddddddddd';
+    const support = adapter.accessSupport!(policy, { clientId: appId, extras: { identifierUri: `api://${appId}` } });
+    assert.equal(support.groupClaim.claim, 'roles');
+    assert.equal(support.groupClaim.valueFor!('engineering'), 'engineering');
+    assert.deepEqual(support.allowedScopes, ['mcp.invoke']);
+    assert.deepEqual(support.clientScopes, [`api://${appId}/mcp.invoke`]);
+    assert.match(support.idpChanges.join('\n'), /app roles .*"engineering" for group engineering.*"carol_contoso\.onmicrosoft\.com" for user carol@contoso\.onmicrosoft\.com/);
+    assert.match(support.idpChanges.join('\n'), /scope mcp\.invoke on the app's API/);
+    assert.match(support.notes!.join('\n'), /nested .* do not/);
+    assert.match(support.notes!.join('\n'), /P1 or P2/);
+    assert.match(support.notes!.join('\n'), /"department" .* optional claim/);
+    // The plan, before the app exists: a placeholder, not a wrong id.
+    assert.deepEqual(adapter.accessSupport!(policy).clientScopes, ['api://<app id>/mcp.invoke']);
+    // access_as_user exists already: nothing to add at Entra for it.
+    assert.deepEqual(adapter.accessSupport!({ scopes: ['access_as_user'] }).idpChanges, []);
+    assert.deepEqual(describePolicy({ groups: ['engineering'] }, support.groupClaim), ['members of "engineering": only tokens whose roles contains "engineering"']);
+
+    // The gateway rule, judged on Entra-shaped tokens.
+    const base = { discoveryUrl: `https://login.microsoftonline.com/${tid}/v2.0/.well-known/openid-configuration`, allowedAudience: [appId] };
+    const z = authorizerWithAccess(base, { groups: ['engineering', 'platform'], scopes: ['mcp.invoke'] }, support);
+    assert.deepEqual(z.allowedScopes, ['mcp.invoke']);
+    assert.deepEqual(z.customClaims!.map((c) => [c.inboundTokenClaimName, c.inboundTokenClaimValueType, c.authorizingClaimMatchValue.claimMatchOperator]), [['roles', 'STRING_ARRAY', 'CONTAINS_ANY']]);
+    const app = { clientId: appId, issuer: `https://login.microsoftonline.com/${tid}/v2.0`, extras: { tenantId: tid } } as unknown as AppRecord;
+    assert.deepEqual(evaluateAuthorizer(z, entraAccessToken(app, { roles: ['engineering'], scp: 'access_as_user mcp.invoke' })), { allow: true });
+    assert.equal(evaluateAuthorizer(z, entraAccessToken(app, { scp: 'access_as_user mcp.invoke' })).allow, false, 'no roles claim: refused');
+    assert.equal(evaluateAuthorizer(z, entraAccessToken(app, { roles: ['engineering'] })).allow, false, 'scope not granted: refused');
+  });
+
+  test('role values are what Entra accepts (no leading dot, at most 120 characters); scopes Entra cannot issue are refused', async () => {
+    assert.equal(roleValueFor('platform-team'), 'platform-team');
+    assert.equal(roleValueFor('.hidden'), '_hidden');
+    assert.equal(roleValueFor('ada@contoso.com'), 'ada_contoso.com', 'a claim match value AgentCore accepts');
+    const long = roleValueFor('x'.repeat(200));
+    assert.equal(long.length, 120);
+    assert.notEqual(long, roleValueFor(`${'x'.repeat(199)}y`), 'two long names keep distinct values');
+    assert.equal(roleValueFor('x'.repeat(200)), long, 'deterministic');
+    const adapter = await createEntraAdapterFromOptions({ 'entra-tenant': '11111111-2222-4333-8444-555555555555' }, { logger: createMemoryLogger(), env: {} });
+    assert.throws(() => adapter.accessSupport!({ scopes: ['openid'] }), (e: unknown) => e instanceof UsageError && /--require-scope openid/.test(e.message) && /access_as_user/.test(e.fix ?? ''));
+    assert.throws(() => adapter.accessSupport!({ scopes: ['.x'] }), (e: unknown) => e instanceof UsageError && /not a scope name Entra accepts/.test(e.message));
+    const appId = '99999999-aaaa-4bbb-8ccc-dddddddddddd';
+    assert.throws(() => adapter.accessSupport!({ scopes: ['api://someone-else/read'] }, { clientId: appId, extras: {} }), (e: unknown) => e instanceof UsageError && /another API/.test(e.message));
+    assert.deepEqual(adapter.accessSupport!({ scopes: [`api://${appId}/read`] }, { clientId: appId, extras: {} }).allowedScopes, ['read']);
+  });
+});
+
+describe('Entra access rules against the stand-in (app roles, assignments, scopes)', { skip: NEED_OPENSSL }, () => {
+  const made = async (t: Parameters<typeof rig>[0], o: Parameters<typeof rig>[1] = {}) => {
+    const r = await rig(t, { roles: ACCESS_ROLES, ...o, standin: { ...DIRECTORY, ...o.standin } });
+    await r.adapter.preflight(r.ctx);
+    const app = await r.adapter.createApp(r.ctx, REQ);
+    return { ...r, app, stored: [...r.sa.applications.values()][0]! };
+  };
+
+  test('--allow-group: one app role per name, the group or user assigned on the service principal, with Graph\'s documented bodies; tokens carry roles', async (t) => {
+    const r = await made(t);
+    const { sa, adapter, ctx, app, stored } = r;
+    const policy = { ...parseAccessPolicy({ scopes: ['mcp.invoke'] }), groups: ['engineering', 'carol@contoso.onmicrosoft.com'] };
+    await adapter.checkAccess!(ctx, policy);
+    const from = sa.graphRequests().length;
+    const created = await adapter.applyAccess!(ctx, app, policy);
+
+    // Look-ups: the group by display name ($filter), the user by user principal name.
+    const gets = sa.graphRequests().filter((q) => q.method === 'GET');
+    assert.ok(gets.some((q) => q.path === '/v1.0/groups' && new URLSearchParams(q.query).get('$filter') === "displayName eq 'engineering'"));
+    assert.ok(gets.some((q) => q.path === '/v1.0/users/carol%40contoso.onmicrosoft.com' || q.path === '/v1.0/users/carol@contoso.onmicrosoft.com'));
+
+    // The roles: User-assignable, enabled, GUID ids, values from the names; access_as_user kept next to the new scope.
+    const roles = stored.appRoles;
+    assert.deepEqual(roles.map((x) => [x.value, x.isEnabled, x.allowedMemberTypes]), [['engineering', true, ['User']], ['carol_contoso.onmicrosoft.com', true, ['User']]]);
+    for (const x of roles) assert.match(x.id, GUID);
+    assert.deepEqual((stored.api.oauth2PermissionScopes as Array<{ value: string }>).map((x) => x.value), ['access_as_user', 'mcp.invoke']);
+    assert.equal(stored.api.requestedAccessTokenVersion, 2, 'the API keeps v2 tokens (PATCH replaces api whole)');
+
+    // What was sent: one PATCH with the whole appRoles array (no read-only origin), then one POST per assignment.
+    const w = writes(sa, from);
+    assert.deepEqual(w.map(shape), ['PATCH /v1.0/applications/{id}', 'POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo', 'POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo']);
+    const patchBody = w[0]!.body as { appRoles: Array<Record<string, unknown>> };
+    assert.deepEqual(Object.keys(patchBody.appRoles[0]!).sort(), ['allowedMemberTypes', 'description', 'displayName', 'id', 'isEnabled', 'value']);
+    const spId = app.extras.servicePrincipalId!;
+    const eng = [...sa.groups.values()].find((g) => g.displayName === 'engineering')!;
+    const carol = [...sa.users.values()].find((u) => u.userPrincipalName.startsWith('carol'))!;
+    assert.deepEqual(w[1]!.body, { principalId: eng.id, resourceId: spId, appRoleId: roles[0]!.id });
+    assert.deepEqual(w[2]!.body, { principalId: carol.id, resourceId: spId, appRoleId: roles[1]!.id });
+    assert.deepEqual([...sa.assignments.values()].map((a) => [a.principalType, a.principalId]), [['Group', eng.id], ['User', carol.id]]);
+
+    // The record: ids only, one entry per created thing.
+    const assignmentIds = [...sa.assignments.keys()];
+    const scopeId = (stored.api.oauth2PermissionScopes as Array<{ id: string; value: string }>).find((x) => x.value === 'mcp.invoke')!.id;
+    assert.deepEqual(created, {
+      appRoles: `${roles[0]!.id}:engineering ${roles[1]!.id}:carol_contoso.onmicrosoft.com`,
+      roleAssignments: `${assignmentIds[0]}:${roles[0]!.id}:${eng.id} ${assignmentIds[1]}:${roles[1]!.id}:${carol.id}`,
+      scopes: `${scopeId}:mcp.invoke`,
+    });
+
+    // Entra's tokens: alice (in engineering) and carol (assigned) carry the role; bob does not, and the gateway refuses him.
+    assert.deepEqual(sa.rolesFor('alice@contoso.onmicrosoft.com', app.clientId), ['engineering']);
+    assert.deepEqual(sa.rolesFor('carol@contoso.onmicrosoft.com', app.clientId), ['carol_contoso.onmicrosoft.com']);
+    assert.deepEqual(sa.rolesFor('bob@contoso.onmicrosoft.com', app.clientId), []);
+    const support = adapter.accessSupport!(policy, app);
+    const z = authorizerWithAccess(adapter.recommendedAuthorizer(app, {}), policy, support);
+    assert.deepEqual(evaluateAuthorizer(z, sa.userAccessTokenClaims('alice@contoso.onmicrosoft.com', app.clientId)), { allow: true });
+    assert.deepEqual(evaluateAuthorizer(z, sa.userAccessTokenClaims('carol@contoso.onmicrosoft.com', app.clientId)), { allow: true });
+    assert.equal(evaluateAuthorizer(z, sa.userAccessTokenClaims('bob@contoso.onmicrosoft.com', app.clientId)).allow, false);
+    assert.match(r.logger.lines.join('\n'), /Assigned group engineering to app role engineering/);
+    assertNoSecrets(r);
+  });
+
+  test('a re-run creates nothing new; a narrower policy removes only what it no longer names; removeAccess unassigns, disables, then removes', async (t) => {
+    const r = await made(t);
+    const { sa, adapter, ctx, app, stored } = r;
+    const policy = parseAccessPolicy({ groups: ['engineering', 'sales'], scopes: ['mcp.invoke'] });
+    const first = await adapter.applyAccess!(ctx, app, policy);
+    const n = sa.graphRequests().length;
+    const again = await adapter.applyAccess!(ctx, app, policy, first);
+    assert.deepEqual(again, first);
+    assert.deepEqual(writes(sa, n), [], 'nothing written on a re-run');
+    assert.equal(stored.appRoles.length, 2);
+    assert.equal(sa.assignments.size, 2);
+    // A lost journal entry (no previous): still nothing duplicated, and our roles are recognised by their marker.
+    const m = sa.graphRequests().length;
+    assert.deepEqual(await adapter.applyAccess!(ctx, app, policy), first);
+    assert.deepEqual(writes(sa, m), []);
+
+    // sales dropped: its assignment goes, then its role is disabled, then removed; engineering is untouched.
+    const k = sa.graphRequests().length;
+    const narrower = await adapter.applyAccess!(ctx, app, parseAccessPolicy({ groups: ['engineering'], scopes: ['mcp.invoke'] }), first);
+    assert.deepEqual(writes(sa, k).map(shape), ['DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', 'PATCH /v1.0/applications/{id}', 'PATCH /v1.0/applications/{id}']);
+    const [disable, remove] = writes(sa, k).slice(1).map((q) => (q.body as { appRoles: Array<{ value: string; isEnabled: boolean }> }).appRoles);
+    assert.deepEqual(disable!.map((x) => [x.value, x.isEnabled]), [['engineering', true], ['sales', false]]);
+    assert.deepEqual(remove!.map((x) => x.value), ['engineering']);
+    assert.deepEqual(stored.appRoles.map((x) => x.value), ['engineering']);
+    assert.equal(sa.assignments.size, 1);
+    assert.doesNotMatch(narrower.appRoles!, /sales/);
+
+    // Cleanup: every assignment deleted first, then roles and the scope disabled in one PATCH and removed in the next.
+    const c = sa.graphRequests().length;
+    assert.equal(await adapter.removeAccess!(ctx, app, narrower), 'deleted');
+    assert.deepEqual(writes(sa, c).map(shape), ['DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}', 'PATCH /v1.0/applications/{id}', 'PATCH /v1.0/applications/{id}']);
+    const disabled = writes(sa, c)[1]!.body as { appRoles: Array<{ isEnabled: boolean }>; api: { oauth2PermissionScopes: Array<{ value: string; isEnabled: boolean }>; requestedAccessTokenVersion: number } };
+    assert.deepEqual(disabled.appRoles.map((x) => x.isEnabled), [false]);
+    assert.deepEqual(disabled.api.oauth2PermissionScopes.map((x) => [x.value, x.isEnabled]), [['access_as_user', true], ['mcp.invoke', false]]);
+    assert.equal(disabled.api.requestedAccessTokenVersion, 2);
+    assert.deepEqual(stored.appRoles, []);
+    assert.equal(sa.assignments.size, 0);
+    assert.deepEqual((stored.api.oauth2PermissionScopes as Array<{ value: string }>).map((x) => x.value), ['access_as_user'], 'the app\'s own scope stays');
+    assert.equal(sa.rolesFor('alice@contoso.onmicrosoft.com', app.clientId).length, 0);
+    // Already gone counts as done; after the app is deleted too.
+    assert.equal(await adapter.removeAccess!(ctx, app, narrower), 'gone');
+    await adapter.deleteApp(ctx, app, { purge: true });
+    assert.equal(await adapter.removeAccess!(ctx, app, first), 'gone');
+    assertNoSecrets(r);
+  });
+
+  test('the stand-in holds Graph\'s rule: an enabled app role cannot be removed in one step (CannotDeleteOrUpdateEnabledEntitlement)', async (t) => {
+    const r = await made(t);
+    await r.adapter.applyAccess!(r.ctx, r.app, { groups: ['engineering'] });
+    const token = await (await fetch(`${r.sa.origin}/${r.sa.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ADMIN, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default' }),
+      dispatcher: await r.sa.dispatcher(),
+    } as RequestInit)).json() as { access_token: string };
+    const patch = async (body: unknown) => fetch(`${r.sa.graphUrl}/applications/${r.stored.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher: await r.sa.dispatcher() } as RequestInit);
+    const res = await patch({ appRoles: [] });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'CannotDeleteOrUpdateEnabledEntitlement');
+    const withOrigin = await patch({ appRoles: r.stored.appRoles });
+    assert.equal(withOrigin.status, 400, 'origin is read-only');
+    assert.equal(r.stored.appRoles.length, 1);
+  });
+
+  test('a name that is no group or user stops before anything is changed, saying which and where to find the right one', async (t) => {
+    const r = await made(t);
+    const { sa, adapter, ctx, app, stored } = r;
+    const from = sa.graphRequests().length;
+    await assert.rejects(adapter.checkAccess!(ctx, { groups: ['enginering'] }), (e: unknown) => e instanceof CliError && e.code === 'not_found' && /no group named "enginering"/.test(e.message) && new RegExp(sa.tenantId).test(e.message) && /Groups > All groups/.test(e.fix ?? '') && /Object Id/.test(e.fix ?? ''));
+    await assert.rejects(adapter.applyAccess!(ctx, app, { groups: ['engineering', 'dave@contoso.onmicrosoft.com'] }), (e: unknown) => e instanceof CliError && e.code === 'not_found' && /no user .* "dave@contoso\.onmicrosoft\.com"/.test(e.message) && /user principal name/.test(e.fix ?? ''));
+    await assert.rejects(adapter.applyAccess!(ctx, app, { groups: ['twins'] }), (e: unknown) => e instanceof CliError && e.code === 'ambiguous' && /2 groups/.test(e.message) && /Object Id/.test(e.fix ?? ''));
+    await assert.rejects(adapter.applyAccess!(ctx, app, { groups: ['0badc0de-0000-4000-8000-000000000000'] }), (e: unknown) => e instanceof CliError && e.code === 'not_found' && /object id/.test(e.message));
+    assert.deepEqual(writes(sa, from), [], 'nothing written');
+    assert.deepEqual(stored.appRoles, []);
+    // A group's object id works where its name cannot be given (spaces).
+    const spaced = sa.addGroup('Platform Team', ['erin@contoso.onmicrosoft.com']);
+    await adapter.applyAccess!(ctx, app, { groups: [spaced.id] });
+    assert.deepEqual(sa.rolesFor('erin@contoso.onmicrosoft.com', app.clientId), [spaced.id]);
+  });
+
+  test('403 names the Graph permission (AppRoleAssignment.ReadWrite.All, Group.Read.All, Application.ReadWrite.All); 429 says how long to wait', async (t) => {
+    const noAssign = await made(t, { roles: [...ALL_ROLES, 'Group.Read.All'] });
+    // Said at init's preflight (checkAccess), before anything is created...
+    await assert.rejects(noAssign.adapter.checkAccess!(noAssign.ctx, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /AppRoleAssignment\.ReadWrite\.All/.test(`${e.message} ${e.fix}`));
+    // ...and by Graph's 403 if it gets that far.
+    await assert.rejects(noAssign.adapter.applyAccess!(noAssign.ctx, noAssign.app, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /AppRoleAssignment\.ReadWrite\.All/.test(e.fix ?? ''));
+    const noGroups = await made(t, { roles: [...ALL_ROLES, 'AppRoleAssignment.ReadWrite.All'] });
+    await assert.rejects(noGroups.adapter.checkAccess!(noGroups.ctx, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /Group\.Read\.All/.test(e.fix ?? ''));
+    const r = await made(t);
+    r.sa.fail('PATCH', /^\/v1\.0\/applications\/[^/]+$/, 403, { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    await assert.rejects(r.adapter.applyAccess!(r.ctx, r.app, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'forbidden' && /Application\.ReadWrite\.All/.test(e.fix ?? ''));
+    r.sa.fail('POST', /appRoleAssignedTo$/, 429, { code: 'TooManyRequests', message: 'Too many requests.', headers: { 'retry-after': '90' } });
+    await assert.rejects(r.adapter.applyAccess!(r.ctx, r.app, { groups: ['engineering'] }), (e: unknown) => e instanceof CliError && e.code === 'rate_limited' && /wait 90 s/.test(`${e.message} ${e.fix}`));
+    // Run again once Graph lets it: the role made before the 429 is reused, the assignment made once.
+    const done = await r.adapter.applyAccess!(r.ctx, r.app, { groups: ['engineering'] });
+    assert.equal(r.stored.appRoles.length, 1);
+    assert.equal(r.sa.assignments.size, 1);
+    assert.match(done.roleAssignments!, /:/);
   });
 });
