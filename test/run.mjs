@@ -16,7 +16,8 @@ const files = [];
   }
 })(root);
 const filters = process.argv.slice(2);
-const chosen = files.filter((f) => !filters.length || filters.some((x) => f.includes(x))).sort();
+// Matched against the path below dist/test/ (a checkout folder's own name, e.g. wt-glewlwyd, must not match every file).
+const chosen = files.filter((f) => !filters.length || filters.some((x) => f.slice(root.length).includes(x))).sort();
 if (!chosen.length) {
   console.error(`No test files matched ${filters.join(' ')} under ${root}`);
   process.exit(1);

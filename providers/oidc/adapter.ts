@@ -105,6 +105,10 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
           grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
           token_endpoint_auth_method: 'none',
+          // glewlwyd (2.7.x) stores a client registered with token_endpoint_auth_method "none" as confidential unless
+          // this extension says otherwise, and then refuses its token exchange (unauthorized_client). Other servers
+          // ignore metadata they do not know (RFC 7591 §2).
+          client_confidential: false,
           scope: req.scopes.join(' '),
         },
       }, { timeoutMs: ctx.timeoutMs, logger: ctx.logger });

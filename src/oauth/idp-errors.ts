@@ -55,7 +55,7 @@ const ROWS: Row[] = [
     when: (_c, t) => /\bnonce\b/i.test(t),
     explain: (said, f) => ({
       finding: `The IdP requires a nonce with the openid scope (${said}). OpenID Connect makes a nonce optional for the code flow, and mcp-remote sends none, so ${client(f)} cannot sign in through it.`,
-      fix: 'Configure the IdP app not to require a nonce for the authorization code flow with PKCE (e.g. glewlwyd: the OIDC plugin\'s "nonce required" setting), or leave openid out of the scopes.',
+      fix: 'Configure the IdP app not to require a nonce for the authorization code flow with PKCE, or leave openid out of the scopes (glewlwyd always requires one with openid, it has no setting for it: there, leave openid out and enable the OIDC plugin\'s "allow non OIDC" option).',
     }),
   },
   {
@@ -87,7 +87,7 @@ const ROWS: Row[] = [
     when: (c) => c === 'unauthorized_client' || c === 'unsupported_response_type',
     explain: (said, f) => ({
       finding: `The IdP does not let ${client(f)} use the ${f.grant === 'refresh_token' ? 'refresh token' : 'authorization code'} flow as a public client (${said}).`,
-      fix: `At the IdP, make ${client(f)} a public client (native app, token endpoint auth method "none"; an app stored as confidential is refused this way) with the Authorization Code${f.grant === 'refresh_token' ? ' and Refresh Token grants' : ' grant (and Refresh Token)'}.`,
+      fix: `At the IdP, make ${client(f)} a public client (native app, token endpoint auth method "none"; an app stored as confidential is refused this way) with the Authorization Code${f.grant === 'refresh_token' ? ' and Refresh Token grants' : ' grant (and Refresh Token)'}. glewlwyd: switch off "Confidential" for the client (its dynamic registration stores a client as confidential unless the request says client_confidential: false; \`agentcore-auth init\` does).`,
     }),
   },
   {

@@ -53,3 +53,19 @@ describe('IdP errors: cause and fix, driven by the description', () => {
     assert.match(e.fix, /Refresh Token grants/);
   });
 });
+
+describe('IdP errors: glewlwyd (test/e2e/glewlwyd.test.ts drives the real server)', () => {
+  test('"nonce required": glewlwyd has no setting for it; the way out there is leaving openid out (allow non OIDC)', () => {
+    const e = explainIdpError('invalid_request', 'nonce required', F);
+    assert.match(e.fix, /glewlwyd always requires one with openid, it has no setting for it/);
+    assert.match(e.fix, /"allow non OIDC"/);
+    assert.doesNotMatch(e.fix, /"nonce required" setting/);
+  });
+
+  test('unauthorized_client names glewlwyd\'s confidential flag (its registration stores "none" clients as confidential)', () => {
+    const e = explainIdpError('unauthorized_client', undefined, { ...F, step: 'token', grant: 'authorization_code' });
+    assert.equal(e.cause, 'confidential_or_grant');
+    assert.match(e.fix, /glewlwyd: switch off "Confidential" for the client/);
+    assert.match(e.fix, /client_confidential: false/);
+  });
+});
