@@ -17,6 +17,8 @@ export interface LoginCheckInput {
   resource?: string;
   /** Extra authorization request parameters the client sends (mcp-remote --authorize-param, e.g. Auth0's audience). */
   authorizeParams?: Record<string, string>;
+  /** The sign-in stands for mcp-remote's (a client entry): like it, send no nonce. */
+  noNonce?: boolean;
   host: 'localhost' | '127.0.0.1';
   port: number;
   logger: Logger;
@@ -56,6 +58,7 @@ export async function checkLogin(input: LoginCheckInput): Promise<{ result: Chec
       timeoutMs: input.loginTimeoutMs,
       httpTimeoutMs: input.timeoutMs,
       extraAuthorizeParams: input.authorizeParams,
+      ...(input.noNonce ? { noNonce: true } : {}),
     });
   } catch (err) {
     if (err instanceof CancelledError || isCancelled()) throw err; // Ctrl-C is no finding

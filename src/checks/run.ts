@@ -487,6 +487,8 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
       scopes,
       resource,
       authorizeParams,
+      // The entry's client (mcp-remote 0.15.1) sends no nonce: neither does the login that stands for it.
+      ...(entry ? { noNonce: true } : {}),
       host: entry?.host ?? input.callbackHost ?? 'localhost',
       port: entry?.port ?? input.callbackPort ?? DEFAULT_CALLBACK_PORT,
       logger,

@@ -24,6 +24,8 @@ export interface LoginOptions {
   /** Per HTTP call to the token endpoint. */
   httpTimeoutMs?: number;
   extraAuthorizeParams?: Record<string, string>;
+  /** Send no nonce even with openid: the sign-in stands for mcp-remote's, which sends none. */
+  noNonce?: boolean;
 }
 
 export function buildAuthorizationUrl(args: {
@@ -58,7 +60,8 @@ export async function runLogin(opts: LoginOptions): Promise<TokenResponse> {
   const pkce = createPkce();
   const state = createState();
   // OpenID Connect: a nonce whenever openid is asked (some IdPs refuse the request without one), checked in the ID token.
-  const nonce = opts.scopes.includes('openid') ? createState() : undefined;
+  // Except when the sign-in stands for mcp-remote's, which sends none: an IdP that insists must fail here as it will there.
+  const nonce = opts.scopes.includes('openid') && !opts.noNonce ? createState() : undefined;
   const redirectUri = `http://${opts.host}:${opts.port}/oauth/callback`;
   const facts = { clientId: opts.clientId, redirectUri, scopes: opts.scopes };
   const server = await startCallbackServer({ host: opts.host, port: opts.port, path: '/oauth/callback', expectedState: state, timeoutMs: opts.timeoutMs, facts });

@@ -14,7 +14,8 @@
  *   - a client glewlwyd stored as confidential (an RFC 7591 registration that only says
  *     token_endpoint_auth_method "none") fails the token exchange with unauthorized_client, and verify says why and
  *     what to change at glewlwyd;
- *   - glewlwyd requires a nonce with openid (our login sends one); the explanation for the refusal is right.
+ *   - glewlwyd requires a nonce with openid: mcp-remote sends none, so a Kiro entry cannot sign in there, and verify
+ *     (whose login stands for the entry's) says so; a login with a nonce goes through.
  *
  * Skipped, with the reason, when glewlwyd is not installed (apt-get install -y glewlwyd).
  * Needs `npx tsc -p tsconfig.json` first. Run: node test/run.mjs glewlwyd
@@ -91,7 +92,7 @@ after(async () => {
 });
 
 describe('glewlwyd (Debian package) as the OIDC provider', { skip: missing }, () => {
-  test('init --provider oidc registers a public client at glewlwyd, the gateway trusts its JWTs, verify passes; cleanup disables the client there', async () => {
+  test('init --provider oidc registers a public client at glewlwyd, the gateway trusts its JWTs; verify tells the truth about mcp-remote (no nonce, refused) and passes for a client that sends one; cleanup disables the client there', async () => {
     const env = await newEnv();
     const port = await freePort();
     const name = `glewlwyd-${process.pid}`;
@@ -99,11 +100,16 @@ describe('glewlwyd (Debian package) as the OIDC provider', { skip: missing }, ()
       ['init', '--provider', 'oidc', '--issuer', glw.issuer, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--create-gateway', name, '--role-arn', sb.roleArn, '--callback-port', String(port), '--login-timeout', '30', '--yes', '--json'],
       { env, timeoutMs: 60_000 },
     );
-    expectExit(init, 0);
+    // init's verify signs in as the Kiro entry will, through mcp-remote 0.15.1, which sends no nonce: glewlwyd insists
+    // on one whenever openid is asked, so the entry cannot sign in, and verify says so instead of passing on a login
+    // the client never makes.
+    expectExit(init, 1);
     const doc = parseSingleJson<{ ok: boolean; app: { clientId: string; issuer: string }; gateway: { gatewayId: string; gatewayUrl: string }; verify: { ok: boolean; checks: Check[] } }>(init);
     assert.equal(doc.app.issuer, glw.issuer);
-    assert.equal(doc.verify.ok, true, 'init\'s own verify passed');
-    assert.equal(doc.verify.checks.find((c) => c.id === 'login')?.status, 'pass');
+    assert.equal(doc.verify.ok, false);
+    const login = doc.verify.checks.find((c) => c.id === 'login')!;
+    assert.equal(login.status, 'fail');
+    assert.match(login.finding, /requires a nonce with the openid scope .*mcp-remote sends none/);
 
     // At glewlwyd: a public client with exactly the loopback redirect URI, code + refresh grants.
     const client = await glw.client(doc.app.clientId);
@@ -118,8 +124,9 @@ describe('glewlwyd (Debian package) as the OIDC provider', { skip: missing }, ()
     assert.equal(g.authorizerConfiguration?.customJWTAuthorizer?.discoveryUrl, `${glw.issuer}/.well-known/openid-configuration`);
     assert.deepEqual(g.authorizerConfiguration?.customJWTAuthorizer?.allowedClients, [doc.app.clientId]);
 
-    // verify on its own: a real sign-in at glewlwyd, glewlwyd's RS256 JWT accepted by the gateway, MCP calls pass.
-    const v = await runCli(['verify', '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
+    // A client that sends a nonce (verify of the endpoint itself, with no entry to stand for): a real sign-in at
+    // glewlwyd, glewlwyd's RS256 JWT accepted by the gateway, MCP calls pass.
+    const v = await runCli(['verify', '--gateway-url', doc.gateway.gatewayUrl, '--gateway', doc.gateway.gatewayId, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--client-id', doc.app.clientId, '--scopes', 'openid profile email offline_access', '--callback-port', String(port), '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
     expectExit(v, 0);
     const report = parseSingleJson<{ ok: boolean; checks: Check[] }>(v);
     const by = (id: string) => report.checks.find((c) => c.id === id);
