@@ -261,12 +261,14 @@ export function auth0Access(deps: Auth0AccessDeps): Required<Pick<IdpAdapter, 'a
       if (action) ctx.logger.info(`Reusing the Auth0 Action "${name}" (${action.id}) made by an earlier run.`);
     }
     let deploy = false;
+    let createdNow = false;
     if (!action) {
       action = (await s.call(`create the Auth0 Action "${name}"`, S.createActions, () =>
         s.mc.actions.create({ name, supported_triggers: [{ id: POST_LOGIN, version: POST_LOGIN_VERSION }], code }),
       )) as ActionShape;
       ctx.logger.success(`Created the Auth0 Post-Login Action "${name}" (${action.id}): roles ${groups.join(', ')} into ${AUTH0_ROLES_CLAIM}`);
       deploy = true;
+      createdNow = true;
     } else if (action.code !== code) {
       await s.call(`update the Auth0 Action "${name}"`, S.updateActions, () => s.mc.actions.update(action!.id!, { code }));
       ctx.logger.success(`Updated the Auth0 Action "${name}": roles ${groups.join(', ')}`);
@@ -276,18 +278,29 @@ export function auth0Access(deps: Auth0AccessDeps): Required<Pick<IdpAdapter, 'a
     if (!actionId) throw new CliError('Auth0 created the Action but returned no id.', { code: 'auth0_error', fix: `Delete the Action "${name}" in the Auth0 Dashboard (Actions > Library), then run again.` });
     const out: Record<string, string> = { actionId, actionName: name, trigger: POST_LOGIN, claim: AUTH0_ROLES_CLAIM };
 
-    if (deploy) {
-      // Auth0 builds a new or changed Action asynchronously; deploying before it is built fails.
-      await waitBuilt(s, actionId);
-      await s.call(`deploy the Auth0 Action "${name}"`, S.createActions, () => s.mc.actions.deploy(actionId));
-      ctx.logger.success(`Deployed the Auth0 Action "${name}"`);
-    }
+    try {
+      if (deploy) {
+        // Auth0 builds a new or changed Action asynchronously; deploying before it is built fails.
+        await waitBuilt(s, actionId);
+        await s.call(`deploy the Auth0 Action "${name}"`, S.createActions, () => s.mc.actions.deploy(actionId));
+        ctx.logger.success(`Deployed the Auth0 Action "${name}"`);
+      }
 
-    // PATCH .../bindings replaces the whole list: read it, and append ours only when it is not there yet.
-    const current = await bindings(s);
-    if (!current.some((b) => b.action?.id === actionId)) {
-      await writeBindings(s, [...current.map(refOf), { ref: { type: 'action_id', value: actionId }, display_name: name }], `bind the Action "${name}" to the Login flow`);
-      ctx.logger.success(`Bound the Auth0 Action "${name}" to the Login flow${current.length ? ` after the ${current.length} Action${current.length > 1 ? 's' : ''} already bound` : ''}`);
+      // PATCH .../bindings replaces the whole list: read it, and append ours only when it is not there yet.
+      const current = await bindings(s);
+      if (!current.some((b) => b.action?.id === actionId)) {
+        await writeBindings(s, [...current.map(refOf), { ref: { type: 'action_id', value: actionId }, display_name: name }], `bind the Action "${name}" to the Login flow`);
+        ctx.logger.success(`Bound the Auth0 Action "${name}" to the Login flow${current.length ? ` after the ${current.length} Action${current.length > 1 ? 's' : ''} already bound` : ''}`);
+      }
+    } catch (err) {
+      // An Action this run created and could not deploy or bind is deleted again (it is not journaled yet).
+      if (createdNow) {
+        await s.mc.actions.delete(actionId).then(
+          () => ctx.logger.info(`Deleted the Auth0 Action "${name}" again after the failure.`),
+          () => ctx.logger.warn(`Could not delete the Auth0 Action "${name}" after the failure: init reuses it when run again, or delete it in the Auth0 Dashboard (Actions > Library).`),
+        );
+      }
+      throw err;
     }
     return out;
   }
