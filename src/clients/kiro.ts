@@ -6,9 +6,10 @@
  * next to the running node) and carries PATH (node's folder first, for npx's `#!/usr/bin/env node`) and
  * HOME (where mcp-remote keeps its token cache) in `env`.
  */
+import { launcher } from './npx.js';
 import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CliError } from '../core/errors.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
@@ -31,6 +32,8 @@ export interface KiroEntryInput {
   /** The npx the entry runs, by absolute path; default: the one beside node. */
   npx?: string;
   home: string;
+  /** The machine the entry is for (default: this one). */
+  platform?: NodeJS.Platform;
   /** Optional MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
 }
@@ -44,7 +47,7 @@ export interface KiroEntry {
 }
 
 /** Folders after node's own on the server's PATH. */
-export const KIRO_DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+export { POSIX_DEFAULT_PATH as KIRO_DEFAULT_PATH } from './npx.js';
 
 interface TemplateValues {
   npx: string;
@@ -85,20 +88,26 @@ function lookup(key: string, values: TemplateValues): unknown {
 }
 
 export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
+  const l = launcher(input);
   const values: TemplateValues = {
-    npx: input.npx ?? join(input.nodeBinDir, 'npx'),
-    args: buildMcpRemoteArgs({
-      gatewayUrl: input.gatewayUrl,
-      callbackPort: input.callbackPort,
-      host: 'localhost',
-      clientId: input.clientId,
-      scopes: input.scopes,
-      ...(input.extraArgs ? { extraArgs: input.extraArgs } : {}),
-    }),
-    path: [input.nodeBinDir, ...(input.npx && dirname(input.npx) !== input.nodeBinDir ? [dirname(input.npx)] : []), KIRO_DEFAULT_PATH].join(':'),
+    npx: l.command,
+    args: [
+      ...l.argsPrefix,
+      ...buildMcpRemoteArgs({
+        gatewayUrl: input.gatewayUrl,
+        callbackPort: input.callbackPort,
+        host: 'localhost',
+        clientId: input.clientId,
+        scopes: input.scopes,
+        ...(input.extraArgs ? { extraArgs: input.extraArgs } : {}),
+      }),
+    ],
+    path: l.env.PATH!,
     home: input.home,
   };
   const entry = fillTemplate(loadTemplate(), values) as KiroEntry;
+  // Windows: Node's homedir (mcp-remote's cache) comes from USERPROFILE.
+  if (l.env.USERPROFILE) entry.env = { ...entry.env, USERPROFILE: l.env.USERPROFILE };
   if (input.mcpRemoteConfigDir) entry.env = { ...entry.env, MCP_REMOTE_CONFIG_DIR: input.mcpRemoteConfigDir };
   return entry;
 }

@@ -5,7 +5,7 @@
  */
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, posix, win32 } from 'node:path';
 import { CliError } from '../core/errors.js';
 
 async function executable(file: string): Promise<boolean> {
@@ -29,4 +29,24 @@ export async function resolveNpx(env: NodeJS.ProcessEnv, nodeBinDir = dirname(pr
     code: 'npx_missing',
     fix: 'Install npm alongside this Node.js (npx ships with npm), or put a directory that holds npx on PATH, then run again.',
   });
+}
+
+/** Folders after node's own on a POSIX server's PATH. */
+export const POSIX_DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/**
+ * How a client starts npx on each platform. POSIX: npx by absolute path, with node's folder (npx runs `env node`)
+ * and npx's own on PATH. Windows: npx is npx.cmd, a batch file that clients which spawn without a shell (Node's
+ * spawn refuses .cmd files without one) cannot start: the entry runs `cmd /c <npx.cmd>`, the form Claude Desktop's,
+ * Cursor's and VS Code's docs give for Windows; PATH uses ";" and the env carries USERPROFILE (Node's homedir).
+ */
+export function launcher(input: { nodeBinDir: string; npx?: string; home: string; platform?: NodeJS.Platform }): { command: string; argsPrefix: string[]; env: Record<string, string> } {
+  if ((input.platform ?? process.platform) === 'win32') {
+    const npx = input.npx ?? win32.join(input.nodeBinDir, 'npx.cmd');
+    const dirs = [input.nodeBinDir, win32.dirname(npx), 'C:\\Windows\\System32'];
+    return { command: 'cmd', argsPrefix: ['/c', npx], env: { PATH: [...new Set(dirs)].join(';'), USERPROFILE: input.home, HOME: input.home } };
+  }
+  const npx = input.npx ?? posix.join(input.nodeBinDir, 'npx');
+  const npxDir = posix.dirname(npx);
+  return { command: npx, argsPrefix: [], env: { PATH: [input.nodeBinDir, ...(npxDir !== input.nodeBinDir ? [npxDir] : []), POSIX_DEFAULT_PATH].join(':'), HOME: input.home } };
 }

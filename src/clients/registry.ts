@@ -25,13 +25,14 @@
  * Light module (node:fs and node:path only, plus the entry builders); nothing heavy is imported.
  */
 import { suggest } from '../core/text.js';
+import { launcher } from './npx.js';
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join, posix, win32 } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
 import type { WriteScope } from '../core/fs.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
-import { KIRO_DEFAULT_PATH, assertServerName, buildKiroEntry } from './kiro.js';
+import { assertServerName, buildKiroEntry } from './kiro.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
 
 export type ClientScope = 'user' | 'project';
@@ -58,6 +59,8 @@ export interface ClientEntryInput {
   /** The npx the entry runs, by absolute path (resolveNpx); default: the one beside node. */
   npx?: string;
   home: string;
+  /** The machine the entry is for (default: this one): win32 entries start npx through cmd /c. */
+  platform?: NodeJS.Platform;
   /** MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
   /** Kiro only: its own remote transport and OAuth instead of mcp-remote. */
@@ -81,27 +84,21 @@ export interface ClientWriter {
   nextStep: string;
 }
 
-/** The server's PATH: node's folder first (npx runs `env node`), npx's own when it lives elsewhere, then the usual ones. */
-export function entryPath(input: { nodeBinDir: string; npx?: string }): string {
-  const npxDir = input.npx ? dirname(input.npx) : input.nodeBinDir;
-  return [input.nodeBinDir, ...(npxDir !== input.nodeBinDir ? [npxDir] : []), KIRO_DEFAULT_PATH].join(':');
-}
-
 /** The bridge entry every non-Kiro client gets: absolute npx, pinned mcp-remote, PATH and HOME in env. */
 export function buildBridgeEntry(input: ClientEntryInput): { command: string; args: string[]; env: Record<string, string> } {
+  const l = launcher(input);
   return {
-    command: input.npx ?? join(input.nodeBinDir, 'npx'),
-    args: buildMcpRemoteArgs({
+    command: l.command,
+    args: [...l.argsPrefix, ...buildMcpRemoteArgs({
       gatewayUrl: input.gatewayUrl,
       callbackPort: input.callbackPort,
       host: 'localhost',
       clientId: input.clientId,
       scopes: input.scopes,
       ...(input.mcpRemoteArgs?.length ? { extraArgs: input.mcpRemoteArgs } : {}),
-    }),
+    })],
     env: {
-      PATH: entryPath(input),
-      HOME: input.home,
+      ...l.env,
       ...(input.mcpRemoteConfigDir ? { MCP_REMOTE_CONFIG_DIR: input.mcpRemoteConfigDir } : {}),
     },
   };
@@ -150,10 +147,14 @@ const isDir = (p: string): boolean => {
   }
 };
 
+/** The platform's own path join (a win32 entry built on Linux gets backslashes, as Windows reads them). */
+const pj = (e: Pick<ClientEnv, 'platform'>) => (e.platform === 'win32' ? win32.join : posix.join);
+
 function claudeDesktopDir(env: ClientEnv): string {
-  if (env.platform === 'darwin') return join(env.home, 'Library', 'Application Support', 'Claude');
-  if (env.platform === 'win32') return join(env.env?.APPDATA || join(env.home, 'AppData', 'Roaming'), 'Claude');
-  return join(env.env?.XDG_CONFIG_HOME || join(env.home, '.config'), 'Claude');
+  const j = pj(env);
+  if (env.platform === 'darwin') return j(env.home, 'Library', 'Application Support', 'Claude');
+  if (env.platform === 'win32') return j(env.env?.APPDATA || j(env.home, 'AppData', 'Roaming'), 'Claude');
+  return j(env.env?.XDG_CONFIG_HOME || j(env.home, '.config'), 'Claude');
 }
 
 const byScope = (user: (e: ClientEnv) => string, project: (e: ClientEnv) => string) => (scope: ClientScope, e: ClientEnv) => (scope === 'user' ? user(e) : project(e));
@@ -163,7 +164,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'kiro',
     displayName: 'Kiro',
     scopes: ['user', 'project'],
-    path: byScope((e) => join(e.home, '.kiro', 'settings', 'mcp.json'), (e) => join(e.cwd, '.kiro', 'settings', 'mcp.json')),
+    path: byScope((e) => pj(e)(e.home, '.kiro', 'settings', 'mcp.json'), (e) => pj(e)(e.cwd, '.kiro', 'settings', 'mcp.json')),
     detect: (e) => isDir(join(e.home, '.kiro')) || onPath('kiro', e.env, e.platform),
     buildEntry: (input) =>
       input.kiroNative
@@ -179,7 +180,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'claude-code',
     displayName: 'Claude Code',
     scopes: ['project', 'user'],
-    path: byScope((e) => join(e.home, '.claude.json'), (e) => join(e.cwd, '.mcp.json')),
+    path: byScope((e) => pj(e)(e.home, '.claude.json'), (e) => pj(e)(e.cwd, '.mcp.json')),
     detect: (e) => isDir(join(e.home, '.claude')) || existsSync(join(e.home, '.claude.json')) || onPath('claude', e.env, e.platform),
     buildEntry: (input) => ({ type: 'stdio', ...buildBridgeEntry(input) }),
     topKey: 'mcpServers',
@@ -190,7 +191,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'cursor',
     displayName: 'Cursor',
     scopes: ['user', 'project'],
-    path: byScope((e) => join(e.home, '.cursor', 'mcp.json'), (e) => join(e.cwd, '.cursor', 'mcp.json')),
+    path: byScope((e) => pj(e)(e.home, '.cursor', 'mcp.json'), (e) => pj(e)(e.cwd, '.cursor', 'mcp.json')),
     detect: (e) => isDir(join(e.home, '.cursor')) || onPath('cursor', e.env, e.platform),
     buildEntry: (input) => buildBridgeEntry(input),
     topKey: 'mcpServers',
@@ -202,7 +203,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'vscode',
     displayName: 'VS Code',
     scopes: ['project'],
-    path: (_scope, e) => join(e.cwd, '.vscode', 'mcp.json'),
+    path: (_scope, e) => pj(e)(e.cwd, '.vscode', 'mcp.json'),
     detect: (e) => isDir(join(e.cwd, '.vscode')) || isDir(join(e.home, '.vscode')) || onPath('code', e.env, e.platform),
     buildEntry: (input) => ({ type: 'stdio', ...buildBridgeEntry(input) }),
     topKey: 'servers',
@@ -213,7 +214,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'amazon-q',
     displayName: 'Amazon Q Developer CLI',
     scopes: ['user', 'project'],
-    path: byScope((e) => join(e.home, '.aws', 'amazonq', 'mcp.json'), (e) => join(e.cwd, '.amazonq', 'mcp.json')),
+    path: byScope((e) => pj(e)(e.home, '.aws', 'amazonq', 'mcp.json'), (e) => pj(e)(e.cwd, '.amazonq', 'mcp.json')),
     detect: (e) => isDir(join(e.home, '.aws', 'amazonq')) || onPath('q', e.env, e.platform),
     buildEntry: (input) => buildBridgeEntry(input),
     topKey: 'mcpServers',
@@ -226,7 +227,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'gemini',
     displayName: 'Gemini CLI',
     scopes: ['user', 'project'],
-    path: byScope((e) => join(e.home, '.gemini', 'settings.json'), (e) => join(e.cwd, '.gemini', 'settings.json')),
+    path: byScope((e) => pj(e)(e.home, '.gemini', 'settings.json'), (e) => pj(e)(e.cwd, '.gemini', 'settings.json')),
     detect: (e) => isDir(join(e.home, '.gemini')) || onPath('gemini', e.env, e.platform),
     buildEntry: (input) => buildBridgeEntry(input),
     topKey: 'mcpServers',
@@ -237,7 +238,7 @@ export const CLIENT_WRITERS: readonly ClientWriter[] = [
     id: 'claude-desktop',
     displayName: 'Claude Desktop',
     scopes: ['user'],
-    path: (_scope, e) => join(claudeDesktopDir(e), 'claude_desktop_config.json'),
+    path: (_scope, e) => pj(e)(claudeDesktopDir(e), 'claude_desktop_config.json'),
     detect: (e) => isDir(claudeDesktopDir({ home: e.home, cwd: e.cwd, platform: e.platform ?? process.platform, env: e.env })),
     buildEntry: (input) => buildBridgeEntry(input),
     topKey: 'mcpServers',

@@ -775,6 +775,25 @@ describe('init against the sandbox', () => {
     assert.ok(idpEvents('deleted').includes(s.clientId));
   });
 
+  test('one setup with another name: verify and cleanup use it without --setup, and say so; `setups` lists the setups without contacting anything', async () => {
+    const u = await newUser();
+    const s = await initSetup(u, 'only-one', 'onlyone');
+    const list = await runCli(['setups'], u.env);
+    expectExit(list, 0);
+    assert.match(list.stdout, /^only-one {2}\(init, ready, updated /m);
+    assert.ok(list.stdout.includes(s.gatewayUrl), 'with its gateway');
+    const j = parseSingleJson<{ ok: boolean; setups: Array<{ setup: string; kind: string; clients: string[] }> }>(await runCli(['setups', '--json'], u.env));
+    assert.deepEqual(j.setups.map((x) => [x.setup, x.kind, x.clients]), [['only-one', 'init', ['kiro']]]);
+
+    const v = await runCli(['verify', '--no-login'], u.env);
+    expectExit(v, 0);
+    assert.match(v.output, /Using setup "only-one", the only one here \(--setup only-one\)\./);
+    const c = await runCli(['cleanup', '--yes'], u.env);
+    expectExit(c, 0);
+    assert.match(c.output, /Using setup "only-one"/);
+    assert.match(c.output, /Setup "only-one" is gone/);
+  });
+
   test('cleanup --dry-run changes nothing; cleanup twice: the second exits 0 and says there is nothing to clean up', async () => {
     const u = await newUser();
     const s = await initSetup(u, 'twice', 'twice');
@@ -887,6 +906,8 @@ describe('Ctrl-C', () => {
     const r1 = await once.exited;
     assert.equal(r1.code, 0, r1.stderr);
     assert.match(r1.output, /Setup "demo" is gone/);
+    // The sandbox's own log (the gateway rejecting forged tokens) is not shown as if it were a problem: only with --verbose.
+    assert.doesNotMatch(r1.output, /^(Gateway \S+: rejected|IdP: |Control plane: )/m);
     assert.doesNotMatch(r1.output, STACK_FRAME);
 
     const twice = startCli(['demo', '--keep'], u.env);

@@ -129,7 +129,8 @@ describe('the client registry', () => {
     for (const id of CLIENT_IDS) assert.equal(clientPath(id, env), expected[id], id);
     assert.equal(clientPath('claude-desktop', { ...env, platform: 'darwin' }), '/home/dev/Library/Application Support/Claude/claude_desktop_config.json');
     assert.equal(clientPath('claude-desktop', { ...env, env: { XDG_CONFIG_HOME: '/home/dev/.xdg' } }), '/home/dev/.xdg/Claude/claude_desktop_config.json');
-    assert.equal(clientPath('claude-desktop', { ...env, platform: 'win32', env: { APPDATA: '/c/Users/dev/AppData/Roaming' } }), join('/c/Users/dev/AppData/Roaming', 'Claude', 'claude_desktop_config.json'));
+    // A Windows location is a Windows path, whichever machine builds it.
+    assert.equal(clientPath('claude-desktop', { ...env, platform: 'win32', env: { APPDATA: 'C:\\Users\\dev\\AppData\\Roaming' } }), 'C:\\Users\\dev\\AppData\\Roaming\\Claude\\claude_desktop_config.json');
     assert.equal(writerFor('vscode').topKey, 'servers');
     assert.ok(CLIENT_TARGETS.filter((t) => t.id !== 'vscode').every((t) => t.writer.topKey === 'mcpServers'));
   });

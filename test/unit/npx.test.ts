@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveNpx } from '../../src/clients/npx.js';
-import { buildBridgeEntry, entryPath } from '../../src/clients/registry.js';
+import { launcher, POSIX_DEFAULT_PATH } from '../../src/clients/npx.js';
+import { buildBridgeEntry, clientPath, writerFor } from '../../src/clients/registry.js';
 import { buildKiroEntry } from '../../src/clients/kiro.js';
 import { CliError } from '../../src/core/errors.js';
 
@@ -54,6 +55,45 @@ describe('resolveNpx', () => {
     const kiro = buildKiroEntry({ ...input, extraArgs: [] });
     assert.equal(kiro.command, '/usr/local/lib/npm/bin/npx');
     assert.equal(kiro.env.PATH, bridge.env.PATH);
-    assert.equal(entryPath({ nodeBinDir: '/opt/node/bin', npx: '/opt/node/bin/npx' }), '/opt/node/bin:/usr/local/bin:/usr/bin:/bin', 'no duplicate folder');
+    assert.equal(launcher({ nodeBinDir: '/opt/node/bin', npx: '/opt/node/bin/npx', home: '/h', platform: 'linux' }).env.PATH, `/opt/node/bin:${POSIX_DEFAULT_PATH}`, 'no duplicate folder');
+  });
+});
+
+describe('entries for each platform, built on any machine', () => {
+  const base = { serverName: 'gateway-tools', gatewayUrl: 'https://gw.example.com/mcp', callbackPort: 3334, clientId: 'c1', scopes: ['openid', 'offline_access'] };
+  const mcpArgs = ['-y', 'mcp-remote@0.15.1', 'https://gw.example.com/mcp', '3334'];
+
+  test('linux and darwin: npx by absolute path, PATH with ":"', () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const e = buildBridgeEntry({ ...base, nodeBinDir: '/usr/local/bin', home: '/Users/dev', platform });
+      assert.equal(e.command, '/usr/local/bin/npx', platform);
+      assert.deepEqual(e.args.slice(0, 4), mcpArgs);
+      assert.equal(e.env.PATH, `/usr/local/bin:${POSIX_DEFAULT_PATH}`);
+      assert.equal(e.env.USERPROFILE, undefined);
+    }
+  });
+
+  test('win32: cmd /c npx.cmd (a batch file cannot be spawned without a shell), PATH with ";", USERPROFILE for the cache', () => {
+    const input = { ...base, nodeBinDir: 'C:\\Program Files\\nodejs', home: 'C:\\Users\\dev', platform: 'win32' as const };
+    const e = buildBridgeEntry(input);
+    assert.equal(e.command, 'cmd');
+    assert.deepEqual(e.args.slice(0, 2), ['/c', 'C:\\Program Files\\nodejs\\npx.cmd']);
+    assert.deepEqual(e.args.slice(2, 6), mcpArgs);
+    assert.equal(e.env.PATH, 'C:\\Program Files\\nodejs;C:\\Windows\\System32');
+    assert.equal(e.env.USERPROFILE, 'C:\\Users\\dev');
+    const kiro = writerFor('kiro').buildEntry(input) as { command: string; args: string[]; env: Record<string, string> };
+    assert.equal(kiro.command, 'cmd');
+    assert.deepEqual(kiro.args.slice(0, 2), e.args.slice(0, 2));
+    assert.equal(kiro.env.USERPROFILE, 'C:\\Users\\dev');
+  });
+
+  test('config locations per platform: Claude Desktop under %APPDATA%, Library or XDG; Windows paths with backslashes', () => {
+    const at = (platform: NodeJS.Platform, home: string, env: NodeJS.ProcessEnv = {}) => clientPath('claude-desktop', { home, cwd: home, platform, env });
+    assert.equal(at('win32', 'C:\\Users\\dev', { APPDATA: 'C:\\Users\\dev\\AppData\\Roaming' }), 'C:\\Users\\dev\\AppData\\Roaming\\Claude\\claude_desktop_config.json');
+    assert.equal(at('win32', 'C:\\Users\\dev'), 'C:\\Users\\dev\\AppData\\Roaming\\Claude\\claude_desktop_config.json');
+    assert.equal(at('darwin', '/Users/dev'), '/Users/dev/Library/Application Support/Claude/claude_desktop_config.json');
+    assert.equal(at('linux', '/home/dev', { XDG_CONFIG_HOME: '/home/dev/.cfg' }), '/home/dev/.cfg/Claude/claude_desktop_config.json');
+    assert.equal(clientPath('kiro', { home: 'C:\\Users\\dev', cwd: 'C:\\src\\app', platform: 'win32' }), 'C:\\Users\\dev\\.kiro\\settings\\mcp.json');
+    assert.equal(clientPath('vscode', { home: 'C:\\Users\\dev', cwd: 'C:\\src\\app', platform: 'win32' }), 'C:\\src\\app\\.vscode\\mcp.json');
   });
 });
