@@ -740,6 +740,25 @@ describe('who may use the gateway (issue 13): roles through a Post-Login Action,
     assertClean(h.s);
   });
 
+  test('--auth0-rfc9068 keeps its profile (rfc9068_profile_authz); permissions already on the API are kept and left at cleanup', async () => {
+    const h = await harness({ options: { 'auth0-rfc9068': true } });
+    const app = await init(h);
+    const api = h.s.resourceServers.get(app.extras.resourceServerId!)!;
+    api.scopes = [{ value: 'read:docs', description: 'theirs' }, { value: 'mcp:invoke', description: 'theirs too' }];
+    const created = await h.adapter.applyAccess!(h.ctx, app, { scopes: ['mcp:invoke', 'mcp:admin'] });
+    assert.equal(api.token_dialect, 'rfc9068_profile_authz');
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['read:docs', 'mcp:invoke', 'mcp:admin']);
+    assert.equal(created.apiScopesAdded, 'mcp:admin');
+    const token = decodeJwtClaims((await h.s.authorize({ clientId: app.clientId, audience: GATEWAY, scope: 'openid mcp:invoke', permissions: ['mcp:invoke'] })).accessToken)!.payload;
+    assert.equal(token.client_id, app.clientId);
+    assert.deepEqual(token.permissions, ['mcp:invoke']);
+    assert.equal(await h.adapter.removeAccess!(h.ctx, app, created), 'deleted');
+    assert.equal(api.token_dialect, 'rfc9068_profile');
+    assert.equal(api.enforce_policies, false);
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['read:docs', 'mcp:invoke']);
+    assertClean(h.s);
+  });
+
   test('a role that does not exist is a clear usage error (a near name says role names are case-sensitive), before anything is created', async () => {
     const h = await harness();
     h.s.addRole('Engineering');
