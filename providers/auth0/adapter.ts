@@ -39,6 +39,7 @@ import type {
   RevokeResult,
   TokenProfile,
 } from '../types.js';
+import { auth0Access } from './access.js';
 import { AUTH0_ENV } from './index.js';
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
@@ -146,7 +147,8 @@ export function validateLifetimes(l: AppRequest['lifetimes']): void {
 
 export type ManagementCredentials = { kind: 'client'; clientId: string; clientSecret: string } | { kind: 'token'; token: string };
 
-const SCOPE_LIST = 'create:clients, read:clients, delete:clients, create:resource_servers, read:resource_servers, delete:resource_servers (+ read:tenant_settings, update:tenant_settings for --auth0-set-default-audience)';
+const SCOPE_LIST =
+  'create:clients, read:clients, delete:clients, create:resource_servers, read:resource_servers, delete:resource_servers (+ read:tenant_settings, update:tenant_settings for --auth0-set-default-audience; read:roles, read:actions, create:actions, update:actions, delete:actions for --allow-group; update:resource_servers for --require-scope)';
 
 /** Client credentials (preferred: they renew themselves) or a Management API token, from the environment only. */
 export function managementCredentials(env: NodeJS.ProcessEnv): ManagementCredentials {
@@ -461,10 +463,28 @@ export async function createAuth0Adapter(opts: Auth0AdapterOptions, setup: Auth0
 
   const S = MANAGEMENT_SCOPES;
 
+  // Who may use the gateway (issue 13): a Post-Login Action for roles, RBAC permissions on the API (access.ts).
+  const access = auth0Access({
+    async session(ctx, app) {
+      const m = await management(ctx, domainFor(app));
+      return {
+        mc: m.mc,
+        call: (what, scopes, fn) => call(m, what, scopes, fn),
+        find: (what, scopes, fn) => find(m, what, scopes, fn),
+      };
+    },
+    async grantedScopes(ctx) {
+      const token = await managementToken(ctx, domainFor(), managementCredentials(ctx.env));
+      const scope = jwtPayload(token)?.scope;
+      return typeof scope === 'string' ? scope.split(/\s+/).filter(Boolean) : undefined;
+    },
+  });
+
   const adapter: IdpAdapter = {
     id: 'auth0',
     displayName: 'Auth0',
     requiresResource: true,
+    ...access,
 
     tokenProfile(app): TokenProfile {
       const iss = app?.issuer ?? issuer;

@@ -249,6 +249,70 @@ describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox contro
     await assertNoSecretsLeaked(t, stateDir);
   });
 
+  test('init --allow-group --require-scope: a Post-Login Action bound after the tenant\'s own, RBAC on the API, the gateway rules on the namespaced roles claim and the scope; members pass, others are refused; cleanup unbinds and deletes', async () => {
+    const claim = 'https://agentcore-auth/roles';
+    const t = await tenant();
+    t.addRole('engineering');
+    t.addRole('sales');
+    const foreign = t.addForeignBinding('Tenant MFA policy');
+    const { env, stateDir, home } = await newHome(t);
+    const name = `auth0-e2e-access-${process.pid}`;
+    const init = await cli(initArgs(name, await freePort(), ['--allow-group', 'engineering', '--require-scope', 'mcp:invoke']), env);
+    expectExit(init, 0);
+    const doc = parseSingleJson<{ app: { clientId: string }; gateway: { gatewayId: string; gatewayUrl: string } }>(init);
+    const gatewayUrl = doc.gateway.gatewayUrl;
+
+    // At Auth0: one Action, deployed, bound after the tenant's own; RBAC and the permission on the API.
+    const ours = [...t.actions.values()].filter((a) => a.id !== foreign.id);
+    assert.equal(ours.length, 1);
+    assert.ok(ours[0]!.deployed_version);
+    assert.deepEqual(t.bindings.get('post-login')!.map((b) => b.actionId), [foreign.id, ours[0]!.id]);
+    const api = t.createdResourceServers()[0]!;
+    assert.equal(api.enforce_policies, true);
+    assert.equal(api.token_dialect, 'access_token_authz');
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['mcp:invoke']);
+
+    // The gateway: allowedScopes and the rule on the namespaced roles claim, after the azp pin.
+    const z = (await sdk.send(new GetGatewayCommand({ gatewayIdentifier: doc.gateway.gatewayId }))).authorizerConfiguration?.customJWTAuthorizer;
+    assert.deepEqual(z?.allowedScopes, ['mcp:invoke']);
+    assert.deepEqual(z?.customClaims?.at(-1), {
+      inboundTokenClaimName: claim,
+      inboundTokenClaimValueType: 'STRING_ARRAY',
+      authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS', claimMatchValue: { matchValueString: 'engineering' } },
+    });
+
+    // The client entry asks for the scope; a member with the permission gets through, a non-member does not.
+    const args = await kiroArgs(home);
+    const audience = mcpRemoteHashInputFromArgs(args).opts.authorizeParams?.audience;
+    assert.ok(args.join(' ').includes('mcp:invoke'), `the entry asks for mcp:invoke: ${JSON.stringify(args)}`);
+    const scope = 'openid profile email offline_access mcp:invoke';
+    const alice = await t.authorize({ clientId: doc.app.clientId, audience, scope, roles: ['engineering'], permissions: ['mcp:invoke'] });
+    assert.equal(await mcpInitialize(gatewayUrl, alice.accessToken), 200, 'engineering with the permission is admitted');
+    const bob = await t.authorize({ clientId: doc.app.clientId, audience, scope, roles: ['sales'], permissions: ['mcp:invoke'] });
+    assert.ok([401, 403].includes(await mcpInitialize(gatewayUrl, bob.accessToken)), 'sales is refused');
+    const noPermission = await t.authorize({ clientId: doc.app.clientId, audience, scope, roles: ['engineering'] });
+    assert.ok([401, 403].includes(await mcpInitialize(gatewayUrl, noPermission.accessToken)), 'without the permission, no scope: refused');
+
+    // A re-run makes no second Action or binding.
+    const again = await cli(initArgs(name, await freePort(), ['--allow-group', 'engineering', '--require-scope', 'mcp:invoke']), env);
+    expectExit(again, 0);
+    assert.equal(t.actions.size, 2);
+    assert.equal(t.bindings.get('post-login')!.length, 2);
+
+    const cleanup = await cli(['cleanup', '--yes', '--json'], env);
+    expectExit(cleanup, 0);
+    const cl = parseSingleJson<{ ok: boolean; actions: Array<{ what: string; status: string }> }>(cleanup);
+    assert.equal(cl.ok, true, JSON.stringify(cl.actions));
+    assert.deepEqual([...t.actions.keys()], [foreign.id], 'our Action is deleted, the tenant\'s own stays');
+    assert.deepEqual(t.bindings.get('post-login')!.map((b) => b.actionId), [foreign.id], 'unbound, the other binding kept');
+    assert.deepEqual(t.createdClients(), []);
+    assert.deepEqual(t.createdResourceServers(), []);
+    await waitGatewayGone(name);
+    assert.deepEqual(t.rejections, []);
+    assert.deepEqual(t.standinErrors, []);
+    await assertNoSecretsLeaked(t, stateDir);
+  });
+
   test('missing admin credentials: exit 1 naming the env vars; nothing reaches Auth0 and no gateway is created', async () => {
     const t = await tenant();
     const { env } = await newHome(t);

@@ -21,6 +21,7 @@
  * and an audience: an Auth0-profile JWT (azp), an RFC 9068 JWT (client_id, typ at+jwt), or, with no audience
  * and no tenant default audience, an opaque (JWE-looking) token: the trap the adapter must avoid.
  */
+import { createActionsState, type ActionsState } from './auth0-standin-actions.js';
 import { specPath } from './specs.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -242,6 +243,12 @@ export const ALL_ADAPTER_SCOPES = [
   'delete:resource_servers',
   'read:tenant_settings',
   'update:tenant_settings',
+  // The access rules (--allow-group: roles and a Post-Login Action; --require-scope: the API's RBAC).
+  'read:roles',
+  'read:actions',
+  'create:actions',
+  'update:actions',
+  'delete:actions',
 ];
 
 /** Grant types Auth0 accepts in a client's grant_types. */
@@ -299,6 +306,12 @@ export interface Auth0Standin {
   createdClients(): Array<Record<string, unknown>>;
   /** Resource servers other than the system Management API. */
   createdResourceServers(): Array<Record<string, unknown>>;
+  /** Actions, trigger bindings and roles (test/helpers/auth0-standin-actions.ts). */
+  actions: ActionsState['actions'];
+  bindings: ActionsState['bindings'];
+  roles: ActionsState['roles'];
+  addRole: ActionsState['addRole'];
+  addForeignBinding: ActionsState['addForeignBinding'];
   /** Every Management API / token / revoke request, in order. */
   requests: RecordedRequest[];
   /** Requests the spec (or Auth0's rules) refused: 4xx before any handler ran. */
@@ -318,7 +331,16 @@ export interface Auth0Standin {
    * What Auth0 issues to `clientId` after a user signs in with this authorization request: the audience is the
    * request's, else the tenant's default_audience; no audience gives an opaque token.
    */
-  authorize(p: { clientId: string; audience?: string; scope: string; sub?: string }): Promise<{ accessToken: string; refreshToken?: string; opaque: boolean }>;
+  authorize(p: {
+    clientId: string;
+    audience?: string;
+    scope: string;
+    sub?: string;
+    /** The user's Auth0 roles (event.authorization.roles for the bound Post-Login Actions). */
+    roles?: string[];
+    /** The user's permissions on the API (RBAC: with enforce_policies, only these API scopes are granted). */
+    permissions?: string[];
+  }): Promise<{ accessToken: string; refreshToken?: string; opaque: boolean }>;
   close(): Promise<void>;
 }
 
@@ -386,6 +408,7 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
 
   const clients = new Map<string, Record<string, unknown>>();
   const resourceServers = new Map<string, Record<string, unknown>>();
+  const access = createActionsState(apiError);
   const tenant: Record<string, unknown> = {
     friendly_name: 'Stand-in tenant',
     default_audience: opts.defaultAudience ?? '',
@@ -445,6 +468,7 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
   }
 
   const handlers: Record<string, (p: { params: Record<string, string>; query: Record<string, string>; body: Record<string, unknown> }) => { status: number; body?: unknown }> = {
+    ...access.handlers,
     'post_clients': ({ body }) => {
       clientRules(body);
       const client_id = randomId(32);
@@ -527,6 +551,15 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
     'patch_resource-servers_by_id': ({ params, body }) => {
       const rs = findResourceServer(params.id!);
       if (!rs) throw apiError(404, 'Resource server not found', 'inexistent_resource_server');
+      if (rs.is_system) throw apiError(400, 'You cannot update a system API', 'invalid_uri');
+      // PATCH replaces the scopes list (a list without the existing ones drops them); values are unique.
+      const values = ((body.scopes as Array<{ value: string }> | undefined) ?? []).map((x) => x.value);
+      if (new Set(values).size !== values.length) throw apiError(400, 'Payload validation error: scopes must have unique values.', 'invalid_body');
+      // "Add Permissions in the Access Token" exists only with RBAC on.
+      const next = { ...rs, ...body };
+      if (String(next.token_dialect ?? '').endsWith('_authz') && next.enforce_policies !== true) {
+        throw apiError(400, `token_dialect ${String(next.token_dialect)} needs enforce_policies (RBAC) on.`, 'invalid_body');
+      }
       Object.assign(rs, body);
       return { status: 200, body: rs };
     },
@@ -754,6 +787,11 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
     tenant,
     createdClients: () => [...clients.entries()].filter(([k]) => !builtIn.clients.has(k)).map(([, v]) => v),
     createdResourceServers: () => [...resourceServers.entries()].filter(([k]) => !builtIn.resourceServers.has(k)).map(([, v]) => v),
+    actions: access.actions,
+    bindings: access.bindings,
+    roles: access.roles,
+    addRole: access.addRole,
+    addForeignBinding: access.addForeignBinding,
     requests,
     rejections,
     standinErrors,
@@ -782,7 +820,10 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
       const rs = [...resourceServers.values()].find((r) => r.identifier === audience);
       if (!rs) throw new Error(`access_denied: Service not found: ${audience}`);
       const offline = requested.includes('offline_access') && rs.allow_offline_access === true && ((client.grant_types as string[]) ?? []).includes('refresh_token');
-      const granted = requested.filter((s) => s !== 'offline_access' || offline);
+      // RBAC (enforce_policies): an API scope is granted only to a user who holds it as a permission.
+      const apiScopes = ((rs.scopes as Array<{ value: string }> | undefined) ?? []).map((x) => x.value);
+      const permissions = (p.permissions ?? []).filter((x) => apiScopes.includes(x));
+      const granted = requested.filter((s) => (s !== 'offline_access' || offline) && (rs.enforce_policies !== true || !apiScopes.includes(s) || permissions.includes(s)));
       const now = Math.floor(Date.now() / 1000);
       const aud = requested.includes('openid') ? [audience, `${issuer}userinfo`] : audience;
       const sub = p.sub ?? `auth0|${randomBytes(12).toString('hex')}`;
@@ -790,6 +831,9 @@ export async function startAuth0Standin(opts: Auth0StandinOptions = {}): Promise
       const claims: Record<string, unknown> = rfc9068
         ? { iss: issuer, sub, aud, client_id: p.clientId, exp: now + Number(rs.token_lifetime ?? 86400), iat: now, jti: randomId(22), scope: granted.join(' ') }
         : { iss: issuer, sub, aud, iat: now, exp: now + Number(rs.token_lifetime ?? 86400), scope: granted.join(' '), azp: p.clientId };
+      // "Add Permissions in the Access Token" (token_dialect *_authz, with RBAC): the user's permissions on this API.
+      if (rs.enforce_policies === true && String(rs.token_dialect ?? '').endsWith('_authz')) claims.permissions = permissions;
+      access.runPostLogin({ audience, roles: p.roles ?? [], clientId: p.clientId, sub }, claims);
       const accessToken = await sign(claims, rfc9068 ? 'at+jwt' : 'JWT');
       let refreshToken: string | undefined;
       if (offline) {

@@ -19,7 +19,9 @@ import { CliError, UsageError } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
 import { createPrompter, type AskSpec, type Prompter } from '../../src/core/prompts.js';
 import { decodeJwtClaims } from '../../src/oauth/tokens.js';
-import { startAuth0Standin, type Auth0Standin } from '../helpers/auth0-standin.js';
+import { ALL_ADAPTER_SCOPES, startAuth0Standin, type Auth0Standin } from '../helpers/auth0-standin.js';
+import { CLAIM_NAME_PATTERN } from '../../src/authorizer/access.js';
+import { authorizerWithAccess } from '../../src/flows/access.js';
 import { PROJECT_ROOT } from '../helpers/cli.js';
 
 const GATEWAY = 'https://gw-abc123.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp';
@@ -601,5 +603,213 @@ describe('the stand-in refuses what Auth0\'s contract refuses (so the tests abov
     const anon = await fetch(`http://${s.domain}/api/v2/clients`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' });
     assert.equal(anon.status, 401);
     assert.deepEqual(s.standinErrors, []);
+  });
+});
+
+describe('who may use the gateway (issue 13): roles through a Post-Login Action, permissions through RBAC', () => {
+  const ROLES_CLAIM = 'https://agentcore-auth/roles';
+  const opsOf = (s: Auth0Standin, from = 0) => s.requests.slice(from).filter((r) => r.operationId && r.method !== 'GET').map((r) => `${r.operationId}:${r.status}`);
+
+  test('accessSupport: the rule reads the namespaced roles claim (which fits AgentCore\'s pattern); scopes go to allowedScopes and the client asks for them; the changes in words', async () => {
+    const h = await harness();
+    const support = h.adapter.accessSupport!({ groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] }, { clientId: 'abc', extras: { identifier: GATEWAY, tokenDialect: 'access_token' } });
+    assert.equal(support.groupClaim.claim, ROLES_CLAIM);
+    assert.match(ROLES_CLAIM, CLAIM_NAME_PATTERN);
+    assert.deepEqual(support.allowedScopes, ['mcp:invoke']);
+    assert.deepEqual(support.clientScopes, ['mcp:invoke']);
+    const words = support.idpChanges.join('\n');
+    assert.match(words, /Post-Login Action .*"engineering", "platform".*https:\/\/agentcore-auth\/roles.*bound to the Login flow/);
+    assert.match(words, /RBAC .*enforce_policies.*Add Permissions in the Access Token.*access_token_authz.*mcp:invoke/);
+    assert.ok((support.notes ?? []).some((n) => /User Management > Roles/.test(n)));
+    // The gateway rule: <namespace>/roles CONTAINS_ANY [names], plus allowedScopes.
+    const z = authorizerWithAccess(recommendedRule('auth0', { discoveryUrl: 'https://t/.well-known/openid-configuration', clientId: 'abc', audience: GATEWAY }), { groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] }, support);
+    assert.deepEqual(z.allowedScopes, ['mcp:invoke']);
+    assert.deepEqual(z.customClaims?.at(-1), {
+      inboundTokenClaimName: ROLES_CLAIM,
+      inboundTokenClaimValueType: 'STRING_ARRAY',
+      authorizingClaimMatchValue: { claimMatchOperator: 'CONTAINS_ANY', claimMatchValue: { matchValueStringList: ['engineering', 'platform'] } },
+    });
+    // RFC 9068 APIs keep their profile; an OIDC scope restricts nobody and is refused.
+    assert.match(h.adapter.accessSupport!({ scopes: ['mcp:invoke'] }, { clientId: 'abc', extras: { tokenDialect: 'rfc9068_profile' } }).idpChanges.join(''), /rfc9068_profile_authz/);
+    assert.throws(() => h.adapter.accessSupport!({ scopes: ['openid'] }), (e: unknown) => e instanceof UsageError && /admits everyone/.test(e.message));
+  });
+
+  test('applyAccess creates exactly an Action, its deploy and one binding (others\' bindings kept, in order) and the API\'s permission; the token then passes the gateway rule for a member only', async () => {
+    const h = await harness();
+    h.s.addRole('engineering');
+    h.s.addRole('platform');
+    h.s.addRole('sales');
+    const foreign = h.s.addForeignBinding('Someone else\'s MFA action');
+    const app = await init(h);
+    const policy = { groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] };
+    await h.adapter.checkAccess!(h.ctx, policy);
+    const from = h.s.requests.length;
+    const created = await h.adapter.applyAccess!(h.ctx, app, policy);
+
+    assert.deepEqual(opsOf(h.s, from), ['post_action:201', 'post_deploy_action:202', 'patch_bindings:200', 'patch_resource-servers_by_id:200']);
+    const ours = [...h.s.actions.values()].filter((a) => a.id !== foreign.id);
+    assert.equal(ours.length, 1);
+    const action = ours[0]!;
+    assert.deepEqual(action.supported_triggers, [{ id: 'post-login', version: 'v3' }]);
+    assert.match(action.code, /event\.authorization\.roles/);
+    assert.ok(action.deployed_version, 'deployed');
+    assert.deepEqual(h.s.bindings.get('post-login')!.map((b) => b.actionId), [foreign.id, action.id], 'the foreign binding stays first, ours is appended');
+    const patch = h.s.requests.find((r) => r.operationId === 'patch_bindings')!;
+    assert.deepEqual((patch.body as { bindings: unknown[] }).bindings[0], { ref: { type: 'action_id', value: foreign.id }, display_name: 'Someone else\'s MFA action' });
+
+    const api = h.s.resourceServers.get(app.extras.resourceServerId!)!;
+    assert.equal(api.enforce_policies, true);
+    assert.equal(api.token_dialect, 'access_token_authz');
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['mcp:invoke']);
+    assert.deepEqual(created, {
+      actionId: action.id,
+      actionName: `agentcore-auth roles ${app.clientId}`,
+      trigger: 'post-login',
+      claim: ROLES_CLAIM,
+      apiId: app.extras.resourceServerId,
+      apiScopesAdded: 'mcp:invoke',
+      apiEnforcePoliciesBefore: 'false',
+      apiTokenDialectBefore: 'access_token',
+    });
+    assertNoSecrets(h.s, JSON.stringify(created), 'the journaled ids');
+    assertNoSecrets(h.s, h.ctx.logger.lines.join('\n'), 'the log');
+    assertClean(h.s);
+
+    // Tokens as Auth0 now issues them (the deployed Action really runs), against the gateway's rules.
+    const support = h.adapter.accessSupport!(policy, app);
+    const z = authorizerWithAccess(h.adapter.recommendedAuthorizer(app, { resource: GATEWAY }), policy, support);
+    const scope = [...SCOPES, 'mcp:invoke'].join(' ');
+    const alice = decodeJwtClaims((await h.s.authorize({ clientId: app.clientId, audience: GATEWAY, scope, roles: ['engineering', 'other'], permissions: ['mcp:invoke'] })).accessToken)!.payload;
+    assert.deepEqual(alice[ROLES_CLAIM], ['engineering'], 'only the named roles reach the claim');
+    assert.deepEqual(alice.permissions, ['mcp:invoke']);
+    assert.equal(alice['https://example.com/foreign'], true, 'the other Action still runs');
+    assert.equal(evaluateAuthorizer(z, alice).allow, true);
+    const bob = decodeJwtClaims((await h.s.authorize({ clientId: app.clientId, audience: GATEWAY, scope, roles: ['sales'], permissions: ['mcp:invoke'] })).accessToken)!.payload;
+    assert.deepEqual(bob[ROLES_CLAIM], []);
+    assert.equal(evaluateAuthorizer(z, bob).allow, false);
+    const noPerm = decodeJwtClaims((await h.s.authorize({ clientId: app.clientId, audience: GATEWAY, scope, roles: ['engineering'] })).accessToken)!.payload;
+    assert.ok(!String(noPerm.scope).split(' ').includes('mcp:invoke'), 'RBAC: no permission, no scope');
+    assert.equal(evaluateAuthorizer(z, noPerm).allow, false);
+  });
+
+  test('a re-run creates nothing new; a changed role list updates and redeploys the same Action; a lost journal finds it by name', async () => {
+    const h = await harness();
+    h.s.addRole('engineering');
+    h.s.addRole('platform');
+    const app = await init(h);
+    const first = await h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering'], scopes: ['mcp:invoke'] });
+
+    let from = h.s.requests.length;
+    const again = await h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering'], scopes: ['mcp:invoke'] }, first);
+    assert.deepEqual(again, first);
+    assert.deepEqual(opsOf(h.s, from), [], 'nothing written on a re-run');
+
+    from = h.s.requests.length;
+    const changed = await h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] }, first);
+    assert.equal(changed.actionId, first.actionId);
+    assert.deepEqual(opsOf(h.s, from), ['patch_action:200', 'post_deploy_action:202']);
+    assert.match(h.s.actions.get(first.actionId!)!.deployedCode!, /"engineering","platform"/);
+
+    from = h.s.requests.length;
+    const lost = await h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering', 'platform'], scopes: ['mcp:invoke'] });
+    assert.equal(lost.actionId, first.actionId);
+    assert.deepEqual(opsOf(h.s, from), []);
+    assert.equal(h.s.actions.size, 1);
+    assert.equal(h.s.bindings.get('post-login')!.length, 1);
+    assertClean(h.s);
+  });
+
+  test('removeAccess unbinds ours (keeping the others), deletes the Action, restores the API; a second run is "gone"', async () => {
+    const h = await harness();
+    h.s.addRole('engineering');
+    const before = h.s.addForeignBinding('before');
+    const app = await init(h);
+    const created = await h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering'], scopes: ['mcp:invoke'] });
+    const after = h.s.addForeignBinding('bound after ours');
+    const from = h.s.requests.length;
+    assert.equal(await h.adapter.removeAccess!(h.ctx, app, created), 'deleted');
+    assert.deepEqual(opsOf(h.s, from), ['patch_bindings:200', 'delete_action:204', 'patch_resource-servers_by_id:200']);
+    assert.deepEqual(h.s.bindings.get('post-login')!.map((b) => b.actionId), [before.id, after.id]);
+    assert.ok(!h.s.actions.has(created.actionId!));
+    const api = h.s.resourceServers.get(app.extras.resourceServerId!)!;
+    assert.equal(api.enforce_policies, false);
+    assert.equal(api.token_dialect, 'access_token');
+    assert.deepEqual(api.scopes, []);
+    assert.equal(await h.adapter.removeAccess!(h.ctx, app, created), 'gone');
+    assert.equal(await h.adapter.deleteApp(h.ctx, app), 'deleted');
+    assertClean(h.s);
+  });
+
+  test('--auth0-rfc9068 keeps its profile (rfc9068_profile_authz); permissions already on the API are kept and left at cleanup', async () => {
+    const h = await harness({ options: { 'auth0-rfc9068': true } });
+    const app = await init(h);
+    const api = h.s.resourceServers.get(app.extras.resourceServerId!)!;
+    api.scopes = [{ value: 'read:docs', description: 'theirs' }, { value: 'mcp:invoke', description: 'theirs too' }];
+    const created = await h.adapter.applyAccess!(h.ctx, app, { scopes: ['mcp:invoke', 'mcp:admin'] });
+    assert.equal(api.token_dialect, 'rfc9068_profile_authz');
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['read:docs', 'mcp:invoke', 'mcp:admin']);
+    assert.equal(created.apiScopesAdded, 'mcp:admin');
+    const token = decodeJwtClaims((await h.s.authorize({ clientId: app.clientId, audience: GATEWAY, scope: 'openid mcp:invoke', permissions: ['mcp:invoke'] })).accessToken)!.payload;
+    assert.equal(token.client_id, app.clientId);
+    assert.deepEqual(token.permissions, ['mcp:invoke']);
+    assert.equal(await h.adapter.removeAccess!(h.ctx, app, created), 'deleted');
+    assert.equal(api.token_dialect, 'rfc9068_profile');
+    assert.equal(api.enforce_policies, false);
+    assert.deepEqual((api.scopes as Array<{ value: string }>).map((x) => x.value), ['read:docs', 'mcp:invoke']);
+    assertClean(h.s);
+  });
+
+  test('a role that does not exist is a clear usage error (a near name says role names are case-sensitive), before anything is created', async () => {
+    const h = await harness();
+    h.s.addRole('Engineering');
+    h.s.addRole('engineering-leads');
+    const app = await init(h);
+    for (const run of [() => h.adapter.checkAccess!(h.ctx, { groups: ['engineering', 'sales'] }), () => h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering', 'sales'] })]) {
+      await rejectsWith(run(), (e) => {
+        assert.ok(e instanceof UsageError);
+        assert.equal(e.code, 'role_not_found');
+        assert.match(e.message, /no role "engineering" \(there is "Engineering": role names are case-sensitive\), "sales"/);
+        assert.match(e.fix ?? '', /User Management > Roles/);
+      });
+    }
+    assert.equal(h.s.actions.size, 0);
+    assert.equal(h.s.requests.filter((r) => r.operationId === 'get_roles')[0]?.query?.name_filter, 'engineering');
+    assertClean(h.s);
+  });
+
+  test('a 403 names the missing Management API scope (read:roles, create:actions, update:actions, update:resource_servers); checkAccess names them first; 429 says how long to wait', async () => {
+    const base = ALL_ADAPTER_SCOPES;
+    const cases: Array<[string, { groups?: string[]; scopes?: string[] }]> = [
+      ['read:roles', { groups: ['engineering'] }],
+      ['create:actions', { groups: ['engineering'] }],
+      ['update:actions', { groups: ['engineering'] }],
+      ['update:resource_servers', { scopes: ['mcp:invoke'] }],
+    ];
+    for (const [scope, policy] of cases) {
+      const h = await harness();
+      h.s.addRole('engineering');
+      const app = await init(h);
+      h.s.setScopes(base.filter((x) => x !== scope));
+      const fresh = await provider.createAdapter({}, { logger: h.ctx.logger, env: h.ctx.env });
+      await rejectsWith(fresh.checkAccess!(h.ctx, policy), (e) => {
+        assert.equal(e.code, 'forbidden');
+        assert.match(e.message, new RegExp(scope));
+      });
+      await rejectsWith(fresh.applyAccess!(h.ctx, app, policy), (e) => {
+        assert.equal(e.code, 'forbidden', e.message);
+        assert.match(e.message, new RegExp(`lack the scope ${scope}`));
+        assert.match(e.fix ?? '', new RegExp(`${scope}.*then run again`));
+      });
+      assert.deepEqual(h.s.bindings.get('post-login') ?? [], [], `no binding without ${scope}`);
+      assert.equal(h.s.actions.size, 0, `no Action left behind without ${scope}`);
+    }
+    const h = await harness();
+    h.s.addRole('engineering');
+    const app = await init(h);
+    h.s.failNext('post_action', 429, { times: 5, headers: { 'retry-after': '30' } });
+    await rejectsWith(h.adapter.applyAccess!(h.ctx, app, { groups: ['engineering'] }), (e) => {
+      assert.equal(e.code, 'rate_limited');
+      assert.match(e.fix ?? '', /wait 30 s/);
+    });
   });
 });
