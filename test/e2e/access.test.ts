@@ -79,6 +79,13 @@ describe('access rules: who may use the gateway', () => {
     assert.deepEqual(z.allowedScopes, ['mcp:tools']);
     assert.deepEqual(z.customClaims?.map((c) => [c.inboundTokenClaimName, c.authorizingClaimMatchValue.claimMatchOperator]), [['groups', 'CONTAINS'], ['department', 'EQUALS']]);
 
+    // alice calls a tool through the gateway with her token.
+    const call = await runCli(['verify', '--call', 'whoami', '--json'], { env, timeoutMs: 60_000 });
+    assert.equal(call.code, 0, describeRun(call));
+    const called = parseSingleJson<{ checks: Check[] }>(call).checks.find((c) => c.id === 'mcp-tools-call');
+    assert.equal(called?.status, 'pass', JSON.stringify(called));
+    assert.match(called!.finding, /alice/);
+
     const status = await runCli(['status'], { env });
     assert.equal(status.code, 0, describeRun(status));
     assert.match(status.stdout + status.stderr, /Who may use the gateway:\n\s+- only tokens granted "mcp:tools" \(allowedScopes\)\n\s+- only tokens whose groups contains "engineering"\n\s+- only tokens whose department is "engineering"/);
