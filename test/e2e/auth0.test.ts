@@ -125,6 +125,17 @@ after(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+
+/** Nothing init made is left: no client or API at the stand-in, the gateway gone, no contract refusal, no secret leaked. */
+async function assertAllGone(t: Awaited<ReturnType<typeof startAuth0Standin>>, name: string, stateDir: string): Promise<void> {
+  assert.deepEqual(t.createdClients(), []);
+  assert.deepEqual(t.createdResourceServers(), []);
+  await waitGatewayGone(name);
+  assert.deepEqual(t.rejections, []);
+  assert.deepEqual(t.standinErrors, []);
+  await assertNoSecretsLeaked(t, stateDir);
+}
+
 describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox control plane)', () => {
   test('init --help lists the Auth0 flags without loading the auth0 SDK or the adapter', async () => {
     // A module-resolution hook reports every module under node_modules/auth0 or providers/auth0/adapter that loads.
@@ -241,12 +252,7 @@ describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox contro
     const cleanup = await cli(['cleanup', '--yes', '--json'], env);
     expectExit(cleanup, 0);
     assert.equal(t.tenant.default_audience, previous, 'the previous default audience is back');
-    assert.deepEqual(t.createdClients(), []);
-    assert.deepEqual(t.createdResourceServers(), []);
-    await waitGatewayGone(name);
-    assert.deepEqual(t.rejections, []);
-    assert.deepEqual(t.standinErrors, []);
-    await assertNoSecretsLeaked(t, stateDir);
+    await assertAllGone(t, name, stateDir);
   });
 
   test('init --allow-group --require-scope: a Post-Login Action bound after the tenant\'s own, RBAC on the API, the gateway rules on the namespaced roles claim and the scope; members pass, others are refused; cleanup unbinds and deletes', async () => {
@@ -305,12 +311,7 @@ describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox contro
     assert.equal(cl.ok, true, JSON.stringify(cl.actions));
     assert.deepEqual([...t.actions.keys()], [foreign.id], 'our Action is deleted, the tenant\'s own stays');
     assert.deepEqual(t.bindings.get('post-login')!.map((b) => b.actionId), [foreign.id], 'unbound, the other binding kept');
-    assert.deepEqual(t.createdClients(), []);
-    assert.deepEqual(t.createdResourceServers(), []);
-    await waitGatewayGone(name);
-    assert.deepEqual(t.rejections, []);
-    assert.deepEqual(t.standinErrors, []);
-    await assertNoSecretsLeaked(t, stateDir);
+    await assertAllGone(t, name, stateDir);
   });
 
   test('missing admin credentials: exit 1 naming the env vars; nothing reaches Auth0 and no gateway is created', async () => {

@@ -5,28 +5,8 @@
 // mcp-remote opens URLs with the `open` package, which runs $BROWSER (point it at browser.sh).
 // With $BROWSER_LOG set, appends one line per call:
 //   ok <status> <final URL, code/state masked> (<hops> hops)   |   error <status> <final URL>   |   fail <message>
-import { appendFileSync } from 'node:fs';
+import { maskUrl, record } from './browser-log.mjs';
 import { followAuthorization } from '../../dist/src/sandbox/headless-browser.js';
-
-function maskUrl(href) {
-  try {
-    const u = new URL(href);
-    for (const key of ['code', 'state']) if (u.searchParams.has(key)) u.searchParams.set(key, '***');
-    return u.href.replace(/%2A%2A%2A/g, '***');
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-function record(line) {
-  const file = process.env.BROWSER_LOG;
-  if (!file) return;
-  try {
-    appendFileSync(file, `${line.replace(/[\r\n]+/g, ' ')}\n`);
-  } catch (err) {
-    console.error(`browser.mjs: cannot write ${file}: ${err.message}`);
-  }
-}
 
 const url = process.argv[2];
 if (!url) {

@@ -6,20 +6,8 @@
 // to the client's loopback redirect URI. Exits 0 when a code was delivered, 1 otherwise.
 // With $BROWSER_LOG set, appends one line per call: ok|error <final URL, code/state masked> | fail <message>.
 // Never prints the code, the session cookie or a token.
-import { appendFileSync } from 'node:fs';
+import { maskUrl as mask, record } from './browser-log.mjs';
 
-function mask(href) {
-  try {
-    const u = new URL(href);
-    for (const key of ['code', 'state']) if (u.searchParams.has(key)) u.searchParams.set(key, '***');
-    return u.href.replace(/%2A%2A%2A/g, '***');
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-function record(line) {
-  if (process.env.BROWSER_LOG) appendFileSync(process.env.BROWSER_LOG, `${line.replace(/[\r\n]+/g, ' ')}\n`);
-}
 const timeout = () => AbortSignal.timeout(Number(process.env.BROWSER_TIMEOUT_MS) || 10_000);
 
 async function main(href) {
