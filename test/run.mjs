@@ -16,7 +16,8 @@ const files = [];
   }
 })(root);
 const filters = process.argv.slice(2);
-const chosen = files.filter((f) => !filters.length || filters.some((x) => f.includes(x))).sort();
+// Filters match the path under dist/test/ only: a checkout folder named e.g. wt-browser must not match every file.
+const chosen = files.filter((f) => !filters.length || filters.some((x) => f.slice(root.length).includes(x))).sort();
 if (!chosen.length) {
   console.error(`No test files matched ${filters.join(' ')} under ${root}`);
   process.exit(1);
