@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, describeRun, freePort, isolatedEnv, parseSingleJson, redactedTail, runCli, startSandboxProcess, type CliResult, type SandboxProcess } from '../helpers/cli.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; CHROMIUM_PATH points elsewhere (or at nothing, to see the skip). */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const BROWSER_PROGRAM = join(PROJECT_ROOT, 'test', 'helpers', 'chromium-browser.mjs');
 
 function skipReason(): string | undefined {
@@ -66,7 +67,7 @@ const byId = (r: Report, id: string): Check => {
 async function browserFor(name: string, action: 'allow' | 'deny' | 'cancel'): Promise<{ browser: string; log: string }> {
   const log = join(home, `${name}.browser.log`);
   const browser = join(home, `${name}.browser.sh`);
-  await writeFile(browser, `#!/bin/sh\nBROWSER_LOG='${log}' SIGNIN_ACTION=${action} exec '${process.execPath}' '${BROWSER_PROGRAM}' "$@"\n`);
+  await writeFile(browser, `#!/bin/sh\nBROWSER_LOG='${log}' SIGNIN_ACTION=${action} CHROMIUM_PATH='${CHROMIUM}' exec '${process.execPath}' '${BROWSER_PROGRAM}' "$@"\n`);
   await chmod(browser, 0o755);
   return { browser, log };
 }
