@@ -218,3 +218,18 @@ export function checkGroupValues(p: AccessPolicy, groupClaim: GroupClaimProfile)
     }
   }
 }
+
+/** Claims that name the OAuth client (RFC 9068 client_id, Okta cid, Entra/Auth0 azp, Entra v1 appid): a rule on one pins the client, not the user. */
+export const CLIENT_CLAIMS: readonly string[] = ['client_id', 'cid', 'azp', 'appid'];
+
+/** The gateway's rules about who may use it: its claim rules other than the client pin. */
+export function accessRequirements(z: CustomJwtAuthorizer | undefined): ClaimRequirement[] {
+  return requirementsOf(z).filter((r) => !CLIENT_CLAIMS.includes(r.claim));
+}
+
+/** Who may use a gateway, from its rules: allowedScopes and the claim rules other than the client pin, in words. */
+export function accessWords(z: CustomJwtAuthorizer): string[] {
+  const rules = accessRequirements(z).map(describeRequirement);
+  if (z.allowedScopes?.length) rules.unshift(`only tokens granted ${anyOf(z.allowedScopes)} (allowedScopes)`);
+  return rules.length ? rules : ['anyone who can sign in at the IdP (through the pinned client)'];
+}

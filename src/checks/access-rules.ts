@@ -6,13 +6,11 @@
  * IdP-side fix: it refuses every user alike.
  */
 import type { ProviderId } from '../../providers/types.js';
-import { describeRequirement, judgeRequirements, requirementsOf, type ClaimRequirement } from '../authorizer/access.js';
+import { CLIENT_CLAIMS, accessRequirements, describeRequirement, judgeRequirements, type ClaimRequirement } from '../authorizer/access.js';
 import { tokenScopes } from '../authorizer/evaluate.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { CheckResult } from './types.js';
 
-/** Claims that pin the client (rule-fit judges those). */
-const CLIENT_CLAIMS = ['client_id', 'cid', 'azp', 'appid'];
 
 /** How each IdP is made to put a claim into access tokens. */
 const CLAIM_FIX: Record<ProviderId, (claim: string) => string> = {
@@ -48,7 +46,7 @@ export interface AccessRulesInput {
 /** undefined when the gateway states no rule about who may use it (then rule-fit's client pin is all there is). */
 export function checkAccessRules(input: AccessRulesInput): CheckResult | undefined {
   const base = { id: 'access-rules', stage: 'login', title: 'Access rules for the signed-in user' } as const;
-  const reqs = requirementsOf(input.authorizer).filter((r) => !CLIENT_CLAIMS.includes(r.claim));
+  const reqs = accessRequirements(input.authorizer);
   const scopes = input.authorizer.allowedScopes ?? [];
   if (!reqs.length && !scopes.length) return undefined;
   const who = userOf(input.claims);

@@ -13,8 +13,9 @@
  * own refresh. Tokens go only to the token endpoint of the pinned issuer's metadata.
  */
 import { randomUUID } from 'node:crypto';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLIENT_CLAIMS } from '../authorizer/access.js';
 import { isCancelled } from '../core/cancel.js';
 import { CancelledError, CliError, errorMessage } from '../core/errors.js';
 import { isErrnoCode, writeFileAtomic } from '../core/fs.js';
@@ -100,13 +101,20 @@ function minutes(seconds: number): string {
 export async function checkCachedRefresh(input: CacheRefreshInput): Promise<CheckResult | undefined> {
   const now = (input.now ?? Date.now)();
   const tokensPath = join(input.dir, `${input.hash}_tokens.json`);
+  // The folder may come from an entry's env (a repository's file): only a plain file mcp-remote wrote is used and
+  // written back, never a link that would carry the write elsewhere.
+  const st = await lstat(tokensPath).catch(() => undefined);
+  if (!st) return undefined;
+  if (!st.isFile()) {
+    return { ...base, status: 'warn', finding: `Not tried: ${tokensPath} is not a plain file (a symbolic link or something else), and mcp-remote writes a plain file there.`, fix: `Delete it: rm -f ${tokensPath} (the next tool call signs in again).` };
+  }
   const cached = await readJson(tokensPath);
   const refresh = typeof cached?.refresh_token === 'string' && cached.refresh_token ? cached.refresh_token : undefined;
   if (!cached || !refresh) return undefined;
   const access = typeof cached.access_token === 'string' ? decodeJwtClaims(cached.access_token)?.payload : undefined;
   if (access) {
     if (typeof access.iss === 'string' && access.iss !== input.issuer) return undefined;
-    const client = ['client_id', 'azp', 'cid', 'appid'].map((c) => access[c]).find((v) => typeof v === 'string');
+    const client = CLIENT_CLAIMS.map((c) => access[c]).find((v) => typeof v === 'string');
     if (client !== undefined && client !== input.clientId) return undefined;
   }
   if (typeof cached.issuer === 'string' && cached.issuer !== input.issuer) return undefined;

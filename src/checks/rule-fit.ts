@@ -7,6 +7,7 @@
  *   rejection is explained in the IdP's terms.
  * Pure: no I/O. Never prints a token (only claim names and non-secret claim values such as aud and client ids).
  */
+import { CLIENT_CLAIMS } from '../authorizer/access.js';
 import { evaluateAuthorizer } from '../authorizer/evaluate.js';
 import type { AuthorizerDecision, CustomJwtAuthorizer } from '../authorizer/types.js';
 import {
@@ -55,7 +56,6 @@ interface RuleProblem extends Problem {
   pin?: boolean;
 }
 
-const CLIENT_CLAIMS = ['client_id', 'cid', 'azp', 'appid'];
 const GRAPH_AUDIENCES = ['00000003-0000-0000-c000-000000000000', 'https://graph.microsoft.com'];
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'phone', 'address'];
 

@@ -449,16 +449,19 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const resource = disableResource ? undefined : ((entry ? entry.resource : input.resource) ?? prm.prm?.metadata.resource);
   const authorizeParams = entry ? entry.authorizeParams : input.authorizeParams;
   const givenScopes = entry ? entry.scopes : input.scopes;
-  // No scope given: the one mcp-remote would ask for (an entry that names none asks for the same).
-  const askedScope = (md: NonNullable<typeof asMd>) =>
-    givenScopes && !entry ? { scopes: givenScopes, from: 'given' as const } : mcpRemoteScope({ entryScope: givenScopes?.join(' '), challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: md.scopes_supported });
+  // The scope the client asks for, computed once: given flags as they are; else (and for any entry) mcp-remote's.
+  const asked = !asMd
+    ? undefined
+    : givenScopes && !entry
+      ? { scopes: givenScopes, from: 'given' as const }
+      : mcpRemoteScope({ entryScope: givenScopes?.join(' '), challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported });
   // An opaque cached refresh token tells nothing until it is used: use it, as mcp-remote would (under its lease).
   const refreshClient = entry?.clientId ?? input.clientId;
   if (!input.readOnly && entry?.cache && refreshClient && asMd?.token_endpoint && pinned && asMd.issuer === pinned) {
     const cache = entry.cache;
     const tokenEndpoint = asMd.token_endpoint;
     const issuer = pinned;
-    const scope = (entry.scopes ?? mcpRemoteScope({ challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported }).scopes).join(' ');
+    const scope = (asked?.scopes ?? []).join(' ');
     cacheRefreshPending = clientConfigPending
       .then(() => import('./cache-refresh.js'))
       .then((m) => m.checkCachedRefresh({ ...cache, tokenEndpoint, issuer, clientId: refreshClient, scope: scope || undefined, resource, timeoutMs }))
@@ -467,7 +470,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
         return { id: 'mcp-remote-cache-refresh', stage: 'config', title: "mcp-remote's cached refresh token", status: 'warn', finding: `Could not try the cached refresh token: ${err instanceof Error ? err.message : String(err)}.` } satisfies CheckResult;
       });
   }
-  if (entry && !entry.scopes && asMd) entryChecks.push(entryScopeCheck(entry, mcpRemoteScope({ challengeScope: www?.params.scope, prmScopes: prm.prm?.metadata.scopes_supported, asScopes: asMd.scopes_supported })));
+  if (entry && !entry.scopes && asked && asked.from !== 'given') entryChecks.push(entryScopeCheck(entry, asked));
   await clientConfigPending;
   if (input.noLogin) {
     checks.push(skipped('login', 'login', TITLES.login, 'Skipped (--no-login).'));
@@ -478,9 +481,8 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   } else if (asMd.issuer !== pinned) {
     checks.push(skipped('login', 'login', TITLES.login, `Skipped: the metadata found for ${pinned} names another issuer (see the authorization server metadata check); no token is requested from it, and mcp-remote refuses it too.`));
   } else {
-    const asked = askedScope(asMd);
-    scopes = asked.scopes;
-    scopesFrom = asked.from;
+    scopes = asked!.scopes;
+    scopesFrom = asked!.from;
     const login = await checkLogin({
       metadata: asMd,
       clientId: input.clientId,

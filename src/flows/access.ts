@@ -4,7 +4,7 @@
  * adapter calls it names.
  */
 import type { AccessSupport, AppRecord, IdpAdapter } from '../../providers/types.js';
-import { AccessPolicyError, checkGroupValues, claimRule, describePolicy, hasAccessRules, requirementsOf, withAccessRules, type AccessPolicy, type ClaimRequirement } from '../authorizer/access.js';
+import { AccessPolicyError, accessRequirements, checkGroupValues, claimRule, describePolicy, hasAccessRules, withAccessRules, type AccessPolicy, type ClaimRequirement } from '../authorizer/access.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import { UsageError } from '../core/errors.js';
 
@@ -81,7 +81,7 @@ export function unadvertised(md: Record<string, unknown>, policy: AccessPolicy, 
 
 /** The access rules a team profile carries: allowedScopes and the claim rules that are not the client pin. */
 export function profileAccess(z: CustomJwtAuthorizer): { allowedScopes?: string[]; rules?: ClaimRequirement[] } {
-  const rules = requirementsOf(z).filter((r) => !['client_id', 'cid', 'azp', 'appid'].includes(r.claim));
+  const rules = accessRequirements(z);
   return { ...(z.allowedScopes?.length ? { allowedScopes: z.allowedScopes } : {}), ...(rules.length ? { rules } : {}) };
 }
 

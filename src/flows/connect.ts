@@ -218,7 +218,7 @@ export async function runConnect(ctx: Context, opts: ParsedOptions, deps: Connec
   const { accessAuthorizer } = await import('./access.js');
   const rules = accessAuthorizer(values.access);
   if (rules) {
-    const { accessWords } = await import('./status.js');
+    const { accessWords } = await import('../authorizer/access.js');
     logger.info('  Who may use this gateway (you must satisfy every rule):');
     for (const w of accessWords({ discoveryUrl: '', ...rules })) logger.info(`    - ${w}`);
   }

@@ -60,12 +60,15 @@ export async function runInit(ctx: Context, opts: ParsedOptions, deps: InitDeps 
   const earlyGateways = () => gatewayFor({ region: region(opts, ctx.env), endpointUrl: str(opts, 'endpoint-url'), profile: str(opts, 'profile') });
   /** Interactive: the IdP's admin credentials and the AWS credentials are checked as soon as the IdP is known. */
   let early: { adapter: IdpAdapter; provider: string } | undefined;
-  const answers = await collectInitAnswers(ctx, opts, () => earlyGateways().list(), ctx.prompter.interactive
+  // One ListGateways for both the credential check and the gateway question.
+  let listed: ReturnType<GatewayPort['list']> | undefined;
+  const listGateways = () => (listed ??= earlyGateways().list());
+  const answers = await collectInitAnswers(ctx, opts, listGateways, ctx.prompter.interactive
     ? async (provider, issuer) => {
         logger.step('Checking the identity provider\'s admin credentials and the AWS credentials before the other questions');
         const a = await loadAdapter(provider, providerOptionsFrom(provider, { ...opts, issuer: issuer || undefined }), { logger, env: ctx.env, prompter: ctx.prompter });
         await a.preflight({ logger, env: ctx.env, timeoutMs, prompter: ctx.prompter });
-        await earlyGateways().list();
+        await listGateways();
         early = { adapter: a, provider };
       }
     : undefined);

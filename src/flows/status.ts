@@ -1,7 +1,7 @@
 /**
  * status: what the journal says exists, checked against the live resources; drift is named.
  */
-import { describeRequirement, requirementsOf, type AccessPolicy } from '../authorizer/access.js';
+import { accessRequirements, accessWords, describeRequirement, requirementsOf, type AccessPolicy } from '../authorizer/access.js';
 import type { CustomJwtAuthorizer } from '../authorizer/types.js';
 import type { AppRecord } from '../../providers/types.js';
 import type { Context } from '../core/context.js';
@@ -158,21 +158,13 @@ async function statusOf(ctx: Context, doc: JournalDoc): Promise<SetupStatus> {
   return { setup: doc.setup, status: doc.status, updatedAt: doc.updatedAt, items, drift, ...(fix ? { fix } : {}), ...(access ? { access } : {}) };
 }
 
-const CLIENT_CLAIMS = ['client_id', 'cid', 'azp', 'appid'];
-
-/** Who may use a gateway, from its live rules: allowedScopes and the claim rules other than the client pin. */
-export function accessWords(z: CustomJwtAuthorizer): string[] {
-  const rules = requirementsOf(z).filter((r) => !CLIENT_CLAIMS.includes(r.claim)).map(describeRequirement);
-  if (z.allowedScopes?.length) rules.unshift(`only tokens granted ${z.allowedScopes.length === 1 ? `"${z.allowedScopes[0]}"` : `any of ${z.allowedScopes.map((x) => `"${x}"`).join(', ')}`} (allowedScopes)`);
-  return rules.length ? rules : ['anyone who can sign in at the IdP (through the pinned client)'];
-}
 
 /** The rules init set (recorded in the journal) that the live gateway no longer has, in words. */
 function lostRules(policy: AccessPolicy | undefined, written: CustomJwtAuthorizer | undefined, liveZ: CustomJwtAuthorizer | undefined): string[] {
   if (!policy || !written) return [];
   const key = (r: ReturnType<typeof requirementsOf>[number]) => `${r.claim}\u0000${r.op}\u0000${[...r.values].sort().join('\u0000')}`;
   const have = new Set(requirementsOf(liveZ).map(key));
-  const lost = requirementsOf(written).filter((r) => !CLIENT_CLAIMS.includes(r.claim) && !have.has(key(r)));
+  const lost = accessRequirements(written).filter((r) => !have.has(key(r)));
   const scopes = (written.allowedScopes ?? []).filter((x) => !(liveZ?.allowedScopes ?? []).includes(x));
   return [...lost.map(describeRequirement), ...(scopes.length ? [`allowedScopes ${scopes.join(', ')}`] : [])];
 }
