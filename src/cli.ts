@@ -3,7 +3,6 @@
  * Entry point: argv -> command table (lazy import), global flags, one top-level error handler, exit codes.
  * Nothing heavy is imported here: --help and --version must stay within 2x of a bare `node -e 0`.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CommandSpec, OptionSpec, ParsedOptions } from './commands/types.js';
 import { CancelledError, CliError, ExitCode, UsageError, errorMessage } from './core/errors.js';
@@ -12,12 +11,9 @@ import { GLOBAL_OPTIONS } from './commands/global.js';
 import { commandHelp, optionSections, suggest, translateParseError } from './commands/help.js';
 
 import { COMMANDS } from './commands/table.js';
+import { packageVersion } from './core/package.js';
 
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function topHelp(): string {
   const names = Object.keys(COMMANDS);
@@ -68,7 +64,7 @@ function wantsJson(argv: string[]): boolean {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-V' || (argv.length === 1 && argv[0] === 'version')) {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return ExitCode.ok;
   }
   const name = argv[0];

@@ -33,10 +33,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+// The SDK's own okta.yaml reader (CommonJS; its dependencies are js-yaml, lodash and safe-flat, not the SDK).
+import oktaConfigLoader from '@okta/okta-sdk-nodejs/src/config-loader.js';
 import type { ApplicationApi, AuthorizationServerApi, GroupApi, RequestContext, ResponseContext, UserApi } from '@okta/okta-sdk-nodejs';
 import { CliError, UsageError } from '../../src/core/errors.js';
 import { isSecureTransportUrl } from '../../src/core/net.js';
@@ -134,11 +135,10 @@ interface SdkConfigLoader {
 /**
  * Reads the SDK's configuration with the SDK's own ConfigLoader (its yaml parsing and merge rules), from the two
  * okta.yaml files and the OKTA_CLIENT_* variables of `env` (the adapter's env, not necessarily process.env).
- * Called only when the user asked for it. Loads the config loader alone (js-yaml, lodash), not the whole SDK.
+ * Called only when the user asked for it. Uses the SDK's config loader alone (js-yaml, lodash), not the whole SDK.
  */
 export function readOktaConfigFiles(env: NodeJS.ProcessEnv): OktaFileConfig {
-  const require = createRequire(import.meta.url);
-  const { ConfigLoader } = require('@okta/okta-sdk-nodejs/src/config-loader.js') as { ConfigLoader: new () => SdkConfigLoader };
+  const { ConfigLoader } = oktaConfigLoader as { ConfigLoader: new () => SdkConfigLoader };
   const loader = new ConfigLoader();
   loader.apply({ client: { authorizationMode: 'SSWS' } });
   for (const path of oktaYamlPaths(env)) {

@@ -11,6 +11,7 @@ import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError } from '../core/errors.js';
+import { templatePath } from '../core/package.js';
 import { editJsonMember, readJsonMember } from './jsonfile.js';
 import { buildMcpRemoteArgs } from './mcp-remote.js';
 
@@ -58,8 +59,7 @@ interface TemplateValues {
 
 let templateCache: unknown;
 function loadTemplate(): unknown {
-  // dist/src/clients/kiro.js -> <package root>/templates
-  templateCache ??= JSON.parse(readFileSync(new URL('../../../templates/kiro-mcp-remote.json', import.meta.url), 'utf8'));
+  templateCache ??= JSON.parse(readFileSync(templatePath('kiro-mcp-remote.json'), 'utf8'));
   return templateCache;
 }
 

@@ -9,7 +9,6 @@
  * Needs `npx tsc -p tsconfig.json` first. Run: node --test dist/test/e2e/auth0.test.js
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,8 @@ import { mcpRemoteHashInputFromArgs } from '../../src/clients/mcp-remote.js';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { startAuth0Standin, type Auth0Standin } from '../helpers/auth0-standin.js';
-import { CLI_PATH, describeRun, freePort, isolatedEnv, parseSingleJson, runCli, type CliResult } from '../helpers/cli.js';
+import { describeRun, freePort, isolatedEnv, parseSingleJson, runCli, type CliResult } from '../helpers/cli.js';
+import { sourcesLoadedBy } from '../helpers/loaded.js';
 
 let root: string;
 let sb: Sandbox;
@@ -138,16 +138,12 @@ async function assertAllGone(t: Awaited<ReturnType<typeof startAuth0Standin>>, n
 
 describe('agentcore-auth with --provider auth0 (stand-in tenant + sandbox control plane)', () => {
   test('init --help lists the Auth0 flags without loading the auth0 SDK or the adapter', async () => {
-    // A module-resolution hook reports every module under node_modules/auth0 or providers/auth0/adapter that loads.
-    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (/node_modules\\/auth0\\/|providers\\/auth0\\/adapter/.test(r.url)) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }`;
-    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
-    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
-      execFile(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI_PATH, 'init', '--help'], { env: isolatedEnv(root) }, (err, out, errOut) =>
-        err ? reject(err) : resolve({ stdout: out, stderr: errOut }),
-      ),
-    );
+    const { sources, stdout, code } = await sourcesLoadedBy(['init', '--help'], isolatedEnv(root));
+    assert.equal(code, 0);
+    assert.ok(sources.some((s) => s === 'src/cli.ts'), `the run's sources were traced (${sources.length})`);
     for (const f of ['--auth0-domain', '--auth0-set-default-audience', '--auth0-rfc9068']) assert.ok(stdout.includes(f), `${f} in init --help`);
-    assert.doesNotMatch(stderr, /LOADED/, 'the --help path loaded the Auth0 SDK or adapter');
+    const heavy = sources.filter((s) => /node_modules\/auth0\/|providers\/auth0\/adapter/.test(s));
+    assert.deepEqual(heavy, [], 'the --help path loaded the Auth0 SDK or adapter');
   });
 
   test('init makes the API and the public client, the gateway pins audience and azp, the entry asks for the audience; status; cleanup leaves nothing', async () => {

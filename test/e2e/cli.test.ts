@@ -34,6 +34,7 @@ import {
   type CliResult,
 } from '../helpers/cli.js';
 import { readGateway } from '../helpers/gateways.js';
+import { packagesIn, sourcesLoadedBy } from '../helpers/loaded.js';
 
 const BROWSER_SH = join(PROJECT_ROOT, 'test', 'helpers', 'browser.sh');
 const JWT = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
@@ -267,6 +268,17 @@ describe('help, version and usage errors', () => {
     expectExit(initHelp, 0);
     for (const f of ['--issuer', '--gateway', '--create-gateway', '--role-arn', '--callback-port', '--yes', '--dry-run', '--json']) {
       assert.ok(initHelp.stdout.includes(f), `init --help mentions ${f}`);
+    }
+  });
+
+  test('--help, --version and a command\'s --help load no dependency: every SDK waits in a chunk of its own', async () => {
+    const u = await newUser();
+    for (const args of [['--help'], ['--version'], ['init', '--help'], ['verify', '--help'], ['connect', '--help'], ['cleanup', '--help']]) {
+      const r = await sourcesLoadedBy(args, u.env);
+      assert.equal(r.code, 0, `agentcore-auth ${args.join(' ')} exits 0`);
+      assert.ok(r.sources.includes('src/cli.ts'), `the sources of \`${args.join(' ')}\` were traced: ${r.sources.join(', ')}`);
+      assert.deepEqual(packagesIn(r.sources), [], `\`agentcore-auth ${args.join(' ')}\` loaded packages`);
+      assert.ok(!r.sources.some((s) => /^(providers\/[^/]+\/(adapter|api)|src\/(sandbox|checks|gateway)\/)/.test(s)), `\`${args.join(' ')}\` loaded an adapter, the sandbox or verify's checks: ${r.sources.join(', ')}`);
     }
   });
 

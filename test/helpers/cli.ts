@@ -1,5 +1,6 @@
 /**
- * Run the built CLI (dist/src/cli.js) as a real process, the way a user or a CI script does.
+ * Run the built CLI as a real process, the way a user or a CI script does: the bundle that `npm pack` ships
+ * (bundle/cli.js, package.json's bin), or the installed copy that AGENTCORE_AUTH_TEST_CLI names (the artifact test).
  *
  *   runCli(args, opts)            one command to completion: exit code, stdout, stderr (bounded by a timeout)
  *   parseSingleJson(result)       --json contract: stdout is exactly one JSON document
@@ -9,7 +10,7 @@
  *   freePort()                    a TCP port that was free on 127.0.0.1 a moment ago
  *   redactedTail(text)            the end of a process's output, tokens masked, for failure messages
  *
- * Everything here needs `npx tsc -p tsconfig.json` first (it runs dist/, never the .ts sources).
+ * Everything here needs `npm run build` first (tsc for dist/, esbuild for bundle/; never the .ts sources).
  * Output is collected in memory; print it only through redactedTail (never print a token).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,8 +23,8 @@ import type { SandboxInfo } from '../../src/sandbox/index.js';
 
 /** The package root (this file runs from <root>/dist/test/helpers/cli.js). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
-/** The built CLI entry point. */
-export const CLI_PATH = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+/** The CLI under test: package.json's bin (the bundle), or an installed package's bin from AGENTCORE_AUTH_TEST_CLI. */
+export const CLI_PATH = process.env.AGENTCORE_AUTH_TEST_CLI || join(PROJECT_ROOT, 'bundle', 'cli.js');
 
 export interface CliResult {
   /** Exit code; null when the process was killed by a signal (see `signal`). */
@@ -54,7 +55,7 @@ export interface RunCliOptions {
   input?: string;
 }
 
-/** Runs `node dist/src/cli.js ...args` to completion. Never rejects for a non-zero exit: check `code`. */
+/** Runs `node <CLI_PATH> ...args` to completion. Never rejects for a non-zero exit: check `code`. */
 export function runCli(args: string[], opts: RunCliOptions): Promise<CliResult> {
   assertBuilt();
   const started = Date.now();
@@ -176,7 +177,7 @@ export interface SandboxProcess {
 }
 
 /**
- * Starts `node dist/src/cli.js sandbox --json ...args` and resolves when it prints its one JSON ready line.
+ * Starts `node <CLI_PATH> sandbox --json ...args` and resolves when it prints its one JSON ready line.
  * Rejects (and kills it) when it exits first, prints something else, or is not ready within `timeoutMs`.
  */
 export function startSandboxProcess(
@@ -254,5 +255,5 @@ export function startSandboxProcess(
 }
 
 function assertBuilt(): void {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npx tsc -p tsconfig.json\` first.`);
+  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first.`);
 }
