@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createMemoryLogger } from '../../src/core/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { PROJECT_ROOT, freePort } from '../helpers/cli.js';
+import { CLI_PATH, PROJECT_ROOT, freePort } from '../helpers/cli.js';
 
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p));
-const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+const CLI = CLI_PATH;
 let root: string;
 let sb: Sandbox;
 const sessions: string[] = [];
