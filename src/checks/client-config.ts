@@ -445,7 +445,7 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
     if (!isAbsolute(p.command)) {
       problems.push({ status: 'warn', finding: `The command ${p.command} is a relative path: it depends on the folder ${name} starts servers in.`, fix: `Use an absolute path for "command".` });
     } else if (!(await isExecutable(p.command))) {
-      problems.push({ status: 'fail', finding: `The command ${p.command} does not exist or is not executable: ${name} cannot start the server.`, fix: 'Run `agentcore-auth init` (or connect) again (it writes the npx next to the current node), or fix "command".' });
+      problems.push({ status: 'fail', finding: `The command ${p.command} does not exist or is not executable: ${name} cannot start the server.`, fix: 'Run `agentcore-auth init` (or connect) again (it writes the npx it finds: next to node, else on PATH), or fix "command".' });
     }
   } else {
     const found = await findOnPath(p.command, entryPath ?? SPAWN_DEFAULT_PATH);

@@ -37,6 +37,8 @@ export interface KiroEntryInput {
   platform?: NodeJS.Platform;
   /** Optional MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
+  /** NODE_EXTRA_CA_CERTS where init runs: carried into the entry (Kiro passes no environment). */
+  caCerts?: string;
 }
 
 export interface KiroEntry {
@@ -108,6 +110,7 @@ export function buildKiroEntry(input: KiroEntryInput): KiroEntry {
   const entry = fillTemplate(loadTemplate(), values) as KiroEntry;
   // Windows: Node's homedir (mcp-remote's cache) comes from USERPROFILE.
   if (l.env.USERPROFILE) entry.env = { ...entry.env, USERPROFILE: l.env.USERPROFILE };
+  if (l.env.NODE_EXTRA_CA_CERTS) entry.env = { ...entry.env, NODE_EXTRA_CA_CERTS: l.env.NODE_EXTRA_CA_CERTS };
   if (input.mcpRemoteConfigDir) entry.env = { ...entry.env, MCP_REMOTE_CONFIG_DIR: input.mcpRemoteConfigDir };
   return entry;
 }

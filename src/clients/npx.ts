@@ -3,28 +3,35 @@
  * HOME), so the entry names npx by absolute path: the one beside the running node (npm installs it there), else the
  * first on PATH (a Node from the npm registry's `node` package, some version managers), else a clear error.
  */
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { delimiter, dirname, join, posix, win32 } from 'node:path';
 import { CliError } from '../core/errors.js';
 
-async function executable(file: string): Promise<boolean> {
+function executable(file: string): boolean {
   try {
-    await access(file, fsConstants.X_OK);
-    return true;
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
   } catch {
     return false;
   }
 }
 
-export async function resolveNpx(env: NodeJS.ProcessEnv, nodeBinDir = dirname(process.execPath)): Promise<string> {
+/** The npx beside node, else the first on PATH; undefined when neither exists. */
+export function findNpx(env: NodeJS.ProcessEnv, nodeBinDir = dirname(process.execPath)): string | undefined {
   const name = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   const beside = join(nodeBinDir, name);
-  if (await executable(beside)) return beside;
+  if (executable(beside)) return beside;
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, name);
-    if (await executable(candidate)) return candidate;
+    if (executable(candidate)) return candidate;
   }
+  return undefined;
+}
+
+export async function resolveNpx(env: NodeJS.ProcessEnv, nodeBinDir = dirname(process.execPath)): Promise<string> {
+  const found = findNpx(env, nodeBinDir);
+  if (found) return found;
+  const beside = join(nodeBinDir, process.platform === 'win32' ? 'npx.cmd' : 'npx');
   throw new CliError(`npx was found neither next to node (${beside}) nor on PATH: the client entries run mcp-remote through npx.`, {
     code: 'npx_missing',
     fix: 'Install npm alongside this Node.js (npx ships with npm), or put a directory that holds npx on PATH, then run again.',
@@ -40,13 +47,19 @@ export const POSIX_DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
  * spawn refuses .cmd files without one) cannot start: the entry runs `cmd /c <npx.cmd>`, the form Claude Desktop's,
  * Cursor's and VS Code's docs give for Windows; PATH uses ";" and the env carries USERPROFILE (Node's homedir).
  */
-export function launcher(input: { nodeBinDir: string; npx?: string; home: string; platform?: NodeJS.Platform }): { command: string; argsPrefix: string[]; env: Record<string, string> } {
+export function launcher(input: { nodeBinDir: string; npx?: string; home: string; platform?: NodeJS.Platform; caCerts?: string }): { command: string; argsPrefix: string[]; env: Record<string, string> } {
+  // Clients pass no environment of their own, so a NODE_EXTRA_CA_CERTS that this machine's Node needs (a TLS-inspecting
+  // proxy between it and the npm registry, the IdP or the gateway) has to travel in the entry.
+  const ca: Record<string, string> = input.caCerts ? { NODE_EXTRA_CA_CERTS: input.caCerts } : {};
   if ((input.platform ?? process.platform) === 'win32') {
     const npx = input.npx ?? win32.join(input.nodeBinDir, 'npx.cmd');
     const dirs = [input.nodeBinDir, win32.dirname(npx), 'C:\\Windows\\System32'];
-    return { command: 'cmd', argsPrefix: ['/c', npx], env: { PATH: [...new Set(dirs)].join(';'), USERPROFILE: input.home, HOME: input.home } };
+    return { command: 'cmd', argsPrefix: ['/c', npx], env: { PATH: [...new Set(dirs)].join(';'), USERPROFILE: input.home, HOME: input.home, ...ca } };
   }
-  const npx = input.npx ?? posix.join(input.nodeBinDir, 'npx');
-  const npxDir = posix.dirname(npx);
-  return { command: npx, argsPrefix: [], env: { PATH: [input.nodeBinDir, ...(npxDir !== input.nodeBinDir ? [npxDir] : []), POSIX_DEFAULT_PATH].join(':'), HOME: input.home } };
+  // Default: for the running node, what resolveNpx picks (beside it, else on PATH: a node from the npm registry's
+  // `node` package has no npx beside it); for any other node folder, the npx beside it.
+  const runningNode = (input.platform ?? process.platform) === process.platform && input.nodeBinDir === dirname(process.execPath);
+  const npx = input.npx ?? (runningNode ? findNpx(process.env, input.nodeBinDir) : undefined) ?? posix.join(input.nodeBinDir, 'npx');
+  const path = [...new Set([input.nodeBinDir, posix.dirname(npx), ...POSIX_DEFAULT_PATH.split(':')])].join(':');
+  return { command: npx, argsPrefix: [], env: { PATH: path, HOME: input.home, ...ca } };
 }

@@ -63,6 +63,8 @@ export interface ClientEntryInput {
   platform?: NodeJS.Platform;
   /** MCP_REMOTE_CONFIG_DIR for the server's env (sandbox/tests: keep the token cache elsewhere). */
   mcpRemoteConfigDir?: string;
+  /** NODE_EXTRA_CA_CERTS where init runs: carried into the entry (clients pass no environment). */
+  caCerts?: string;
   /** Kiro only: its own remote transport and OAuth instead of mcp-remote. */
   kiroNative?: boolean;
 }

@@ -165,7 +165,7 @@ async function pinConnectIssuer(ctx: Pick<Context, 'logger'>, values: ConnectVal
   delete values.issuerSource;
 }
 
-function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: boolean, npx: string): ClientEntryInput {
+function entryInput(v: ConnectValues, ctx: Pick<Context, 'home' | 'env'>, kiroNative: boolean, npx: string): ClientEntryInput {
   return {
     serverName: v.serverName,
     gatewayUrl: v.gatewayUrl,
@@ -176,6 +176,7 @@ function entryInput(v: ConnectValues, ctx: Pick<Context, 'home'>, kiroNative: bo
     nodeBinDir: dirname(process.execPath),
     npx,
     home: ctx.home,
+    ...(ctx.env.NODE_EXTRA_CA_CERTS ? { caCerts: ctx.env.NODE_EXTRA_CA_CERTS } : {}),
     kiroNative,
   };
 }

@@ -417,6 +417,7 @@ async function applyPlan(
     nodeBinDir: dirname(process.execPath),
     npx: await (await import('../clients/npx.js')).resolveNpx(ctx.env),
     home: ctx.home,
+    ...(ctx.env.NODE_EXTRA_CA_CERTS ? { caCerts: ctx.env.NODE_EXTRA_CA_CERTS } : {}),
     kiroNative: answers.kiroNative === true,
   };
   const clientSteps = plan.steps.filter((s): s is Extract<PlanStep, { kind: 'client-entry' }> => s.kind === 'client-entry');

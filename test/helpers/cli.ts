@@ -124,7 +124,9 @@ export function redactedTail(text: string, max = 6000): string {
  * inherited, so a developer's own setup cannot leak into the test.
  */
 export function isolatedEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+  // The machine's TLS trust settings too: a Node from the npm registry's `node` package (Node 22 and 24 in CI) trusts
+  // only its bundled CAs, so behind a TLS-inspecting proxy npx reaches the registry only with NODE_EXTRA_CA_CERTS.
+  const keep = ['PATH', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
   const env: NodeJS.ProcessEnv = {};
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k];
   return {

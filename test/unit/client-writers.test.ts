@@ -5,6 +5,7 @@
  * does not, ~/.claude.json's other state byte for byte, and removal taking out only ours.
  */
 import assert from 'node:assert/strict';
+import { findNpx } from '../../src/clients/npx.js';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,9 @@ import {
 } from '../../src/clients/registry.js';
 
 const nodeBinDir = dirname(process.execPath);
+/** The npx the entries name on this machine: beside node, else on PATH (Node 22/24 in CI come without one). */
+const npxPath = findNpx(process.env)!;
+const entryPath = [...new Set([nodeBinDir, dirname(npxPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
 const SERVER = 'gateway-tools';
 const GW = 'https://gw-abc.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp';
 
@@ -162,7 +166,7 @@ describe('entry shapes', () => {
   test('every client but Kiro gets the mcp-remote bridge: absolute npx, pinned args, PATH and HOME in env', () => {
     const extra = ['--authorize-param', 'audience=https://api.example.com'];
     const args = buildMcpRemoteArgs({ gatewayUrl: GW, callbackPort: 33418, host: 'localhost', clientId: '0oa1clientid', scopes: input().scopes, extraArgs: extra });
-    const bridge = { command: join(nodeBinDir, 'npx'), args, env: { PATH: `${nodeBinDir}:/usr/local/bin:/usr/bin:/bin`, HOME: '/home/dev' } };
+    const bridge = { command: npxPath, args, env: { PATH: entryPath, HOME: '/home/dev' } };
     assert.deepEqual(buildBridgeEntry(input({ mcpRemoteArgs: extra })), bridge);
     for (const t of CLIENT_TARGETS) {
       const e = t.writer.buildEntry(input({ mcpRemoteArgs: extra }));

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { findNpx } from '../../src/clients/npx.js';
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -22,6 +23,9 @@ import { buildMcpRemoteArgs } from '../../src/clients/mcp-remote.js';
 
 const execFileP = promisify(execFile);
 const nodeBinDir = dirname(process.execPath);
+/** The npx the entries name on this machine: beside node, else on PATH (Node 22/24 in CI come without one). */
+const npxPath = findNpx(process.env)!;
+const entryPath = [...new Set([nodeBinDir, dirname(npxPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
 
 let root: string;
 let seq = 0;
@@ -70,7 +74,7 @@ describe('Kiro config path', () => {
 describe('Kiro entry', () => {
   test('runs mcp-remote through the npx next to node, with PATH and HOME in env, args exactly as built', async () => {
     const e = buildKiroEntry(input({ extraArgs: ['--resource', 'https://gw.example/mcp'] }));
-    assert.equal(e.command, join(nodeBinDir, 'npx'));
+    assert.equal(e.command, npxPath);
     await access(e.command, fsConstants.X_OK); // exists and is executable
     assert.deepEqual(
       e.args,
@@ -83,7 +87,7 @@ describe('Kiro entry', () => {
         extraArgs: ['--resource', 'https://gw.example/mcp'],
       }),
     );
-    assert.equal(e.env.PATH, `${nodeBinDir}:/usr/local/bin:/usr/bin:/bin`);
+    assert.equal(e.env.PATH, entryPath);
     assert.equal(e.env.PATH!.split(':')[0], nodeBinDir);
     assert.equal(e.env.HOME, '/home/dev');
     assert.equal(e.disabled, false);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * Which npx a client entry runs: beside node, else the first on PATH, else a clear error; the entry's PATH then
  * holds node's folder (npx runs `env node`) and npx's.
@@ -43,8 +44,11 @@ describe('resolveNpx', () => {
     assert.equal(await resolveNpx({ PATH: [notExec, elsewhere].join(':') }, bare), join(elsewhere, 'npx'), 'a file that is not executable is skipped');
 
     await assert.rejects(resolveNpx({ PATH: notExec }, bare), (e: unknown) => e instanceof CliError && e.code === 'npx_missing' && e.message.includes(join(bare, 'npx')) && /PATH/.test(e.fix ?? ''));
-    // The machine's own: beside process.execPath.
-    assert.equal(await resolveNpx({ PATH: '' }), join(dirname(process.execPath), 'npx'));
+    // The machine's own: beside process.execPath when npm installed node; a node from the npm registry's `node`
+    // package (how .ci/run gets Node 22 and 24) has none beside it, and then only PATH can supply one.
+    const besideNode = join(dirname(process.execPath), 'npx');
+    if (existsSync(besideNode)) assert.equal(await resolveNpx({ PATH: '' }), besideNode);
+    else await assert.rejects(resolveNpx({ PATH: '' }), (e: unknown) => e instanceof CliError && e.code === 'npx_missing');
   });
 
   test('an entry with npx elsewhere runs it by absolute path, with node and npx folders on its PATH', () => {
@@ -68,7 +72,7 @@ describe('entries for each platform, built on any machine', () => {
       const e = buildBridgeEntry({ ...base, nodeBinDir: '/usr/local/bin', home: '/Users/dev', platform });
       assert.equal(e.command, '/usr/local/bin/npx', platform);
       assert.deepEqual(e.args.slice(0, 4), mcpArgs);
-      assert.equal(e.env.PATH, `/usr/local/bin:${POSIX_DEFAULT_PATH}`);
+      assert.equal(e.env.PATH, '/usr/local/bin:/usr/bin:/bin', 'node\'s folder first, no folder twice');
       assert.equal(e.env.USERPROFILE, undefined);
     }
   });
@@ -95,5 +99,17 @@ describe('entries for each platform, built on any machine', () => {
     assert.equal(at('linux', '/home/dev', { XDG_CONFIG_HOME: '/home/dev/.cfg' }), '/home/dev/.cfg/Claude/claude_desktop_config.json');
     assert.equal(clientPath('kiro', { home: 'C:\\Users\\dev', cwd: 'C:\\src\\app', platform: 'win32' }), 'C:\\Users\\dev\\.kiro\\settings\\mcp.json');
     assert.equal(clientPath('vscode', { home: 'C:\\Users\\dev', cwd: 'C:\\src\\app', platform: 'win32' }), 'C:\\src\\app\\.vscode\\mcp.json');
+  });
+});
+
+describe('NODE_EXTRA_CA_CERTS travels in the entry (clients pass no environment)', () => {
+  test('given where init runs, every entry carries it (Kiro, bridge, win32); absent, no entry names it', () => {
+    const base = { serverName: 'gateway-tools', gatewayUrl: 'https://gw.example.com/mcp', callbackPort: 3334, clientId: 'c1', scopes: ['openid'], nodeBinDir: '/opt/node/bin', npx: '/opt/node/bin/npx', home: '/home/dev' };
+    const ca = '/etc/ssl/corp-proxy.pem';
+    assert.equal(buildKiroEntry({ ...base, caCerts: ca }).env.NODE_EXTRA_CA_CERTS, ca);
+    assert.equal(buildBridgeEntry({ ...base, caCerts: ca, platform: 'linux' }).env.NODE_EXTRA_CA_CERTS, ca);
+    assert.equal(buildBridgeEntry({ ...base, npx: undefined, nodeBinDir: 'C:\\nodejs', home: 'C:\\Users\\dev', caCerts: 'C:\\ca.pem', platform: 'win32' }).env.NODE_EXTRA_CA_CERTS, 'C:\\ca.pem');
+    assert.equal('NODE_EXTRA_CA_CERTS' in buildKiroEntry(base).env, false);
+    assert.equal('NODE_EXTRA_CA_CERTS' in buildBridgeEntry({ ...base, platform: 'linux' }).env, false);
   });
 });
