@@ -14,8 +14,7 @@
  * files, claims such as client ids and issuers, and times, never token values.
  */
 import { registerRedirectFix } from '../oauth/idp-errors.js';
-import { constants as fsConstants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
@@ -32,6 +31,8 @@ import {
   type McpRemoteHashOptions,
 } from '../clients/mcp-remote.js';
 import { decodeJwtClaims } from '../oauth/tokens.js';
+import { baseName, mcpRemoteArgv, unwrapLauncher, type EntryLaunch } from '../clients/entry-command.js';
+import { commandProblems } from './entry-launch.js';
 import { fromProblems, skipped, type CheckResult, type Problem } from './types.js';
 
 export interface ClientConfigInput {
@@ -59,6 +60,10 @@ export interface ClientConfigInput {
   now?: () => number;
   /** For the one local request this makes (asking a busy callback port who holds it). Default 1000 ms. */
   timeoutMs?: number;
+  /** The machine verify runs on (default process.platform): a Windows entry's paths are checked on win32 only. */
+  platform?: NodeJS.Platform;
+  /** Whether a path names an executable file (default: the file system; tests give Windows paths here). */
+  isExecutable?: (path: string) => Promise<boolean>;
 }
 
 const TITLES = {
@@ -94,8 +99,11 @@ export function mcpRemoteDerivedPort(hash: string): number {
 }
 
 export interface ParsedMcpRemoteEntry {
+  /** The entry's own command and args (what a client spawns). */
   command: string | undefined;
   args: string[];
+  /** What they start: a Windows `cmd /c` wrapper taken off (src/clients/entry-command.ts). */
+  launch: EntryLaunch;
   /** The entry's env (strings only). */
   env: Record<string, string>;
   disabled: boolean;
@@ -130,12 +138,6 @@ function valueAfter(args: readonly string[], flag: string): string | undefined {
   return i !== -1 && i < args.length - 1 ? args[i + 1] : undefined;
 }
 
-function isMcpRemoteArg(a: string): boolean {
-  if (a === 'mcp-remote' || a.startsWith('mcp-remote@')) return true;
-  // a path to its bin, or `node /path/node_modules/mcp-remote/dist/proxy.js ...`
-  return /[\\/]mcp-remote$/.test(a) || /[\\/]mcp-remote[\\/]dist[\\/]proxy\.js$/.test(a);
-}
-
 /** `${VAR}` replaced from the server's env, as mcp-remote's parseJsonWithEnvVars does. */
 function expandEnv(text: string, env: Record<string, string>): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => env[name] ?? m);
@@ -164,24 +166,16 @@ export async function parseMcpRemoteEntry(entry: Record<string, unknown>, opts: 
   if (entry.env && typeof entry.env === 'object' && !Array.isArray(entry.env)) {
     for (const [k, v] of Object.entries(entry.env)) if (typeof v === 'string') env[k] = v;
   }
-  let runsMcpRemote = false;
-  let version: string | null = null;
-  let argv: string[] = [];
-  if (command && isMcpRemoteArg(basename(command))) {
-    runsMcpRemote = true;
-    argv = [...args];
-  } else {
-    const i = args.findIndex(isMcpRemoteArg);
-    if (i !== -1) {
-      runsMcpRemote = true;
-      argv = args.slice(i + 1);
-      const m = /^mcp-remote@(.+)$/.exec(args[i]!);
-      if (m && m[1] !== 'latest' && m[1] !== 'next') version = m[1]!;
-    }
-  }
+  // `cmd /c <npx.cmd> ...rest` (Windows) reads exactly like `<npx> ...rest`.
+  const launch = unwrapLauncher(command, args, env);
+  const mr = mcpRemoteArgv(command, args);
+  const runsMcpRemote = mr !== undefined;
+  const version = mr?.version ?? null;
+  const argv = mr?.argv ?? [];
   const parsed: ParsedMcpRemoteEntry = {
     command,
     args,
+    launch,
     env,
     disabled: entry.disabled === true,
     ...(typeof entry.url === 'string' ? { url: entry.url } : {}),
@@ -356,29 +350,6 @@ function describeUrlDifference(actual: string, expected: string): string {
   }
 }
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    const st = await stat(file);
-    if (!st.isFile()) return false;
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Where spawn finds a bare command when the env is the entry's alone: its PATH, else /usr/bin:/bin (node's rule). */
-async function findOnPath(name: string, pathValue: string): Promise<string | undefined> {
-  for (const dir of pathValue.split(':').filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-/** node's lookup path when the env given to spawn has no PATH. */
-const SPAWN_DEFAULT_PATH = '/usr/bin:/bin';
-
 /**
  * Kiro's own remote entry (--kiro-native): `url`, `oauth.clientId`, `oauth.redirectUri` ("host:port") and
  * `oauthScopes`, checked against the setup (the lighter check: there is no command line to read).
@@ -439,39 +410,16 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
     return fromProblems(base, problems, '');
   }
 
-  // Can the client start the command, with only the entry's env (Kiro passes none of its own)?
-  const entryPath = p.env.PATH;
-  if (p.command.includes('/') || p.command.includes('\\')) {
-    if (!isAbsolute(p.command)) {
-      problems.push({ status: 'warn', finding: `The command ${p.command} is a relative path: it depends on the folder ${name} starts servers in.`, fix: `Use an absolute path for "command".` });
-    } else if (!(await isExecutable(p.command))) {
-      problems.push({ status: 'fail', finding: `The command ${p.command} does not exist or is not executable: ${name} cannot start the server.`, fix: 'Run `agentcore-auth init` (or connect) again (it writes the npx it finds: next to node, else on PATH), or fix "command".' });
-    }
-  } else {
-    const found = await findOnPath(p.command, entryPath ?? SPAWN_DEFAULT_PATH);
-    if (!found) {
-      problems.push({
-        status: 'fail',
-        finding: `The command "${p.command}" is not on ${entryPath ? "the entry's env.PATH" : `the default path ${SPAWN_DEFAULT_PATH} (the entry sets no PATH and ${name === 'Kiro' ? 'Kiro passes none' : 'GUI clients pass none'})`}: ${name} cannot start it.`,
-        fix: `Give "command" as an absolute path, or add its folder to env.PATH in ${where}.`,
-      });
-    }
-  }
-  if (basename(p.command) === 'npx' && !(await findOnPath('node', entryPath ?? SPAWN_DEFAULT_PATH))) {
-    problems.push({
-      status: 'fail',
-      finding: `npx starts node through PATH (#!/usr/bin/env node), and node is not on ${entryPath ? "the entry's env.PATH" : 'the default path (no env.PATH)'}.`,
-      fix: `Put node's folder (${dirname(process.execPath)}) first in env.PATH in ${where}.`,
-    });
-  }
-  const missingEnv = ['PATH', 'HOME'].filter((k) => !p.env[k]);
-  if (missingEnv.length) {
-    problems.push({
-      status: 'warn',
-      finding: `The entry's env has no ${missingEnv.join(' or ')}: ${name === 'Kiro' ? 'Kiro passes' : 'Kiro and GUI clients pass'} none of its own to servers${missingEnv.includes('HOME') ? ', and HOME decides where mcp-remote caches the login' : ''}.`,
-      fix: `Add ${missingEnv.map((k) => `"${k}"`).join(' and ')} to env in ${where} (agentcore-auth init writes both).`,
-    });
-  }
+  // Can the client start the command, with only the entry's env (Kiro passes none of its own)? POSIX or Windows rules.
+  const launchProblems = await commandProblems(p, {
+    name,
+    where,
+    env: input.env,
+    ...(input.platform ? { platform: input.platform } : {}),
+    ...(input.isExecutable ? { isExecutable: input.isExecutable } : {}),
+  });
+  problems.push(...launchProblems);
+  if (p.launch.problem) return fromProblems(base, problems, '');
 
   if (!p.runsMcpRemote) {
     problems.push({ status: 'fail', finding: `The entry does not run mcp-remote (${p.command} ${p.args.slice(0, 3).join(' ')}…).`, fix: 'Run `agentcore-auth init` to write the mcp-remote entry for this gateway.' });
@@ -556,7 +504,8 @@ async function checkEntry(input: ClientConfigInput, p: ParsedMcpRemoteEntry, ent
     }
   }
 
-  const summary = `${p.command ? basename(p.command) : ''} mcp-remote@${p.version ?? '?'} ${p.serverUrl ?? ''}, port ${p.effectivePort ?? '?'}, client ${p.clientInfo.kind === 'ok' ? (p.clientInfo.clientId ?? '?') : '?'}`;
+  const launcherWords = p.launch.shell && p.launch.program ? `${baseName(p.command ?? 'cmd')} /c ${baseName(p.launch.program)}` : p.command ? baseName(p.command) : '';
+  const summary = `${launcherWords} mcp-remote@${p.version ?? '?'} ${p.serverUrl ?? ''}, port ${p.effectivePort ?? '?'}, client ${p.clientInfo.kind === 'ok' ? (p.clientInfo.clientId ?? '?') : '?'}`;
   const result = fromProblems(base, problems, `${input.configPath}: ${summary.trim()}; env has PATH and HOME.`);
   return { ...result, details: { configPath: input.configPath, serverUrl: p.serverUrl, callbackPort: p.effectivePort, host: p.host, version: p.version } };
 }

@@ -146,6 +146,22 @@ export function diagnoseFailure(ctx: FailureContext): Diagnosis {
   if (/env: .?node.?: No such file or directory/.test(stderr)) {
     return { finding: `${command} starts node through PATH, and node is not on the entry's env.PATH.`, fix: "Put node's folder first in env.PATH in the entry." };
   }
+  // Windows: `cmd /c <npx.cmd>` where npx.cmd (or the node it runs) is missing.
+  const notFound = /'([^'\r\n]+)' is not recognized as an internal or external command/.exec(stderr)?.[1];
+  if (notFound !== undefined) {
+    const isNode = /^node(\.exe)?$/i.test(notFound.split(/[\\/]/).pop() ?? '');
+    const program = p.launch.program ?? '';
+    if (program.startsWith(`${notFound} `)) {
+      return {
+        finding: `cmd cut ${program} at its first space and tried to start ${notFound}: cmd /c removes the quotes around a path with spaces when other arguments are quoted too.`,
+        fix: 'Point the entry at an npx.cmd whose path has no spaces (its 8.3 short name, shown by: for %I in ("<path>") do @echo %~sI), or start the server through a .cmd file of your own.',
+      };
+    }
+    return {
+      finding: `cmd cannot start ${notFound}: ${isNode ? "npx.cmd finds node.exe neither in its own folder nor on the entry's env.PATH" : `no such program${p.env.PATH ? " (nor on the entry's env.PATH)" : ''}`}.`,
+      fix: isNode ? "Put node's folder first in env.PATH in the entry." : 'Give npx.cmd by its absolute path after /c (agentcore-auth init writes the one next to node), or add its folder to env.PATH in the entry.',
+    };
+  }
   const port = /Callback port (\d+) is already in use/.exec(stderr)?.[1] ?? (/EADDRINUSE/.test(stderr) ? String(p.effectivePort ?? '') : undefined);
   if (port !== undefined) {
     return {

@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { CliError } from '../core/errors.js';
 import { containedWriteTarget, ensureDir, isErrnoCode, readTextIfExists, writeFileAtomic, type WriteScope } from '../core/fs.js';
 import { backupDir, resolveStateDir } from '../core/context.js';
+import { keepOwnerOnly } from '../core/owner-only.js';
 import { ParseErrorCode, SyntaxKind, applyEdits, createScanner, modify, parseTree, printParseErrorCode, stripComments, type Edit, type Node, type ParseError } from 'jsonc-parser';
 
 export type JsonObject = Record<string, unknown>;
@@ -235,6 +236,8 @@ async function backupFile(target: string, dir: string): Promise<string> {
     try {
       await copyFile(target, candidate, fsConstants.COPYFILE_EXCL);
       await chmod(candidate, 0o600);
+      // win32: a copy gets no mode; the ACL leaves it to the current user (a warning names the fix if that fails).
+      await keepOwnerOnly(candidate, 'file');
       return candidate;
     } catch (err) {
       if (isErrnoCode(err, 'EEXIST') && n < 100) continue;

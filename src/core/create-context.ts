@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { createPrompter } from './prompts.js';
 import { redactObject } from './redact.js';
 import { setHttpLogger } from './http.js';
+import { configureOwnerOnly } from './owner-only.js';
 import { validateSetupName } from '../journal/journal.js';
 
 export function globalFlags(opts: ParsedOptions): GlobalFlags {
@@ -37,6 +38,7 @@ export function createContext(opts: ParsedOptions, env: NodeJS.ProcessEnv = proc
   const outColor = flags.json ? color : Boolean((outStream as NodeJS.WriteStream).isTTY) && !env.NO_COLOR;
   const out = flags.json ? logger : createLogger({ verbose: flags.verbose, stream: outStream, color: outColor });
   setHttpLogger(logger); // --verbose shows retries
+  configureOwnerOnly({ warn: (m) => logger.warn(m) }); // win32: a secret file left readable by others is said
   return {
     flags,
     logger,

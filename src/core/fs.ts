@@ -5,12 +5,22 @@
 import { constants as fsConstants } from 'node:fs';
 import { chmod, chown, lstat, mkdir, open, readlink, realpath, rename, stat, statfs, unlink } from 'node:fs/promises';
 import { CliError } from './errors.js';
+import { keepOwnerOnly } from './owner-only.js';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
-/** Create a folder (and its parents). No error when it already exists. */
+/** Group and other may do nothing (0600, 0700): on win32 the ACL says it instead (src/core/owner-only.ts). */
+function ownerOnlyMode(mode: number | undefined): boolean {
+  return mode !== undefined && (mode & 0o077) === 0;
+}
+
+/**
+ * Create a folder (and its parents). No error when it already exists. An owner-only mode (0700) is also made
+ * true on win32, where a mode does nothing: the folder is left to the current user (a warning if that fails).
+ */
 export async function ensureDir(path: string, mode?: number): Promise<void> {
   await mkdir(path, { recursive: true, ...(mode !== undefined ? { mode } : {}) });
+  if (ownerOnlyMode(mode)) await keepOwnerOnly(path, 'dir');
 }
 
 /** The most of a file this tool reads unless told otherwise: profiles, journals and caches are a few KiB. */
@@ -148,6 +158,8 @@ export async function containedWriteTarget(path: string, scope?: WriteScope): Pr
  * Write `data` to `path` atomically: a uniquely named temp file in the same folder, fsync, rename over the
  * target. Keeps the existing file's mode (and owner, when permitted) unless `opts.mode` is given; a symlink
  * is written through (its target is replaced, the link stays). The temp file is removed on any failure.
+ * An owner-only `opts.mode` (0600) holds on win32 too: the temp file is left to the current user before anything
+ * is written into it (src/core/owner-only.ts; a failure is a warning naming the fix, and the write goes on).
  */
 export async function writeFileAtomic(path: string, data: string, opts: { mode?: number } = {}): Promise<void> {
   const target = await resolveWriteTarget(path);
@@ -169,6 +181,7 @@ export async function writeFileAtomic(path: string, data: string, opts: { mode?:
     const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode ?? 0o666);
     created = true;
     try {
+      if (ownerOnlyMode(opts.mode)) await keepOwnerOnly(tmp, 'file', { shownAs: target, newFile: true });
       await fh.writeFile(data, 'utf8');
       await fh.sync();
     } finally {

@@ -187,7 +187,9 @@ export async function undoEntries(
         break;
       }
     }
-    const fromArgs = written?.args ? mr.mcpRemoteHashInputFromArgs(written.args) : undefined;
+    // `cmd /c npx.cmd -y mcp-remote@x ...` (Windows) reads like `npx -y mcp-remote@x ...`.
+    const argv = (await import('../clients/entry-command.js')).entryMcpRemoteArgv(written);
+    const fromArgs = argv ? mr.mcpRemoteHashInputFromArgs(argv) : undefined;
     const serverUrl = fromArgs?.serverUrl ?? cfg.gatewayUrl;
     const cacheOpts = fromArgs?.opts ?? {};
     const cacheEnv = { ...deps.env, ...(written?.env ?? {}) };

@@ -185,9 +185,11 @@ async function cachedExpiredToken(input: VerifyInput): Promise<string | undefine
   if (!input.clientConfig) return undefined;
   const { readClientEntry } = await import('../clients/registry.js');
   const entry = (await readClientEntry(input.clientConfig.client, input.clientConfig.path, input.clientConfig.serverName)) as { args?: string[]; env?: Record<string, string> } | null;
-  if (!entry?.args) return undefined;
+  // `cmd /c npx.cmd -y mcp-remote@x ...` (Windows) reads like `npx -y mcp-remote@x ...`.
+  const argv = (await import('../clients/entry-command.js')).entryMcpRemoteArgv(entry);
+  if (!entry || !argv) return undefined;
   const mr = await import('../clients/mcp-remote.js');
-  const { serverUrl, opts } = mr.mcpRemoteHashInputFromArgs(entry.args);
+  const { serverUrl, opts } = mr.mcpRemoteHashInputFromArgs(argv);
   if (!serverUrl) return undefined;
   const tokens = (await mr.readMcpRemoteTokens(serverUrl, opts, { ...input.env, ...(entry.env ?? {}) })) as { access_token?: string } | null;
   const { decodeJwtClaims } = await import('../oauth/tokens.js');

@@ -4,10 +4,11 @@
  * (ids) after, so cleanup can always undo it, even after a crash. A lock file names the holder's pid.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, chmod } from 'node:fs/promises';
+import { open, readFile, readdir, rm, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliError, UsageError } from '../core/errors.js';
-import { fsWriteError, readTextIfExists, writeFileAtomic } from '../core/fs.js';
+import { ensureDir, fsWriteError, readTextIfExists, writeFileAtomic } from '../core/fs.js';
+import { keepOwnerOnly } from '../core/owner-only.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -190,9 +191,12 @@ export class Journal {
       doc = { version: JOURNAL_VERSION, setup, createdAt: now, updatedAt: now, status: 'in-progress', config: {}, entries: [] };
     }
     if (opts.dryRun) return new Journal(stateDir, setup, doc, null);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // 0700 (on win32: an ACL for the current user alone, src/core/owner-only.ts), for the state folder and the
+    // setups folder the journal, its secrets and its lock live in.
+    await ensureDir(dir, 0o700);
     await clearRemoved(stateDir, setup);
     await chmod(stateDir, 0o700).catch(() => undefined);
+    await keepOwnerOnly(stateDir, 'dir');
     const lockPath = join(dir, `${setup}.lock`);
     await Journal.lock(lockPath, setup);
     // Nothing is written until the first change: a run that stops before changing anything (a declined
@@ -212,6 +216,7 @@ export class Journal {
           throw fsWriteError(err, lockPath, 'the lock file', 'run the command again. Nothing was changed.');
         }
         await fh.close();
+        await keepOwnerOnly(lockPath, 'file', { newFile: true });
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fsWriteError(err, lockPath, 'the lock file', 'run the command again. Nothing was changed.');
