@@ -126,7 +126,7 @@ describe('glewlwyd (Debian package) as the OIDC provider', { skip: missing }, ()
 
     // A client that sends a nonce (verify of the endpoint itself, with no entry to stand for): a real sign-in at
     // glewlwyd, glewlwyd's RS256 JWT accepted by the gateway, MCP calls pass.
-    const v = await runCli(['verify', '--gateway-url', doc.gateway.gatewayUrl, '--gateway', doc.gateway.gatewayId, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, '--client-id', doc.app.clientId, '--scopes', 'openid profile email offline_access', '--callback-port', String(port), '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
+    const v = await runCli(['verify', '--gateway-url', doc.gateway.gatewayUrl, '--gateway', doc.gateway.gatewayId, '--endpoint-url', sb.controlPlaneEndpoint, '--region', sb.region, `--client-id=${doc.app.clientId}`, '--scopes', 'openid profile email offline_access', '--callback-port', String(port), '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
     expectExit(v, 0);
     const report = parseSingleJson<{ ok: boolean; checks: Check[] }>(v);
     const by = (id: string) => report.checks.find((c) => c.id === id);
@@ -160,7 +160,7 @@ describe('glewlwyd (Debian package) as the OIDC provider', { skip: missing }, ()
     );
     expectExit(init, 0);
     const gatewayUrl = parseSingleJson<{ gateway: { gatewayUrl: string } }>(init).gateway.gatewayUrl;
-    const v = await runCli(['verify', '--gateway-url', gatewayUrl, '--client-id', reg.client_id, '--callback-port', String(port), '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
+    const v = await runCli(['verify', '--gateway-url', gatewayUrl, `--client-id=${reg.client_id}`, '--callback-port', String(port), '--login-timeout', '30', '--json'], { env, timeoutMs: 60_000 });
     assert.notEqual(v.code, 0, describeRun(v));
     const login = parseSingleJson<{ checks: Check[] }>(v).checks.find((c) => c.id === 'login');
     assert.equal(login?.status, 'fail', describeRun(v));

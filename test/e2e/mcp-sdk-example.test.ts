@@ -70,7 +70,7 @@ describe('verify on the MCP SDK example OAuth server (not an AgentCore gateway)'
     await mkdir(home, { recursive: true });
     const port = await freePort();
     const clientId = await register(port);
-    const r = await runCli(['verify', '--gateway-url', mcpUrl, '--client-id', clientId, '--callback-port', String(port), '--login-timeout', '30', '--json'], {
+    const r = await runCli(['verify', '--gateway-url', mcpUrl, `--client-id=${clientId}`, '--callback-port', String(port), '--login-timeout', '30', '--json'], {
       env: isolatedEnv(home, { BROWSER: BROWSER_SH, DISPLAY: '' }),
       timeoutMs: 60_000,
     });

@@ -125,7 +125,7 @@ describe('verify (CLI process) against the sandbox', () => {
       body: JSON.stringify({ redirect_uris: [`http://localhost:${used}/callback`], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], application_type: 'native' }),
     });
     const clientId = ((await reg.json()) as { client_id: string }).client_id;
-    const r = await runCli(['verify', '--gateway-url', g.url, '--client-id', clientId, '--callback-port', String(used), '--json'], {
+    const r = await runCli(['verify', '--gateway-url', g.url, `--client-id=${clientId}`, '--callback-port', String(used), '--json'], {
       env: isolatedEnv(home, { BROWSER: 'true' }), // nobody would ever sign in: only the IdP's refusal can end the wait early
       timeoutMs: 60_000,
     });
