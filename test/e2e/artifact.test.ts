@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,7 +50,7 @@ before(async () => {
   const name = (JSON.parse(pack.out.slice(pack.out.indexOf('['), pack.out.lastIndexOf(']') + 1)) as Array<{ filename: string }>)[0]!.filename;
   tarball = join(work, name);
   installed = join(work, 'app');
-  await import('node:fs/promises').then((fs) => fs.mkdir(installed));
+  await mkdir(installed);
   const install = npm(['install', '--offline', '--no-package-lock', tarball], installed, env);
   assert.equal(install.code, 0, `npm install --offline <tarball> into an empty folder with an empty cache failed (a runtime dependency?):\n${install.out}`);
   bin = join(installed, 'node_modules', '.bin', 'agentcore-auth');
