@@ -6,6 +6,7 @@
 import type { CustomJwtAuthorizer } from '../../src/authorizer/types.js';
 import { CliError } from '../../src/core/errors.js';
 import { isSecureTransportUrl } from '../../src/core/net.js';
+import { flagArg } from '../../src/core/text.js';
 import type {
   AdapterContext,
   AppRecord,
@@ -212,6 +213,6 @@ export function createOidcAdapter(opts: OidcAdapterOptions): IdpAdapter {
 function lostToken(app: AppRecord): CliError {
   return new CliError(`OIDC client ${app.clientId} cannot be managed: its registration access token (RFC 7592) is missing from the setup's secrets file.`, {
     code: 'unmanageable',
-    fix: `Delete client ${app.clientId} in the IdP's admin console if it still exists, then \`agentcore-auth cleanup --forget ${app.clientId}\` drops it from the setup.`,
+    fix: `Delete client ${app.clientId} in the IdP's admin console if it still exists, then \`agentcore-auth cleanup ${flagArg('--forget', app.clientId)}\` drops it from the setup.`,
   });
 }

@@ -245,10 +245,8 @@ export function mcpRemoteCacheEnv(entryEnv: Record<string, string>, userEnv: Nod
   return { MCP_REMOTE_CONFIG_DIR: userEnv.MCP_REMOTE_CONFIG_DIR, HOME: userEnv.HOME || homedir() };
 }
 
-/** A POSIX shell word. */
-export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { shellQuote } from '../core/text.js';
+export { shellQuote };
 
 // ---------------------------------------------------------------------------------------------
 // client-entry

@@ -39,3 +39,16 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? best[0] : undefined;
 }
 
+
+/** A POSIX shell word. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A flag and its value as a command line to print: `--flag value`, or `--flag=value` when the value starts with "-"
+ * (an IdP's client id can: parseArgs would read it as a flag, and the printed command would not run).
+ */
+export function flagArg(flag: string, value: string): string {
+  return `${flag}${value.startsWith('-') ? '=' : ' '}${shellQuote(value)}`;
+}

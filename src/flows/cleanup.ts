@@ -15,6 +15,7 @@ import { CancelledError, CliError, UsageError, errorMessage, DeclinedError } fro
 import type { Logger } from '../core/logger.js';
 import { Journal, listSetups, markRemoved, readJournal, removedAt, setupsDir, type JournalEntry, type SetupConfig } from '../journal/journal.js';
 import { forgetAppSecrets, loadApp } from '../steps/register-app.js';
+import { flagArg } from '../core/text.js';
 
 export interface CleanupAction {
   what: string;
@@ -352,7 +353,7 @@ export async function undoEntries(
     }, fix, e);
   }
   const setupFlag = journal.doc.setup !== 'default' ? ` --setup ${journal.doc.setup}` : '';
-  const again = (what: string) => `agentcore-auth cleanup --forget ${what}${setupFlag}`;
+  const again = (what: string) => `agentcore-auth cleanup ${flagArg('--forget', what)}${setupFlag}`;
   for (const e of live(entries, 'idp-app')) {
     const id = appOf(e);
     if (opts.forget?.has(e.seq)) {

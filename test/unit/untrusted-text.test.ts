@@ -139,3 +139,17 @@ describe('untrusted text: the human sinks', () => {
     assert.doesNotMatch(out, CONTROL);
   });
 });
+
+describe('printed commands run as printed', () => {
+  test('flagArg writes --flag=VALUE for a value that starts with "-" (an IdP client id can), and quotes for the shell', async () => {
+    const { flagArg } = await import('../../src/core/text.js');
+    const { parseArgs } = await import('node:util');
+    for (const id of ['0oa1b2c3', '-YDzmIowe6_HZ5J', "it's"]) {
+      const printed = flagArg('--forget', id);
+      const argv = id.startsWith('-') ? [printed] : [printed.slice('--forget '.length).replace(/^'(.*)'$/, '$1').replace(/'\\''/g, "'")].flatMap((v) => ['--forget', v]);
+      assert.equal(parseArgs({ args: argv, options: { forget: { type: 'string' } } }).values.forget, id, printed);
+    }
+    assert.equal(flagArg('--forget', '-abc'), '--forget=-abc');
+    assert.equal(flagArg('--forget', 'abc'), '--forget abc');
+  });
+});
