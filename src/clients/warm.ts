@@ -5,7 +5,8 @@
  * version is already in the cache, or with AGENTCORE_AUTH_NO_PREFETCH=1.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
@@ -43,13 +44,29 @@ export function warmBridge(npx: string, env: NodeJS.ProcessEnv): Warming {
   const result = (async (): Promise<string> => {
     if (env.AGENTCORE_AUTH_NO_PREFETCH === '1') return 'skipped';
     if (await bridgeCached(env)) return 'cached';
+    // npx's stderr goes to a file, not a pipe: a pipe would keep this process alive until the fetch ends (unref()
+    // does not release the child's stdio), and init would sit after "ready" for as long as the registry takes.
+    const logDir = await mkdtemp(join(tmpdir(), 'agentcore-auth-warm-'));
+    const logFile = join(logDir, 'npx.log');
+    const fd = openSync(logFile, 'w', 0o600);
     return new Promise<string>((resolve) => {
       // A neutral folder: a project's own node_modules would satisfy npx without filling its cache.
-      const child = spawn(npx, ['-y', MCP_REMOTE_PACKAGE, '--help'], { cwd: tmpdir(), env: { ...env, npm_config_yes: 'true' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-      let err = '';
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-400)));
-      child.once('error', (e) => resolve(`failed: ${e.message}`));
-      child.once('close', (code) => resolve(code === 0 ? 'fetched' : `failed: npx exited ${code}${err.trim() ? ` (${err.trim().split('\n').at(-1)})` : ''}`));
+      const child = spawn(npx, ['-y', MCP_REMOTE_PACKAGE, '--help'], { cwd: tmpdir(), env: { ...env, npm_config_yes: 'true' }, stdio: ['ignore', 'ignore', fd], detached: true });
+      closeSync(fd);
+      const lastLine = (): string => {
+        try {
+          return readFileSync(logFile, 'utf8').trim().split('\n').at(-1) ?? '';
+        } catch {
+          return '';
+        } finally {
+          rmSync(logDir, { recursive: true, force: true });
+        }
+      };
+      child.once('error', (e) => (lastLine(), resolve(`failed: ${e.message}`)));
+      child.once('exit', (code) => {
+        const last = lastLine();
+        resolve(code === 0 ? 'fetched' : `failed: npx exited ${code}${last ? ` (${last})` : ''}`);
+      });
       child.unref();
     });
   })();
